@@ -1,0 +1,46 @@
+"""fieldapp: an offline-capable field tool for child-protection practitioners."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Application factory. `config` overrides the defaults (tests pass their database here)."""
+    app = Flask(
+        __name__,
+        template_folder="../templates",
+        static_folder="../static",
+        instance_relative_config=True,
+    )
+    from .config import default_config
+
+    app.config.from_mapping(default_config(app.instance_path))
+    if config:
+        app.config.from_mapping(config)
+
+    from . import extensions
+
+    extensions.init_app(app)
+
+    from . import auth, security, web
+
+    security.init_app(app)
+    auth.init_app(app)
+    web.init_app(app)
+
+    from .admin.views import bp as admin_bp
+    from .api.views import bp as api_bp
+    from .auth.views import bp as auth_bp
+    from .caseload.views import bp as caseload_bp
+    from .contacts.views import bp as contacts_bp
+    from .team.views import bp as team_bp
+
+    for blueprint in (auth_bp, api_bp, caseload_bp, contacts_bp, team_bp, admin_bp):
+        app.register_blueprint(blueprint)
+
+    from . import cli
+
+    cli.init_app(app)
+    return app

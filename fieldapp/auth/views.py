@@ -1,0 +1,130 @@
+"""Sign-in pages and the JSON sign-in endpoints of SPEC §4."""
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf.csrf import generate_csrf
+
+from ..access import audit, session
+from ..extensions import csrf
+from ..services import accounts
+from ..services.errors import ValidationError
+from .forms import LoginForm, PasswordChangeForm
+
+bp = Blueprint("auth", __name__)
+
+GENERIC_LOGIN_ERROR = "Email or password is incorrect, or the account is locked. Try again later."
+
+
+def _policy() -> accounts.LockoutPolicy:
+    return accounts.LockoutPolicy(
+        max_failures=current_app.config["LOGIN_MAX_FAILURES"],
+        lockout=timedelta(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"]),
+    )
+
+
+def _sign_in(email: str, password: str):
+    """Authenticates and starts a server-side session; commits either way so failed attempts
+    count towards the lockout."""
+    db_session = session()
+    user = accounts.authenticate(db_session, email, password, _policy())
+    if user is None:
+        audit("login", "user", None, outcome="failed", detail={"email": email.strip().lower()[:254]})
+        db_session.commit()
+        return None
+    user_session = accounts.start_session(db_session, user)
+    user.current_session_id = user_session.id
+    login_user(user)
+    audit("login", "user", user.id)
+    db_session.commit()
+    return user
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("caseload.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("caseload.index"))
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        if _sign_in(form.email.data, form.password.data):
+            return redirect(_safe_next(request.args.get("next")))
+        error = GENERIC_LOGIN_ERROR
+    status = 401 if error else 200
+    return render_template("auth/login.html", form=form, error=error), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    accounts.end_session(session(), current_user.current_session_id)
+    audit("logout", "user", current_user.id)
+    session().commit()
+    logout_user()
+    flash("You have signed out.")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = PasswordChangeForm()
+    errors: dict[str, list[str]] = {}
+    if form.validate_on_submit():
+        db_session = session()
+        if accounts.authenticate(db_session, current_user.email, form.current_password.data, _policy()) is None:
+            db_session.commit()
+            errors["current_password"] = ["The current password is incorrect."]
+        else:
+            try:
+                accounts.change_password(db_session, current_user, form.new_password.data)
+            except ValidationError as exc:
+                errors = {"new_password": exc.errors["password"]}
+            else:
+                audit("password_change", "user", current_user.id)
+                db_session.commit()
+                logout_user()
+                flash("Password changed. Sign in with your new password.")
+                return redirect(url_for("auth.login"))
+    return render_template("auth/password.html", form=form, errors=errors), (400 if errors else 200)
+
+
+# JSON endpoints (SPEC §4). Login needs no CSRF token but accepts only application/json, which a
+# cross-site form cannot send.
+@bp.post("/api/auth/login")
+@csrf.exempt
+def api_login():
+    if not request.is_json:
+        return jsonify(error="Send JSON (Content-Type: application/json)."), 415
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return jsonify(error="The body must be a JSON object.", field="body"), 400
+    email, password = body.get("email"), body.get("password")
+    missing = [name for name, value in (("email", email), ("password", password))
+               if not isinstance(value, str) or not value]
+    if missing:
+        return jsonify(error=f"Missing or empty field: {', '.join(missing)}.", fields=missing), 400
+    user = _sign_in(email, password)
+    if user is None:
+        return jsonify(error="Invalid credentials."), 401
+    return jsonify(user={"id": user.id, "name": user.name, "role": user.role},
+                   csrf_token=generate_csrf())
+
+
+@bp.post("/api/auth/logout")
+def api_logout():
+    if current_user.is_authenticated:
+        accounts.end_session(session(), current_user.current_session_id)
+        audit("logout", "user", current_user.id)
+        session().commit()
+        logout_user()
+    return "", 204

@@ -1,0 +1,86 @@
+"""The caseload (a practitioner's children; a team leader's team) and the child page."""
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, current_app, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ..access import audit, child_or_404, session, today
+from ..models import Contact, ReturnVisit
+from ..services import scope
+from ..services.allocation import eligible_practitioners
+from ..services.caseload import caseload, last_qualifying_contact_dates
+from ..services.compliance import child_compliance
+from ..team.forms import ReallocateForm
+
+bp = Blueprint("caseload", __name__)
+
+
+@bp.get("/")
+@login_required
+def index():
+    if current_user.role == "admin":
+        return redirect(url_for("admin.users"))
+    rows = caseload(
+        session(),
+        scope.visible_children(current_user),
+        today(),
+        current_app.config["FIELDAPP_DUE_SOON_DAYS"],
+    )
+    heading = "My caseload" if current_user.role == "practitioner" else "Children"
+    if current_user.role == "team_leader":
+        heading = "My team's children"
+    return render_template("caseload/index.html", rows=rows, heading=heading, today=today())
+
+
+@bp.get("/children/<uuid:child_id>")
+@login_required
+def child(child_id: uuid.UUID):
+    child = child_or_404(child_id)
+    db_session = session()
+    can_read_notes = scope.can_read_case_notes(current_user)
+    contacts, visits = [], []
+    if can_read_notes:
+        contacts = list(
+            db_session.scalars(
+                scope.visible_contacts(current_user)
+                .where(Contact.child_id == child.id)
+                .order_by(Contact.contact_date.desc().nulls_first(), Contact.created_at.desc())
+            )
+        )
+        visits = list(
+            db_session.scalars(
+                select(ReturnVisit)
+                .where(ReturnVisit.child_id == child.id)
+                .order_by(ReturnVisit.arrival_date.desc())
+            )
+        )
+    last = last_qualifying_contact_dates(db_session, [child.id]).get(child.id)
+    compliance = (
+        child_compliance(last, child.care_start_date, today(),
+                         current_app.config["FIELDAPP_DUE_SOON_DAYS"])
+        if child.care_end_date is None else None
+    )
+    reallocate_form = None
+    if current_user.role == "team_leader":
+        reallocate_form = ReallocateForm()
+        reallocate_form.practitioner_id.choices = [
+            (user.id, user.name) for user in eligible_practitioners(db_session, child)
+            if user.id != child.practitioner_id
+        ]
+    audit("view", "child", child.id)
+    db_session.commit()
+    return render_template(
+        "caseload/child.html",
+        child=child,
+        contacts=contacts,
+        visits=visits,
+        last_contact=last,
+        compliance=compliance,
+        can_read_notes=can_read_notes,
+        can_record=current_user.role in ("practitioner", "team_leader"),
+        reallocate_form=reallocate_form,
+        today=today(),
+    )

@@ -1,0 +1,89 @@
+"""Flask extensions and the database binding.
+
+The database layer is plain SQLAlchemy 2.x: models and services never import Flask, so they can
+be tested with an ordinary `Session`. This module binds one engine and a request-scoped session
+to the app.
+"""
+from __future__ import annotations
+
+from flask import Flask, current_app, g
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+
+
+def build_engine(url: str) -> Engine:
+    """An engine with the durability settings the product relies on.
+
+    SQLite: WAL so readers never block the writer, `synchronous=FULL` so an acknowledged write
+    survives power loss, foreign keys enforced, and a busy timeout instead of instant
+    "database is locked" errors.
+    """
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 15, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):
+            # pysqlite opens transactions lazily and not for SELECT; take over so BEGIN is explicit.
+            dbapi_conn.isolation_level = None
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=15000")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):
+            conn.exec_driver_sql("BEGIN")
+
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return create_engine(url, pool_pre_ping=True)
+
+
+class Database:
+    """One engine per app and one session per application context.
+
+    State lives in `app.extensions`, so several apps (one per test database) can coexist.
+    """
+
+    def init_app(self, app: Flask) -> None:
+        engine = build_engine(app.config["DATABASE_URL"])
+        app.extensions["fieldapp_db"] = {
+            "engine": engine,
+            "sessionmaker": sessionmaker(engine, expire_on_commit=False),
+        }
+        app.teardown_appcontext(self._close_session)
+
+    @property
+    def engine(self) -> Engine:
+        return current_app.extensions["fieldapp_db"]["engine"]
+
+    @property
+    def session(self) -> Session:
+        if "db_session" not in g:
+            g.db_session = current_app.extensions["fieldapp_db"]["sessionmaker"]()
+        return g.db_session
+
+    @staticmethod
+    def _close_session(_exc: BaseException | None) -> None:
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.close()
+
+
+db = Database()
+
+
+def init_app(app: Flask) -> None:
+    db.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to continue."

@@ -1,0 +1,28 @@
+"""All models, imported here so `Base.metadata` is complete for Alembic and tests."""
+from .audit import AuditEvent, Device
+from .base import Base
+from .child import (
+    AboriginalStatus,
+    Allocation,
+    CasePlanGoal,
+    CaseResponsibilityTransfer,
+    Child,
+    Residence,
+    YouthJusticeStatus,
+)
+from .contact import (
+    Addendum,
+    Contact,
+    ContactAction,
+    ContactMode,
+    ContactParticipant,
+    ContactStatus,
+    Location,
+    MadeBy,
+    ParticipantRole,
+    ReturnVisit,
+    ViewsMethod,
+)
+from .org import Agency, AgencyKind, Role, Team, User, UserSession, team_memberships
+
+__all__ = [name for name in dir() if not name.startswith("_")]

@@ -1,0 +1,214 @@
+"""Accounts: password hashing, sign-in with lockout, server-side sessions, users and teams.
+
+SPEC §7 Security: argon2id hashes; an account is locked after 10 failed sign-ins; sessions are
+invalidated on the server at sign-out and password change.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from ..models import Agency, Role, Team, User, UserSession
+from ..models.base import utcnow
+from .errors import ValidationError
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+# Verified against when the email is unknown, so both failures take the same time.
+_DUMMY_HASH = _hasher.hash("not a real password")
+
+MIN_PASSWORD_LENGTH = 10
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+@dataclass(frozen=True)
+class LockoutPolicy:
+    max_failures: int = 10
+    lockout: timedelta = timedelta(minutes=15)
+
+
+def authenticate(
+    session: Session,
+    email: str,
+    password: str,
+    policy: LockoutPolicy = LockoutPolicy(),
+    now: datetime | None = None,
+) -> User | None:
+    """The user if the credentials are right and the account is usable, else None.
+
+    The caller shows one generic error for every failure, so a locked, unknown or disabled
+    account cannot be told apart from a wrong password. Failures are counted on the account
+    (the caller must commit even when this returns None).
+    """
+    now = now or utcnow()
+    user = session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    if user is None:
+        _verify(_DUMMY_HASH, password)
+        return None
+    if user.locked_until is not None:
+        locked_until = _aware(user.locked_until)
+        if now < locked_until:
+            _verify(_DUMMY_HASH, password)
+            return None
+        user.locked_until = None
+        user.failed_logins = 0
+    if not _verify(user.password_hash, password) or not user.active:
+        user.failed_logins += 1
+        if user.failed_logins >= policy.max_failures:
+            user.locked_until = now + policy.lockout
+        return None
+    user.failed_logins = 0
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything is stored in UTC.
+    from datetime import timezone
+
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def start_session(session: Session, user: User) -> UserSession:
+    user_session = UserSession(user_id=user.id)
+    session.add(user_session)
+    session.flush()
+    return user_session
+
+
+def load_session_user(session: Session, session_id: str) -> User | None:
+    row = session.scalar(
+        select(UserSession).where(UserSession.id == session_id, UserSession.revoked_at.is_(None))
+    )
+    if row is None or not row.user.active:
+        return None
+    row.user.current_session_id = row.id
+    return row.user
+
+
+def end_session(session: Session, session_id: str | None) -> None:
+    if session_id:
+        session.execute(
+            update(UserSession)
+            .where(UserSession.id == session_id, UserSession.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+
+
+def change_password(session: Session, user: User, new_password: str) -> None:
+    """Sets a new password and signs the user out everywhere."""
+    _check_password(new_password)
+    user.password_hash = hash_password(new_password)
+    session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationError(
+            {"password": [f"Password must be at least {MIN_PASSWORD_LENGTH} characters."]}
+        )
+
+
+def get_or_create_agency(session: Session, name: str, kind: str = "government") -> Agency:
+    agency = session.scalar(select(Agency).where(Agency.name == name))
+    if agency is None:
+        if kind not in ("government", "ngo"):
+            raise ValidationError({"agency_kind": ["Agency kind must be government or ngo."]})
+        agency = Agency(name=name, kind=kind)
+        session.add(agency)
+        session.flush()
+    return agency
+
+
+def create_team(session: Session, name: str, agency_name: str, agency_kind: str = "government") -> Team:
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": ["Team name is required."]})
+    agency = get_or_create_agency(session, agency_name.strip(), agency_kind)
+    existing = session.scalar(select(Team).where(Team.name == name, Team.agency_id == agency.id))
+    if existing is not None:
+        raise ValidationError({"name": [f"Team {name!r} already exists in {agency.name}."]})
+    team = Team(name=name, agency=agency)
+    session.add(team)
+    session.flush()
+    return team
+
+
+def find_team(session: Session, name: str) -> Team | None:
+    return session.scalar(select(Team).where(Team.name == name.strip()))
+
+
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    role: str,
+    password: str,
+    team_names: list[str] | None = None,
+    agency_name: str | None = None,
+) -> User:
+    """Creates an account. Practitioners and team leaders belong to teams; their agency is the
+    team's. Coordinators need an agency (given, or their team's)."""
+    errors: dict[str, list[str]] = {}
+    email = email.strip().lower()
+    if "@" not in email or email.startswith("@") or email.endswith("@"):
+        errors["email"] = ["Enter a valid email address."]
+    elif session.scalar(select(User.id).where(func.lower(User.email) == email)):
+        errors["email"] = [f"A user with email {email} already exists."]
+    if not name.strip():
+        errors["name"] = ["Name is required."]
+    if role not in {r.value for r in Role}:
+        errors["role"] = [f"Role must be one of: {', '.join(r.value for r in Role)}."]
+    if len(password) < MIN_PASSWORD_LENGTH:
+        errors["password"] = [f"Password must be at least {MIN_PASSWORD_LENGTH} characters."]
+    teams: list[Team] = []
+    for team_name in team_names or []:
+        team = find_team(session, team_name)
+        if team is None:
+            errors.setdefault("team", []).append(f"No team named {team_name!r}.")
+        else:
+            teams.append(team)
+    if role in (Role.practitioner.value, Role.team_leader.value) and not team_names:
+        errors.setdefault("team", []).append("Practitioners and team leaders need a team.")
+    agency = None
+    if agency_name:
+        agency = session.scalar(select(Agency).where(Agency.name == agency_name))
+        if agency is None:
+            errors["agency"] = [f"No agency named {agency_name!r}."]
+    elif teams:
+        agency = teams[0].agency
+    if role == Role.coordinator.value and agency is None and "agency" not in errors:
+        errors["agency"] = ["A coordinator needs an agency (or a team)."]
+    if errors:
+        raise ValidationError(errors)
+    user = User(
+        email=email,
+        name=name.strip(),
+        role=role,
+        password_hash=hash_password(password),
+        agency=agency,
+        teams=teams,
+    )
+    session.add(user)
+    session.flush()
+    return user

@@ -1,0 +1,31 @@
+"""Audit events (R8: every create, submit, addendum, view of a child and export is recorded;
+SPEC §2: every out-of-scope request is recorded as `denied`)."""
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from ..models import AuditEvent
+
+
+def record_event(
+    session: Session,
+    *,
+    user_id: int | None,
+    action: str,
+    object_type: str | None = None,
+    object_id: object | None = None,
+    outcome: str = "ok",
+    ip: str | None = None,
+    detail: dict | None = None,
+) -> AuditEvent:
+    event = AuditEvent(
+        user_id=user_id,
+        action=action,
+        object_type=object_type,
+        object_id=None if object_id is None else str(object_id),
+        outcome=outcome,
+        ip=ip,
+        detail=detail,
+    )
+    session.add(event)
+    return event

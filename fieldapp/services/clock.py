@@ -1,0 +1,10 @@
+"""What "today" means: a calendar date in the organisation's timezone (SPEC §3)."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+
+def today_in(tz_name: str, now: datetime | None = None) -> date:
+    now = now or datetime.now(timezone.utc)
+    return now.astimezone(ZoneInfo(tz_name)).date()

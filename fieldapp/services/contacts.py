@@ -1,0 +1,307 @@
+"""Recording contacts, addenda, acknowledgements and NT return visits.
+
+Rules and their sources:
+- R1 qualifying contact and third parties: `004` § Contact with child.
+- R2 return visits for interstate and boarding-school children: `004` § Contact with child.
+- R5 participation, R6 the child's views: `004` § Participation in decision making.
+- R7 Signs of Safety: `004` § Practice approach.
+- R8 records are never overwritten: SPEC §3 R8 (drafts editable by their author only; a
+  submitted contact is immutable; corrections are addenda).
+
+The web form and (later) the sync endpoint both pass plain values keyed by the SPEC §4 field
+names, so both paths apply the same rules.
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ..models import (
+    Addendum,
+    Child,
+    Contact,
+    ContactAction,
+    ContactMode,
+    ContactParticipant,
+    ContactStatus,
+    Location,
+    MadeBy,
+    ParticipantRole,
+    ReturnVisit,
+    Role,
+    User,
+    ViewsMethod,
+)
+from ..models.base import utcnow
+from .audit import record_event
+from .errors import Forbidden, ImmutableRecord, ValidationError
+
+CONTACT_FIELDS = (
+    "contact_date", "start_time", "duration_minutes", "mode", "made_by", "third_party_name",
+    "third_party_role", "child_seen", "seen_alone", "location", "location_detail", "child_views",
+    "views_method", "views_not_recorded_reason", "language_used", "interpreter_used", "worries",
+    "working_well", "needs_to_happen", "safety_scale", "notes",
+)  # fmt: skip
+FREE_TEXT_FIELDS = (
+    "location_detail", "child_views", "views_not_recorded_reason", "worries", "working_well",
+    "needs_to_happen", "notes",
+)  # fmt: skip
+MAX_PARTICIPANTS = 30
+MAX_ACTIONS = 30
+
+_ENUMS = {
+    "mode": ContactMode,
+    "made_by": MadeBy,
+    "location": Location,
+    "views_method": ViewsMethod,
+}
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def validate_contact(
+    values: dict[str, Any], child: Child, today: date, *, submitting: bool
+) -> dict[str, list[str]]:
+    """Field-named errors for a contact. A draft may be incomplete, but never wrong; a submitted
+    contact must also be complete."""
+    errors: dict[str, list[str]] = {}
+
+    def add(field: str, message: str) -> None:
+        errors.setdefault(field, []).append(message)
+
+    for field, enum_type in _ENUMS.items():
+        value = values.get(field)
+        if not _blank(value) and value not in {member.value for member in enum_type}:
+            add(field, f"{value!r} is not a valid choice.")
+
+    contact_date = values.get("contact_date")
+    if contact_date is None:
+        if submitting:
+            add("contact_date", "Enter the date of the contact.")
+    else:
+        if contact_date > today:
+            add("contact_date", "The date of contact cannot be in the future.")
+        if contact_date < child.care_start_date:
+            add(
+                "contact_date",
+                "The date of contact cannot be before the child came into care "
+                f"({child.care_start_date.strftime('%d/%m/%Y')}).",
+            )
+
+    scale = values.get("safety_scale")
+    if scale is not None and not (0 <= scale <= 10):
+        add("safety_scale", "The safety scale must be a whole number from 0 to 10.")
+
+    duration = values.get("duration_minutes")
+    if duration is not None and not (0 < duration <= 24 * 60):
+        add("duration_minutes", "Duration must be between 1 and 1440 minutes.")
+
+    if values.get("seen_alone") and not values.get("child_seen"):
+        add("seen_alone", "A child can only be seen alone if the child was seen.")
+
+    for index, participant in enumerate(values.get("participants") or []):
+        if participant.get("role") not in {r.value for r in ParticipantRole}:
+            add(f"participants-{index}-role", f"Participant {index + 1}: choose a role.")
+    if len(values.get("participants") or []) > MAX_PARTICIPANTS:
+        add("participants", f"At most {MAX_PARTICIPANTS} participants.")
+
+    for index, action in enumerate(values.get("actions") or []):
+        if _blank(action.get("description")):
+            add(f"actions-{index}-description", f"Action {index + 1}: describe what will happen.")
+    if len(values.get("actions") or []) > MAX_ACTIONS:
+        add("actions", f"At most {MAX_ACTIONS} actions.")
+
+    if submitting:
+        if values.get("made_by") == MadeBy.third_party.value:
+            if _blank(values.get("third_party_name")):
+                add("third_party_name", "Enter the name of the third party who made the contact.")
+            if _blank(values.get("third_party_role")):
+                add("third_party_role", "Enter the role of the third party who made the contact.")
+        if values.get("mode") == ContactMode.face_to_face.value and _blank(
+            values.get("child_views")
+        ):
+            if _blank(values.get("views_not_recorded_reason")):
+                add(
+                    "views_not_recorded_reason",
+                    "Record the child's views in their own words, or give the reason they were "
+                    "not recorded (for example an infant, or the child declined).",
+                )
+        if not _blank(values.get("child_views")) and _blank(values.get("views_method")):
+            add("views_method", "Say how the child's views were gathered.")
+    return errors
+
+
+def _apply_values(contact: Contact, values: dict[str, Any]) -> None:
+    for field in CONTACT_FIELDS:
+        if field in values:
+            value = values[field]
+            if isinstance(value, str):
+                value = value.strip() or None
+            setattr(contact, field, value)
+    if contact.made_by != MadeBy.third_party.value:
+        contact.third_party_name = None
+        contact.third_party_role = None
+    if "participants" in values:
+        contact.participants = [
+            ContactParticipant(
+                position=position,
+                role=p["role"],
+                name=(p.get("name") or "").strip() or None,
+                took_part_in_decisions=bool(p.get("took_part_in_decisions")),
+                views_and_wishes=(p.get("views_and_wishes") or "").strip() or None,
+                feedback=(p.get("feedback") or "").strip() or None,
+                concerns=(p.get("concerns") or "").strip() or None,
+            )
+            for position, p in enumerate(values["participants"])
+        ]
+    if "actions" in values:
+        contact.actions = [
+            ContactAction(
+                position=position,
+                description=a["description"].strip(),
+                responsible=(a.get("responsible") or "").strip() or None,
+                due_date=a.get("due_date"),
+            )
+            for position, a in enumerate(values["actions"])
+        ]
+
+
+def _check_can_edit(user: User, contact: Contact) -> None:
+    if contact.is_submitted:
+        raise ImmutableRecord(
+            "This contact has been submitted and can no longer be edited. Add an addendum to "
+            "correct or add to it."
+        )
+    if contact.author_id != user.id:
+        raise Forbidden("Only the author of a draft can edit it.")
+
+
+def save_contact(
+    session: Session,
+    user: User,
+    child: Child,
+    values: dict[str, Any],
+    today: date,
+    *,
+    submit: bool,
+    contact: Contact | None = None,
+    contact_id=None,
+) -> Contact:
+    """Creates or updates a draft, and submits it when `submit` is true.
+
+    Raises ValidationError with field-named errors (nothing is written) or ImmutableRecord for a
+    submitted contact.
+    """
+    if user.role != Role.practitioner.value and user.role != Role.team_leader.value:
+        raise Forbidden("Only practitioners and team leaders record contacts.")
+    if contact is not None:
+        _check_can_edit(user, contact)
+    errors = validate_contact(values, child, today, submitting=submit)
+    if errors:
+        raise ValidationError(errors)
+    created = contact is None
+    if contact is None:
+        contact = Contact(child=child, author_id=user.id, status=ContactStatus.draft.value)
+        if contact_id is not None:
+            contact.id = contact_id
+        session.add(contact)
+    else:
+        contact.version += 1
+    _apply_values(contact, values)
+    if submit:
+        contact.status = ContactStatus.submitted.value
+        contact.submitted_at = utcnow()
+    session.flush()
+    if created:
+        record_event(session, user_id=user.id, action="create", object_type="contact",
+                     object_id=contact.id, detail={"child_id": str(child.id)})
+    if submit:
+        record_event(session, user_id=user.id, action="submit", object_type="contact",
+                     object_id=contact.id, detail={"child_id": str(child.id)})
+    return contact
+
+
+def delete_draft(session: Session, user: User, contact: Contact) -> None:
+    """R8: nothing is hard-deleted except a draft, by its author."""
+    _check_can_edit(user, contact)
+    record_event(session, user_id=user.id, action="delete_draft", object_type="contact",
+                 object_id=contact.id, detail={"child_id": str(contact.child_id)})
+    session.delete(contact)
+    session.flush()
+
+
+def add_addendum(
+    session: Session, user: User, contact: Contact, reason: str, text: str, addendum_id=None
+) -> Addendum:
+    """R8: corrections to a submitted contact are addenda (author, time, reason, text)."""
+    errors: dict[str, list[str]] = {}
+    if not contact.is_submitted:
+        errors["contact_id"] = ["A draft can be edited directly; addenda are for submitted contacts."]
+    if _blank(reason):
+        errors["reason"] = ["Give the reason for the addendum."]
+    if _blank(text):
+        errors["text"] = ["Enter the text of the addendum."]
+    if user.role not in (Role.practitioner.value, Role.team_leader.value):
+        raise Forbidden("Only practitioners and team leaders add addenda.")
+    if errors:
+        raise ValidationError(errors)
+    addendum = Addendum(contact=contact, author_id=user.id, reason=reason.strip(), text=text.strip())
+    if addendum_id is not None:
+        addendum.id = addendum_id
+    session.add(addendum)
+    session.flush()
+    record_event(session, user_id=user.id, action="addendum", object_type="contact",
+                 object_id=contact.id, detail={"addendum_id": str(addendum.id)})
+    return addendum
+
+
+def acknowledge_contact(session: Session, user: User, contact: Contact) -> None:
+    """A team leader confirms they have read a submitted contact."""
+    if user.role != Role.team_leader.value:
+        raise Forbidden("Only team leaders acknowledge contacts.")
+    if not contact.is_submitted:
+        raise ValidationError({"contact_id": ["Only submitted contacts can be acknowledged."]})
+    if contact.acknowledged_at is None:
+        contact.acknowledged_by_id = user.id
+        contact.acknowledged_at = utcnow()
+        record_event(session, user_id=user.id, action="acknowledge", object_type="contact",
+                     object_id=contact.id)
+
+
+def record_return_visit(
+    session: Session, user: User, child: Child, values: dict[str, Any], visit_id=None
+) -> ReturnVisit:
+    """R2 (`004` § Contact with child): return visits to the NT of a child who lives or attends
+    boarding school interstate, with the arrangement documented in My Care Plan."""
+    errors: dict[str, list[str]] = {}
+    arrival, departure = values.get("arrival_date"), values.get("departure_date")
+    if not child.is_interstate:
+        errors["child_id"] = ["Return visits are recorded for children who live or board interstate."]
+    if arrival is None:
+        errors["arrival_date"] = ["Enter the arrival date."]
+    if departure is None:
+        errors["departure_date"] = ["Enter the departure date."]
+    if arrival and departure and departure < arrival:
+        errors["departure_date"] = ["The departure date cannot be before the arrival date."]
+    if user.role not in (Role.practitioner.value, Role.team_leader.value):
+        raise Forbidden("Only practitioners and team leaders record return visits.")
+    if errors:
+        raise ValidationError(errors)
+    visit = ReturnVisit(
+        child=child,
+        arrival_date=arrival,
+        departure_date=departure,
+        arrangement_note=(values.get("arrangement_note") or "").strip() or None,
+        created_by_id=user.id,
+    )
+    if visit_id is not None:
+        visit.id = visit_id
+    session.add(visit)
+    session.flush()
+    record_event(session, user_id=user.id, action="create", object_type="return_visit",
+                 object_id=visit.id, detail={"child_id": str(child.id)})
+    return visit

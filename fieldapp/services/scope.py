@@ -1,0 +1,73 @@
+"""Who may see what (SPEC §2). The one place that decides scope: every query for a child or a
+record of a child starts from these selects, never from hidden links."""
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import Select, false, or_, select
+from sqlalchemy.orm import Session
+
+from ..models import Addendum, Child, Contact, ReturnVisit, Role, Team, User
+
+
+def visible_children(user: User) -> Select[tuple[Child]]:
+    """Children the user may open.
+
+    - practitioner: their caseload (children currently allocated to them);
+    - team leader: every child of their teams;
+    - coordinator: children of their agency's teams, and those their agency holds primary case
+      responsibility for (permanency data only; see `can_read_case_notes`);
+    - admin: none (admins manage accounts, not case content).
+    """
+    query = select(Child)
+    if user.role == Role.practitioner.value:
+        return query.where(Child.practitioner_id == user.id)
+    if user.role == Role.team_leader.value:
+        return query.where(Child.team_id.in_(user.team_ids or [-1]))
+    if user.role == Role.coordinator.value and user.agency_id is not None:
+        agency_teams = select(Team.id).where(Team.agency_id == user.agency_id)
+        return query.where(
+            or_(Child.team_id.in_(agency_teams), Child.primary_agency_id == user.agency_id)
+        )
+    return query.where(false())
+
+
+def can_read_case_notes(user: User) -> bool:
+    """Coordinators see permanency data, not contact narratives (SPEC §2)."""
+    return user.role in (Role.practitioner.value, Role.team_leader.value)
+
+
+def visible_contacts(user: User) -> Select[tuple[Contact]]:
+    """Contacts of visible children. A draft is its author's work in progress: only its author
+    and the team leader see it."""
+    if not can_read_case_notes(user):
+        return select(Contact).where(false())
+    children = visible_children(user).with_only_columns(Child.id)
+    query = select(Contact).where(Contact.child_id.in_(children))
+    if user.role != Role.team_leader.value:
+        query = query.where(or_(Contact.status == "submitted", Contact.author_id == user.id))
+    return query
+
+
+def find_child(session: Session, user: User, child_id: uuid.UUID) -> Child | None:
+    return session.scalar(visible_children(user).where(Child.id == child_id))
+
+
+def find_contact(session: Session, user: User, contact_id: uuid.UUID) -> Contact | None:
+    return session.scalar(visible_contacts(user).where(Contact.id == contact_id))
+
+
+def find_return_visit(session: Session, user: User, visit_id: uuid.UUID) -> ReturnVisit | None:
+    if not can_read_case_notes(user):
+        return None
+    children = visible_children(user).with_only_columns(Child.id)
+    return session.scalar(
+        select(ReturnVisit).where(ReturnVisit.id == visit_id, ReturnVisit.child_id.in_(children))
+    )
+
+
+def find_addendum(session: Session, user: User, addendum_id: uuid.UUID) -> Addendum | None:
+    contacts = visible_contacts(user).with_only_columns(Contact.id)
+    return session.scalar(
+        select(Addendum).where(Addendum.id == addendum_id, Addendum.contact_id.in_(contacts))
+    )
