@@ -1,0 +1,147 @@
+"""Sign-in, lockout, sign-out and the JSON auth endpoints (SPEC §4, §7)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from fieldapp.models import AuditEvent, User
+from fieldapp.models.base import utcnow
+
+from ..factories import PASSWORD
+
+GENERIC = "Email or password is incorrect, or the account is locked"
+
+
+def test_sign_in_shows_caseload(client, auth, org):
+    response = auth.login("pat@example.org")
+    assert response.status_code == 302
+    page = client.get("/")
+    assert "My caseload" in page.text
+    assert "Mia Anderson" in page.text
+    assert "Zed Other" not in page.text
+
+
+def test_wrong_password_and_unknown_user_get_the_same_error(client, auth, org):
+    wrong = auth.login("pat@example.org", "wrong password!")
+    unknown = auth.login("nobody@example.org", "wrong password!")
+    assert wrong.status_code == unknown.status_code == 401
+    assert GENERIC in wrong.text and GENERIC in unknown.text
+    assert client.get("/").status_code == 302  # still signed out
+
+
+def test_lockout_after_ten_failures_even_with_the_right_password(client, auth, org, app_session):
+    for _ in range(10):
+        assert auth.login("pat@example.org", "not it at all").status_code == 401
+    locked = auth.login("pat@example.org", PASSWORD)
+    assert locked.status_code == 401
+    assert GENERIC in locked.text
+    user = app_session.scalar(select(User).where(User.email == "pat@example.org"))
+    assert user.locked_until is not None
+
+
+def test_lock_expires_after_fifteen_minutes(client, auth, org, app_session):
+    for _ in range(10):
+        auth.login("pat@example.org", "not it at all")
+    user = app_session.scalar(select(User).where(User.email == "pat@example.org"))
+    user.locked_until = utcnow() - timedelta(seconds=1)
+    app_session.commit()
+    assert auth.login("pat@example.org", PASSWORD).status_code == 302
+
+
+def test_nine_failures_then_success_resets_the_counter(client, auth, org, app_session):
+    for _ in range(9):
+        auth.login("pat@example.org", "not it at all")
+    assert auth.login("pat@example.org", PASSWORD).status_code == 302
+    user = app_session.scalar(select(User).where(User.email == "pat@example.org"))
+    assert user.failed_logins == 0 and user.locked_until is None
+
+
+def test_sign_out_invalidates_the_session_on_the_server(app, client, auth, org):
+    auth.login("pat@example.org")
+    stolen_cookie = client.get_cookie("session").value
+    auth.logout()
+    replay = app.test_client()
+    replay.set_cookie("session", stolen_cookie)
+    assert replay.get("/").status_code == 302  # the copied cookie no longer signs anyone in
+
+
+def test_password_change_signs_out_everywhere(app, client, auth, org):
+    auth.login("pat@example.org")
+    other_device = app.test_client()
+    other_auth = type(auth)(other_device)
+    other_auth.login("pat@example.org")
+    response = auth.post("/account/password", {"current_password": PASSWORD,
+                                               "new_password": "a much better passphrase"})
+    assert response.status_code == 302
+    assert other_device.get("/").status_code == 302
+    assert auth.login("pat@example.org", "a much better passphrase").status_code == 302
+
+
+def test_password_change_rejects_a_short_password(client, auth, org):
+    auth.login("pat@example.org")
+    response = auth.post("/account/password", {"current_password": PASSWORD, "new_password": "short"})
+    assert response.status_code == 400
+    assert "at least 10 characters" in response.text
+
+
+def test_forms_without_csrf_token_are_refused(client, auth, org):
+    auth.login("pat@example.org")
+    response = client.post(f"/children/{org.child.id}/contacts/new",
+                           data={"contact_date": "2026-01-01", "save_draft": "Save draft"})
+    assert response.status_code == 400
+
+
+def test_api_login_returns_user_and_csrf_token(client, org):
+    response = client.post("/api/auth/login", json={"email": "pat@example.org", "password": PASSWORD})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["user"]["name"] == "Pat Practitioner"
+    assert body["user"]["role"] == "practitioner"
+    assert body["csrf_token"]
+    assert response.headers["Cache-Control"] == "no-store"
+    assert client.get("/api/me").get_json()["user"]["id"] == body["user"]["id"]
+
+
+def test_api_login_failures(client, org):
+    wrong = client.post("/api/auth/login", json={"email": "pat@example.org", "password": "nope"})
+    unknown = client.post("/api/auth/login", json={"email": "x@example.org", "password": "nope"})
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.get_json() == unknown.get_json()
+    form = client.post("/api/auth/login", data={"email": "pat@example.org", "password": PASSWORD})
+    assert form.status_code == 415
+    missing = client.post("/api/auth/login", json={"email": "pat@example.org"})
+    assert missing.status_code == 400 and "password" in missing.get_json()["error"]
+
+
+def test_api_logout_needs_the_csrf_token(client, org):
+    token = client.post("/api/auth/login",
+                        json={"email": "pat@example.org", "password": PASSWORD}).get_json()["csrf_token"]
+    assert client.post("/api/auth/logout").status_code == 400
+    assert client.post("/api/auth/logout", headers={"X-CSRFToken": token}).status_code == 204
+    assert client.get("/api/me").status_code == 401
+
+
+def test_failed_and_successful_sign_ins_are_audited(client, auth, org, app_session):
+    auth.login("pat@example.org", "wrong password!")
+    auth.login("pat@example.org")
+    outcomes = app_session.scalars(
+        select(AuditEvent.outcome).where(AuditEvent.action == "login").order_by(AuditEvent.id)
+    ).all()
+    assert outcomes == ["failed", "ok"]
+
+
+def test_pages_carry_security_headers(client, auth, org):
+    auth.login("pat@example.org")
+    response = client.get("/")
+    assert response.headers["Cache-Control"] == "no-store"
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "<script>" not in response.text and "style=" not in response.text
+
+
+def test_service_worker_is_served_at_the_root(client):
+    response = client.get("/sw.js")
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-cache"
+    assert "javascript" in response.headers["Content-Type"]
