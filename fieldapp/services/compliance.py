@@ -82,3 +82,75 @@ def child_compliance(
     due_soon_days: int = DEFAULT_DUE_SOON_DAYS,
 ) -> Compliance:
     return compliance_on(due_date(last_qualifying_contact, care_start_date), on, due_soon_days)
+
+
+def in_care_on(care_start_date: date, care_end_date: date | None, on: date) -> bool:
+    """R1: children whose care ended are not counted. Care that ends on a day is over that day."""
+    return care_start_date <= on and (care_end_date is None or care_end_date > on)
+
+
+class VisitStatus(str, enum.Enum):
+    met = "met"
+    pending = "pending"
+    missed = "missed"
+
+
+def return_visit_status(
+    arrival: date, departure: date, staff_contact_dates: list[date], on: date
+) -> VisitStatus:
+    """R2 (`004` § Contact with child): "the child's Practitioner must have meaningful
+    face-to-face contact with the child on every occasion they return to the NT for visits".
+
+    `staff_contact_dates` are the dates of qualifying contacts made by a staff member
+    (`made_by = practitioner`); a third party's contact interstate satisfies R1 but not R2.
+    Met if one falls within arrival..departure (and by `on`); pending while `on` ≤ departure;
+    otherwise missed.
+    """
+    if any(arrival <= day <= departure and day <= on for day in staff_contact_dates):
+        return VisitStatus.met
+    if on <= departure:
+        return VisitStatus.pending
+    return VisitStatus.missed
+
+
+CULTURAL_SUPPORT_ROLES = ("aboriginal_community_worker", "aboriginal_practice_advisor")
+
+
+def month_ends(on: date, count: int = 12) -> list[date]:
+    """The last `count` month ends up to `on`, oldest first; the current month is represented
+    by `on` itself when `on` is not a month end (its figures are "so far")."""
+    ends: list[date] = []
+    cursor = on
+    while len(ends) < count:
+        ends.append(cursor)
+        cursor = cursor.replace(day=1) - timedelta(days=1)
+    return list(reversed(ends))
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A stretch longer than 42 days between consecutive qualifying contacts (or from care start
+    to the first one), R1 period measure. `end` is None while the gap is still open."""
+
+    start: date
+    end: date | None
+
+    def overdue_from(self) -> date:
+        return self.start + timedelta(days=CONTACT_INTERVAL_DAYS + 1)
+
+    def touches(self, month_start: date, month_end: date) -> bool:
+        """Counted in a month when it ended in it or was open (overdue) at any time in it."""
+        return self.overdue_from() <= month_end and (self.end is None or self.end >= month_start)
+
+
+def gaps(care_start_date: date, contact_dates: list[date], until: date) -> list[Gap]:
+    """R1 period measure (`004` § Contact with child): gaps longer than six weeks, from care start
+    through each qualifying contact to `until`."""
+    anchors = [care_start_date] + sorted(d for d in set(contact_dates) if care_start_date <= d <= until)
+    found = []
+    for previous, following in zip(anchors, anchors[1:]):
+        if (following - previous).days > CONTACT_INTERVAL_DAYS:
+            found.append(Gap(previous, following))
+    if (until - anchors[-1]).days > CONTACT_INTERVAL_DAYS:
+        found.append(Gap(anchors[-1], None))
+    return found

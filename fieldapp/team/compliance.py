@@ -1,0 +1,169 @@
+"""Contact compliance for team leaders: the page, its chart, the CSV and the JSON API (SPEC §6)."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ..access import audit, require_role, session, today
+from ..models import Team, User
+from ..services.compliance_report import (
+    compliance_rows,
+    monthly_trend,
+    practitioner_summaries,
+    status_counts,
+)
+from .chart import trend_summary, trend_svg
+
+bp = Blueprint("compliance", __name__)
+
+CSV_COLUMNS = ("child_id", "external_id", "child_name", "practitioner_email", "last_contact_date",
+               "due_date", "status", "days_overdue")
+STATUSES = ("overdue", "due_soon", "on_track")
+
+
+class BadParameter(Exception):
+    def __init__(self, name: str, message: str):
+        super().__init__(message)
+        self.name = name
+
+
+def _as_of() -> date:
+    raw = request.args.get("as_of", "").strip()
+    if not raw:
+        return today()
+    try:
+        value = date.fromisoformat(raw)
+    except ValueError:
+        raise BadParameter("as_of", f"as_of must be a date as YYYY-MM-DD, not {raw[:20]!r}.") from None
+    if value > today():
+        raise BadParameter("as_of", "as_of cannot be in the future.")
+    return value
+
+
+def _filters() -> tuple[int | None, str | None]:
+    practitioner = request.args.get("practitioner", "").strip()
+    status = request.args.get("status", "").strip()
+    if status and status not in STATUSES:
+        raise BadParameter("status", f"status must be one of {', '.join(STATUSES)}.")
+    if practitioner and not practitioner.isdigit():
+        raise BadParameter("practitioner", "practitioner must be a user id.")
+    return (int(practitioner) if practitioner else None), (status or None)
+
+
+def _rows(as_of: date, practitioner_id=None, status=None):
+    if current_user.role == "practitioner":
+        practitioner_id = current_user.id
+    return compliance_rows(session(), current_user.team_ids, as_of,
+                           current_app.config["FIELDAPP_DUE_SOON_DAYS"],
+                           practitioner_id=practitioner_id, status=status)
+
+
+@bp.errorhandler(BadParameter)
+def _bad_parameter(exc: BadParameter):
+    if request.path.startswith("/api/") or request.path.endswith((".csv", ".svg")):
+        return jsonify(error=str(exc), parameter=exc.name), 400
+    return render_template("error.html", status=400, message=str(exc)), 400
+
+
+@bp.get("/team/compliance")
+@login_required
+def page():
+    require_role("team_leader")
+    as_of = _as_of()
+    practitioner_id, status = _filters()
+    all_rows = _rows(as_of)
+    rows = [row for row in all_rows
+            if (practitioner_id is None or row.practitioner_id == practitioner_id)
+            and (status is None or row.status == status)]
+    trend = monthly_trend(session(), current_user.team_ids, as_of)
+    practitioners = session().scalars(
+        select(User)
+        .where(User.role == "practitioner", User.teams.any(Team.id.in_(current_user.team_ids or [-1])))
+        .order_by(User.name)
+    ).all()
+    audit("view", "compliance", None, detail={"as_of": as_of.isoformat()})
+    session().commit()
+    return render_template(
+        "team/compliance.html", rows=rows, as_of=as_of, is_today=as_of == today(),
+        counts=status_counts(all_rows), summaries=practitioner_summaries(all_rows),
+        practitioners=practitioners, practitioner_id=practitioner_id, status=status,
+        chart_alt=trend_summary(trend), statuses=STATUSES,
+    )
+
+
+@bp.get("/team/compliance/chart.svg")
+@login_required
+def chart():
+    require_role("team_leader")
+    as_of = _as_of()
+    svg = trend_svg(monthly_trend(session(), current_user.team_ids, as_of))
+    return Response(svg, mimetype="image/svg+xml")
+
+
+def _csv_safe(value) -> str:
+    """Neutralises spreadsheet formulas in exported text (CSV injection)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@bp.get("/team/compliance.csv")
+@login_required
+def export_csv():
+    require_role("team_leader")
+    as_of = _as_of()
+    practitioner_id, status = _filters()
+    rows = _rows(as_of, practitioner_id, status)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        record = _row_dict(row)
+        writer.writerow([_csv_safe(record[column]) for column in CSV_COLUMNS])
+    audit("export", "compliance", None, detail={"as_of": as_of.isoformat(), "rows": len(rows)})
+    session().commit()
+    return Response(
+        buffer.getvalue(), mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="contact-compliance-{as_of}.csv"'},
+    )
+
+
+def _row_dict(row) -> dict:
+    return {
+        "child_id": str(row.child_id),
+        "external_id": row.external_id,
+        "child_name": row.child_name,
+        "practitioner_email": row.practitioner_email,
+        "last_contact_date": row.last_contact_date.isoformat() if row.last_contact_date else None,
+        "due_date": row.due_date.isoformat(),
+        "status": row.status,
+        "days_overdue": row.days_overdue,
+    }
+
+
+@bp.get("/api/compliance")
+@login_required
+def api():
+    """Team leaders get their teams' children; practitioners their own caseload."""
+    if current_user.role not in ("team_leader", "practitioner"):
+        return jsonify(error="Not found."), 404
+    as_of = _as_of()
+    practitioner_id, status = _filters()
+    rows = _rows(as_of, practitioner_id, status)
+    audit("export", "compliance", None, detail={"as_of": as_of.isoformat(), "api": True})
+    session().commit()
+    return jsonify(as_of=as_of.isoformat(), rows=[
+        _row_dict(row) | {
+            "return_visits": [
+                {"arrival_date": v.arrival_date.isoformat(),
+                 "departure_date": v.departure_date.isoformat(), "status": v.status}
+                for v in row.return_visits
+            ],
+            "cultural_support": row.cultural_support,
+        }
+        for row in rows
+    ])
