@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from ..models import Child, Contact
@@ -14,11 +14,16 @@ from .compliance import Compliance, child_compliance
 
 
 def qualifying_contact_condition():
-    """SQL form of `compliance.is_qualifying_contact` (R1)."""
+    """SQL form of `compliance.is_qualifying_contact` (R1).
+
+    The first three terms are written as literals, exactly as the partial index
+    `ix_contacts_qualifying` states them, so both SQLite and PostgreSQL can prove the index
+    applies (neither can with bound parameters).
+    """
     return and_(
-        Contact.status == "submitted",
-        Contact.mode == "face_to_face",
-        Contact.child_seen.is_(True),
+        Contact.status == literal_column("'submitted'"),
+        Contact.mode == literal_column("'face_to_face'"),
+        Contact.child_seen,
         or_(
             Contact.made_by == "practitioner",
             and_(
