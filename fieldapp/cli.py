@@ -132,6 +132,27 @@ def import_children_command(file) -> None:
                f"{result.unchanged} unchanged.")
 
 
+@click.command("seed-large")
+@click.option("--children", type=click.IntRange(1, 1_000_000), required=True)
+@click.option("--contacts", type=click.IntRange(0, 500), default=50, show_default=True,
+              help="Contacts per child.")
+@click.option("--password", default="large-password-2026", show_default=True)
+@click.option("--prefix", default="large", show_default=True,
+              help="Names the agency, teams and accounts, so several runs can coexist.")
+def seed_large_command(children: int, contacts: int, password: str, prefix: str) -> None:
+    """Bulk-load a large synthetic organisation for benchmarks."""
+    import time
+
+    from .services.large_seed import seed_large
+
+    started = time.perf_counter()
+    leader = seed_large(db.session, children, contacts, _today(), password, prefix=prefix)
+    db.session.commit()
+    click.echo(f"Loaded {children} children and {children * contacts} contacts in "
+               f"{time.perf_counter() - started:.1f} s. Team leader: {leader.email}")
+
+
 def init_app(app: Flask) -> None:
-    for command in (db_cli, teams_cli, users_cli, seed_demo_command, import_children_command):
+    for command in (db_cli, teams_cli, users_cli, seed_demo_command, import_children_command,
+                    seed_large_command):
         app.cli.add_command(command)

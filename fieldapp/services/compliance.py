@@ -154,3 +154,38 @@ def gaps(care_start_date: date, contact_dates: list[date], until: date) -> list[
     if (until - anchors[-1]).days > CONTACT_INTERVAL_DAYS:
         found.append(Gap(anchors[-1], None))
     return found
+
+
+@dataclass(frozen=True)
+class ChildAssessment:
+    in_care: bool
+    last_contact_date: date | None = None
+    compliance: Compliance | None = None
+    visit_statuses: tuple[VisitStatus, ...] = ()
+
+
+def assess_child(
+    care_start_date: date,
+    care_end_date: date | None,
+    contacts: list[ContactFacts],
+    return_visits: list[tuple[date, date]],
+    on: date,
+    due_soon_days: int = DEFAULT_DUE_SOON_DAYS,
+) -> ChildAssessment:
+    """R1 and R2 for one child from its plain history, as the tablet computes them offline
+    (`004` § Contact with child). The server's SQL report must agree with this on every test
+    vector (tests/vectors/compliance.json)."""
+    if not in_care_on(care_start_date, care_end_date, on):
+        return ChildAssessment(in_care=False)
+    qualifying = [c for c in contacts if is_qualifying_contact(c) and c.contact_date <= on]
+    last = max((c.contact_date for c in qualifying), default=None)
+    staff_dates = [c.contact_date for c in qualifying if c.made_by == "practitioner"]
+    return ChildAssessment(
+        in_care=True,
+        last_contact_date=last,
+        compliance=child_compliance(last, care_start_date, on, due_soon_days),
+        visit_statuses=tuple(
+            return_visit_status(arrival, departure, staff_dates, on)
+            for arrival, departure in sorted(return_visits)
+        ),
+    )
