@@ -1,0 +1,93 @@
+"""Tablet screenshots for the docs, taken from a running fieldapp with the demo data loaded.
+
+    flask --app fieldapp db upgrade && flask --app fieldapp seed-demo
+    FIELDAPP_INSECURE_COOKIES=1 flask --app fieldapp run --port 5000 &
+    .venv/bin/python scripts/screenshots.py [--url http://127.0.0.1:5000]
+
+Signs in as the demo practitioner with headless Chromium (Playwright) at 768x1024 and writes
+docs/screenshots/caseload-tablet.png and docs/screenshots/contact-form-tablet.png (viewport only,
+so the files stay small). Pages are found by the accessible names of SPEC §5, like the browser
+tests. The server must send the session cookie over plain HTTP (FIELDAPP_INSECURE_COOKIES=1 or
+FLASK_DEBUG=1) unless it is behind HTTPS.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from playwright.sync_api import expect, sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TABLET = {"width": 768, "height": 1024}
+DEMO_EMAIL = "jo.nguyen@demo.fieldapp.example"
+DEMO_PASSWORD = "fieldapp-demo-2026"
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--url", default="http://127.0.0.1:5000", help="the running server")
+    parser.add_argument("--email", default=DEMO_EMAIL)
+    parser.add_argument("--password", default=DEMO_PASSWORD)
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots",
+                        help="directory for the PNG files")
+    parser.add_argument("--chromium", default=CHROMIUM,
+                        help="Chromium executable (empty for Playwright's own browser)")
+    return parser.parse_args(argv)
+
+
+def take(args: argparse.Namespace) -> list[Path]:
+    args.out.mkdir(parents=True, exist_ok=True)
+    caseload_png = args.out / "caseload-tablet.png"
+    form_png = args.out / "contact-form-tablet.png"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=args.chromium or None, args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            context = browser.new_context(base_url=args.url.rstrip("/"), viewport=TABLET,
+                                          device_scale_factor=1, locale="en-AU",
+                                          timezone_id="Australia/Darwin")
+            page = context.new_page()
+            page.goto("/login")
+            page.get_by_label("Email", exact=True).fill(args.email)
+            page.get_by_label("Password", exact=True).fill(args.password)
+            page.get_by_role("button", name="Sign in", exact=True).click()
+            heading = page.get_by_role("heading", name="My caseload")
+            try:
+                expect(heading).to_be_visible()
+            except AssertionError:
+                sys.exit(f"Could not sign in as {args.email} at {args.url}: is the demo data "
+                         "loaded (flask --app fieldapp seed-demo) and are cookies allowed over "
+                         "HTTP (FIELDAPP_INSECURE_COOKIES=1)?")
+            page.wait_for_load_state("networkidle")
+            page.screenshot(path=caseload_png)
+
+            # The most urgent child is first; open it and its contact form.
+            page.get_by_role("table").get_by_role("link").first.click()
+            page.get_by_role("link", name="Record contact", exact=True).click()
+            expect(page.get_by_label("Date of contact", exact=True)).to_be_visible()
+            page.wait_for_load_state("networkidle")
+            page.screenshot(path=form_png)
+        finally:
+            browser.close()
+    return [caseload_png, form_png]
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    for path in take(args):
+        print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} "
+              f"({path.stat().st_size // 1024} KiB)")
+
+
+if __name__ == "__main__":
+    main()
