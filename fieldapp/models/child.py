@@ -111,10 +111,14 @@ class Allocation(Base):
     sync scope and the offline-contact rule (SPEC §4) read this history."""
 
     __tablename__ = "allocations"
-    __table_args__ = (Index("ix_allocations_practitioner_child", "practitioner_id", "child_id"),)
+    __table_args__ = (
+        Index("ix_allocations_practitioner_child", "practitioner_id", "child_id"),
+        # "Who held this child on day D": one step down this index per child.
+        Index("ix_allocations_child_start", "child_id", "start_date"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    child_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("children.id"), index=True)
+    child_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("children.id"))
     practitioner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     start_date: Mapped[date]
     end_date: Mapped[date | None]

@@ -70,7 +70,8 @@ QUALIFYING_PREDICATE_SQLITE = "status = 'submitted' AND mode = 'face_to_face' AN
 class Contact(ClientRecordMixin, Base):
     __tablename__ = "contacts"
     __table_args__ = (
-        Index("ix_contacts_child_id", "child_id"),
+        # Contacts of a child in a date range (the child page, R9's 90-day look-back).
+        Index("ix_contacts_child_date", "child_id", "contact_date"),
         # R1 asks, per child, for the latest submitted face-to-face contact in which the child
         # was seen: a partial index makes that one backward index step per child, however long
         # the history (see services/compliance_report.py).
@@ -82,6 +83,14 @@ class Contact(ClientRecordMixin, Base):
         CheckConstraint(
             "safety_scale IS NULL OR (safety_scale >= 0 AND safety_scale <= 10)",
             name="safety_scale_range",
+        ),
+        # R1: a submitted third-party contact names the third party and their role. Held by the
+        # database, so the compliance queries can count every submitted face-to-face contact in
+        # which the child was seen straight from the partial index.
+        CheckConstraint(
+            "status <> 'submitted' OR made_by = 'practitioner' "
+            "OR (third_party_name IS NOT NULL AND third_party_role IS NOT NULL)",
+            name="third_party_named",
         ),
     )
 

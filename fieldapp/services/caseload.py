@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, and_, func, literal_column, or_, select
+from sqlalchemy import Select, and_, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from ..models import Child, Contact
@@ -14,24 +14,17 @@ from .compliance import Compliance, child_compliance
 
 
 def qualifying_contact_condition():
-    """SQL form of `compliance.is_qualifying_contact` (R1).
+    """SQL form of `compliance.is_qualifying_contact` (R1, `004` § Contact with child).
 
-    The first three terms are written as literals, exactly as the partial index
-    `ix_contacts_qualifying` states them, so both SQLite and PostgreSQL can prove the index
-    applies (neither can with bound parameters).
+    The third-party part of the rule (named, with a role) is a CHECK constraint on submitted
+    contacts (`ck_contacts_third_party_named`), so what remains is exactly the predicate of the
+    partial index `ix_contacts_qualifying`. The terms are literals, as the index states them:
+    neither SQLite nor PostgreSQL can match a partial index against bound parameters.
     """
     return and_(
         Contact.status == literal_column("'submitted'"),
         Contact.mode == literal_column("'face_to_face'"),
         Contact.child_seen,
-        or_(
-            Contact.made_by == "practitioner",
-            and_(
-                Contact.made_by == "third_party",
-                Contact.third_party_name.is_not(None),
-                Contact.third_party_role.is_not(None),
-            ),
-        ),
     )
 
 

@@ -103,6 +103,33 @@ def _cultural_support(on: date, period_days: int):
     return case((Child.aboriginal_status.in_(FIRST_NATIONS_STATUSES), took_part), else_=None)
 
 
+def _status_expression(anchor, as_of: date, due_soon_days: int):
+    """R1 status in SQL. With due = anchor + 42 days, every comparison is of the anchor with a
+    date computed here, so the same SQL runs on SQLite and PostgreSQL and uses no date
+    arithmetic on columns. Must agree with `compliance.compliance_on` (the vectors and the
+    property test hold both to it)."""
+    overdue_before = as_of - timedelta(days=CONTACT_INTERVAL_DAYS)
+    due_soon_until = overdue_before + timedelta(days=due_soon_days)
+    return case(
+        (anchor < overdue_before, literal("overdue")),
+        (anchor <= due_soon_until, literal("due_soon")),
+        else_=literal("on_track"),
+    )
+
+
+def _children_in_care(team_ids: list[int], as_of: date):
+    """One row per child in care on `as_of`: anchor (latest qualifying contact or care start),
+    practitioner on that date and status, as a subquery to filter, count or page."""
+    last_contact = _last_qualifying(as_of)
+    anchor = func.coalesce(last_contact, Child.care_start_date)
+    return (
+        select(Child.id.label("child_id"), last_contact.label("last_contact"),
+               anchor.label("anchor"), _practitioner_on(as_of).label("practitioner_id"))
+        .where(Child.team_id.in_(team_ids or [-1]), in_care_condition(as_of))
+        .subquery("in_care")
+    )
+
+
 def compliance_rows(
     session: Session,
     team_ids: list[int],
@@ -111,18 +138,29 @@ def compliance_rows(
     *,
     practitioner_id: int | None = None,
     status: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
     cultural_period_days: int = CULTURAL_PERIOD_DAYS,
 ) -> list[ComplianceRow]:
-    """One row per child in care on `as_of` in the teams, most overdue first."""
-    last_contact = _last_qualifying(as_of).label("last_contact")
-    practitioner = _practitioner_on(as_of).label("practitioner_id")
+    """Children in care on `as_of` in the teams, most overdue first (earliest due date), with
+    optional filters and paging done by the database."""
+    base = _children_in_care(team_ids, as_of)
+    status_sql = _status_expression(base.c.anchor, as_of, due_soon_days)
     query = (
-        select(Child.id, Child.external_id, Child.given_name, Child.preferred_name,
-               Child.family_name, Child.care_start_date, Child.residence, Child.aboriginal_status,
-               last_contact, practitioner,
+        select(base.c.child_id, base.c.last_contact, base.c.practitioner_id, Child.external_id,
+               Child.given_name, Child.preferred_name, Child.family_name, Child.care_start_date,
+               Child.residence, Child.aboriginal_status,
                _cultural_support(as_of, cultural_period_days).label("cultural"))
-        .where(Child.team_id.in_(team_ids or [-1]), in_care_condition(as_of))
+        .join(Child, Child.id == base.c.child_id)
+        .order_by(base.c.anchor, Child.family_name, Child.given_name, Child.id)
+        .offset(offset)
     )
+    if practitioner_id is not None:
+        query = query.where(base.c.practitioner_id == practitioner_id)
+    if status:
+        query = query.where(status_sql == status)
+    if limit is not None:
+        query = query.limit(limit)
     records = session.execute(query).all()
     users = {
         user.id: user
@@ -130,18 +168,14 @@ def compliance_rows(
             select(User).where(User.id.in_({r.practitioner_id for r in records} - {None}))
         )
     }
-    visits = _return_visits(session, [r.id for r in records if r.residence in INTERSTATE_RESIDENCES],
-                            as_of)
+    visits = _return_visits(
+        session, [r.child_id for r in records if r.residence in INTERSTATE_RESIDENCES], as_of)
     rows = []
     for record in records:
-        if practitioner_id is not None and record.practitioner_id != practitioner_id:
-            continue
         result = child_compliance(record.last_contact, record.care_start_date, as_of, due_soon_days)
-        if status and result.status.value != status:
-            continue
         user = users.get(record.practitioner_id)
         rows.append(ComplianceRow(
-            child_id=record.id,
+            child_id=record.child_id,
             external_id=record.external_id,
             child_name=f"{record.preferred_name or record.given_name} {record.family_name}",
             practitioner_id=record.practitioner_id,
@@ -153,9 +187,8 @@ def compliance_rows(
             days_overdue=result.days_overdue,
             first_nations=record.aboriginal_status in FIRST_NATIONS_STATUSES,
             cultural_support=None if record.cultural is None else bool(record.cultural),
-            return_visits=visits.get(record.id, []),
+            return_visits=visits.get(record.child_id, []),
         ))
-    rows.sort(key=lambda row: (row.due_date, row.child_name))
     return rows
 
 
@@ -199,17 +232,35 @@ class PractitionerSummary:
     on_track: int
 
 
-def practitioner_summaries(rows: list[ComplianceRow]) -> list[PractitionerSummary]:
+def practitioner_summaries(
+    session: Session, team_ids: list[int], as_of: date, due_soon_days: int
+) -> list[PractitionerSummary]:
+    """Each practitioner's numbers side by side: one aggregate over the teams' children."""
+    base = _children_in_care(team_ids, as_of)
+    status_sql = _status_expression(base.c.anchor, as_of, due_soon_days).label("status")
+    counted = select(base.c.practitioner_id, status_sql).subquery()
+    result = session.execute(
+        select(counted.c.practitioner_id, counted.c.status, func.count())
+        .group_by(counted.c.practitioner_id, counted.c.status)
+    ).all()
     counts: dict[int | None, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    names: dict[int | None, str] = {}
-    for row in rows:
-        counts[row.practitioner_id][row.status] += 1
-        names[row.practitioner_id] = row.practitioner_name or "Unallocated"
+    for practitioner_id, status, number in result:
+        counts[practitioner_id][status] += number
+    names = dict(session.execute(
+        select(User.id, User.name).where(User.id.in_(set(counts) - {None}))).all())
     return sorted(
-        (PractitionerSummary(pid, names[pid], sum(c.values()), c["overdue"], c["due_soon"],
-                             c["on_track"]) for pid, c in counts.items()),
+        (PractitionerSummary(pid, names.get(pid, "Unallocated"), sum(c.values()), c["overdue"],
+                             c["due_soon"], c["on_track"]) for pid, c in counts.items()),
         key=lambda summary: (-summary.overdue, summary.name),
     )
+
+
+def status_counts(summaries: list[PractitionerSummary]) -> dict[str, int]:
+    return {
+        "overdue": sum(s.overdue for s in summaries),
+        "due_soon": sum(s.due_soon for s in summaries),
+        "on_track": sum(s.on_track for s in summaries),
+    }
 
 
 @dataclass(frozen=True)
@@ -277,11 +328,4 @@ def _gap_counts(session: Session, team_filter, ends: list[date]) -> dict[date, i
             for month_end in ends:
                 if gap.touches(month_end.replace(day=1), month_end):
                     counts[month_end] += 1
-    return counts
-
-
-def status_counts(rows: list[ComplianceRow]) -> dict[str, int]:
-    counts = {status.value: 0 for status in ComplianceStatus}
-    for row in rows:
-        counts[row.status] += 1
     return counts

@@ -55,12 +55,22 @@ def _filters() -> tuple[int | None, str | None]:
     return (int(practitioner) if practitioner else None), (status or None)
 
 
-def _rows(as_of: date, practitioner_id=None, status=None):
+def _due_soon_days() -> int:
+    return current_app.config["FIELDAPP_DUE_SOON_DAYS"]
+
+
+def _rows(as_of: date, practitioner_id=None, status=None, **paging):
     if current_user.role == "practitioner":
         practitioner_id = current_user.id
-    return compliance_rows(session(), current_user.team_ids, as_of,
-                           current_app.config["FIELDAPP_DUE_SOON_DAYS"],
-                           practitioner_id=practitioner_id, status=status)
+    return compliance_rows(session(), current_user.team_ids, as_of, _due_soon_days(),
+                           practitioner_id=practitioner_id, status=status, **paging)
+
+
+def _page_number() -> int:
+    raw = request.args.get("page", "1").strip() or "1"
+    if not raw.isdigit() or int(raw) < 1:
+        raise BadParameter("page", "page must be a whole number from 1.")
+    return int(raw)
 
 
 @bp.errorhandler(BadParameter)
@@ -70,17 +80,22 @@ def _bad_parameter(exc: BadParameter):
     return render_template("error.html", status=400, message=str(exc)), 400
 
 
+PAGE_SIZE = 100
+
+
 @bp.get("/team/compliance")
 @login_required
 def page():
     require_role("team_leader")
     as_of = _as_of()
     practitioner_id, status = _filters()
-    all_rows = _rows(as_of)
-    rows = [row for row in all_rows
-            if (practitioner_id is None or row.practitioner_id == practitioner_id)
-            and (status is None or row.status == status)]
-    trend = monthly_trend(session(), current_user.team_ids, as_of)
+    page_number = _page_number()
+    summaries = practitioner_summaries(session(), current_user.team_ids, as_of, _due_soon_days())
+    counts = status_counts(summaries)
+    shown = [s for s in summaries if practitioner_id is None or s.practitioner_id == practitioner_id]
+    matching = sum(s.children if status is None else getattr(s, status) for s in shown)
+    rows = _rows(as_of, practitioner_id, status, limit=PAGE_SIZE,
+                 offset=(page_number - 1) * PAGE_SIZE)
     practitioners = session().scalars(
         select(User)
         .where(User.role == "practitioner", User.teams.any(Team.id.in_(current_user.team_ids or [-1])))
@@ -88,12 +103,25 @@ def page():
     ).all()
     audit("view", "compliance", None, detail={"as_of": as_of.isoformat()})
     session().commit()
+    filters = {"as_of": as_of.isoformat(), "practitioner": practitioner_id or "", "status": status or ""}
     return render_template(
         "team/compliance.html", rows=rows, as_of=as_of, is_today=as_of == today(),
-        counts=status_counts(all_rows), summaries=practitioner_summaries(all_rows),
-        practitioners=practitioners, practitioner_id=practitioner_id, status=status,
-        chart_alt=trend_summary(trend), statuses=STATUSES,
+        counts=counts, summaries=summaries, practitioners=practitioners,
+        practitioner_id=practitioner_id, status=status, statuses=STATUSES, filters=filters,
+        matching=matching, page=page_number, pages=max(1, -(-matching // PAGE_SIZE)),
+        first=(page_number - 1) * PAGE_SIZE + 1,
     )
+
+
+@bp.get("/team/compliance/trend")
+@login_required
+def trend_text():
+    """The chart's figures as text, for screen readers and anyone who prefers numbers."""
+    require_role("team_leader")
+    as_of = _as_of()
+    points = monthly_trend(session(), current_user.team_ids, as_of)
+    return render_template("team/trend.html", points=points, as_of=as_of,
+                           summary=trend_summary(points))
 
 
 @bp.get("/team/compliance/chart.svg")

@@ -62,7 +62,8 @@ def reference_gaps_in_month(start: date, end: date | None, contact_days: list[da
     count, days_since, in_gap, counted, day = 0, 0, False, False, start
     while day <= last_day:
         if day in qualifying and day != start:
-            if in_gap and not counted and month_start <= day <= month_end:
+            # The stretch that this contact closes is days_since + 1 days long.
+            if days_since + 1 > 42 and not counted and month_start <= day <= month_end:
                 count += 1
             days_since, in_gap, counted = 0, False, False
         elif day != start:
