@@ -117,14 +117,20 @@ def _status_expression(anchor, as_of: date, due_soon_days: int):
     )
 
 
-def _children_in_care(team_ids: list[int], as_of: date):
-    """One row per child in care on `as_of`: anchor (latest qualifying contact or care start),
-    practitioner on that date and status, as a subquery to filter, count or page."""
+def _children_in_care(team_ids: list[int], as_of: date, current: bool):
+    """One row per child in care on `as_of`: anchor (latest qualifying contact or care start)
+    and practitioner on that date, as a subquery to filter, count or page.
+
+    For today (`current`) the open allocation is the child's `practitioner_id`; the allocation
+    history is read only for a past date.
+    """
     last_contact = _last_qualifying(as_of)
     anchor = func.coalesce(last_contact, Child.care_start_date)
+    practitioner = Child.practitioner_id if current else _practitioner_on(as_of)
     return (
         select(Child.id.label("child_id"), last_contact.label("last_contact"),
-               anchor.label("anchor"), _practitioner_on(as_of).label("practitioner_id"))
+               anchor.label("anchor"), practitioner.label("practitioner_id"),
+               Child.family_name, Child.given_name)
         .where(Child.team_id.in_(team_ids or [-1]), in_care_condition(as_of))
         .subquery("in_care")
     )
@@ -140,11 +146,12 @@ def compliance_rows(
     status: str | None = None,
     limit: int | None = None,
     offset: int = 0,
+    current: bool = False,
     cultural_period_days: int = CULTURAL_PERIOD_DAYS,
 ) -> list[ComplianceRow]:
     """Children in care on `as_of` in the teams, most overdue first (earliest due date), with
     optional filters and paging done by the database."""
-    base = _children_in_care(team_ids, as_of)
+    base = _children_in_care(team_ids, as_of, current)
     status_sql = _status_expression(base.c.anchor, as_of, due_soon_days)
     query = (
         select(base.c.child_id, base.c.last_contact, base.c.practitioner_id, Child.external_id,
@@ -161,7 +168,10 @@ def compliance_rows(
         query = query.where(status_sql == status)
     if limit is not None:
         query = query.limit(limit)
-    records = session.execute(query).all()
+    return _build_rows(session, session.execute(query).all(), as_of, due_soon_days)
+
+
+def _build_rows(session: Session, records, as_of: date, due_soon_days: int) -> list[ComplianceRow]:
     users = {
         user.id: user
         for user in session.scalars(
@@ -233,10 +243,11 @@ class PractitionerSummary:
 
 
 def practitioner_summaries(
-    session: Session, team_ids: list[int], as_of: date, due_soon_days: int
+    session: Session, team_ids: list[int], as_of: date, due_soon_days: int, *,
+    current: bool = False,
 ) -> list[PractitionerSummary]:
     """Each practitioner's numbers side by side: one aggregate over the teams' children."""
-    base = _children_in_care(team_ids, as_of)
+    base = _children_in_care(team_ids, as_of, current)
     status_sql = _status_expression(base.c.anchor, as_of, due_soon_days).label("status")
     counted = select(base.c.practitioner_id, status_sql).subquery()
     result = session.execute(
@@ -253,6 +264,79 @@ def practitioner_summaries(
                              c["due_soon"], c["on_track"]) for pid, c in counts.items()),
         key=lambda summary: (-summary.overdue, summary.name),
     )
+
+
+@dataclass(frozen=True)
+class TeamOverview:
+    summaries: list[PractitionerSummary]
+    matching: int
+    rows: list[ComplianceRow]
+
+
+def team_overview(
+    session: Session, team_ids: list[int], as_of: date, due_soon_days: int, *,
+    practitioner_id: int | None = None, status: str | None = None, limit: int = 100,
+    offset: int = 0, current: bool = False,
+    cultural_period_days: int = CULTURAL_PERIOD_DAYS,
+) -> TeamOverview:
+    """The dashboard in one pass over the teams' children: each practitioner's counts and one
+    page of rows, from a single statement whose per-child lookups run once (a materialised
+    CTE read by both halves of a UNION ALL)."""
+    base = _children_in_care(team_ids, as_of, current)
+    assessed = select(
+        *base.c, _status_expression(base.c.anchor, as_of, due_soon_days).label("status")
+    ).cte("assessed").prefix_with("MATERIALIZED")
+    page = select(
+        literal("row").label("kind"), assessed.c.child_id, assessed.c.practitioner_id,
+        assessed.c.status, literal(0).label("n"),
+    )
+    if practitioner_id is not None:
+        page = page.where(assessed.c.practitioner_id == practitioner_id)
+    if status:
+        page = page.where(assessed.c.status == status)
+    page = (page.order_by(assessed.c.anchor, assessed.c.family_name, assessed.c.given_name,
+                          assessed.c.child_id)
+            .limit(limit).offset(offset).subquery("page"))
+    counts = (
+        select(literal("count").label("kind"), literal(None, type_=Child.id.type).label("child_id"),
+               assessed.c.practitioner_id, assessed.c.status, func.count().label("n"))
+        .group_by(assessed.c.practitioner_id, assessed.c.status)
+    )
+    result = session.execute(select(page).union_all(counts)).all()
+
+    tallies: dict[int | None, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    page_ids = []
+    for kind, child_id, pid, child_status, number in result:
+        if kind == "count":
+            tallies[pid][child_status] += number
+        else:
+            page_ids.append(child_id)
+    names = dict(session.execute(
+        select(User.id, User.name).where(User.id.in_(set(tallies) - {None}))).all())
+    summaries = sorted(
+        (PractitionerSummary(pid, names.get(pid, "Unallocated"), sum(c.values()), c["overdue"],
+                             c["due_soon"], c["on_track"]) for pid, c in tallies.items()),
+        key=lambda summary: (-summary.overdue, summary.name),
+    )
+    matching = sum(
+        n for pid, by_status in tallies.items() for st, n in by_status.items()
+        if (practitioner_id is None or pid == practitioner_id) and (status is None or st == status)
+    )
+    rows = []
+    if page_ids:
+        last_contact = _last_qualifying(as_of).label("last_contact")
+        practitioner = (Child.practitioner_id if current else _practitioner_on(as_of))
+        records = session.execute(
+            select(Child.id.label("child_id"), last_contact, practitioner.label("practitioner_id"),
+                   Child.external_id, Child.given_name, Child.preferred_name, Child.family_name,
+                   Child.care_start_date, Child.residence, Child.aboriginal_status,
+                   _cultural_support(as_of, cultural_period_days).label("cultural"))
+            .where(Child.id.in_(page_ids))
+        ).all()
+        order = {child_id: index for index, child_id in enumerate(page_ids)}
+        records.sort(key=lambda record: order[record.child_id])
+        rows = _build_rows(session, records, as_of, due_soon_days)
+    return TeamOverview(summaries, matching, rows)
 
 
 def status_counts(summaries: list[PractitionerSummary]) -> dict[str, int]:

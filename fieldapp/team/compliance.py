@@ -14,8 +14,8 @@ from ..models import Team, User
 from ..services.compliance_report import (
     compliance_rows,
     monthly_trend,
-    practitioner_summaries,
     status_counts,
+    team_overview,
 )
 from .chart import trend_summary, trend_svg
 
@@ -63,7 +63,8 @@ def _rows(as_of: date, practitioner_id=None, status=None, **paging):
     if current_user.role == "practitioner":
         practitioner_id = current_user.id
     return compliance_rows(session(), current_user.team_ids, as_of, _due_soon_days(),
-                           practitioner_id=practitioner_id, status=status, **paging)
+                           practitioner_id=practitioner_id, status=status,
+                           current=as_of == today(), **paging)
 
 
 def _page_number() -> int:
@@ -90,12 +91,12 @@ def page():
     as_of = _as_of()
     practitioner_id, status = _filters()
     page_number = _page_number()
-    summaries = practitioner_summaries(session(), current_user.team_ids, as_of, _due_soon_days())
-    counts = status_counts(summaries)
-    shown = [s for s in summaries if practitioner_id is None or s.practitioner_id == practitioner_id]
-    matching = sum(s.children if status is None else getattr(s, status) for s in shown)
-    rows = _rows(as_of, practitioner_id, status, limit=PAGE_SIZE,
-                 offset=(page_number - 1) * PAGE_SIZE)
+    overview = team_overview(
+        session(), current_user.team_ids, as_of, _due_soon_days(), practitioner_id=practitioner_id,
+        status=status, limit=PAGE_SIZE, offset=(page_number - 1) * PAGE_SIZE,
+        current=as_of == today(),
+    )
+    summaries, matching, rows = overview.summaries, overview.matching, overview.rows
     practitioners = session().scalars(
         select(User)
         .where(User.role == "practitioner", User.teams.any(Team.id.in_(current_user.team_ids or [-1])))
@@ -106,7 +107,7 @@ def page():
     filters = {"as_of": as_of.isoformat(), "practitioner": practitioner_id or "", "status": status or ""}
     return render_template(
         "team/compliance.html", rows=rows, as_of=as_of, is_today=as_of == today(),
-        counts=counts, summaries=summaries, practitioners=practitioners,
+        counts=status_counts(summaries), summaries=summaries, practitioners=practitioners,
         practitioner_id=practitioner_id, status=status, statuses=STATUSES, filters=filters,
         matching=matching, page=page_number, pages=max(1, -(-matching // PAGE_SIZE)),
         first=(page_number - 1) * PAGE_SIZE + 1,

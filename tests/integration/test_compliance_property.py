@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fieldapp.models import Contact
-from fieldapp.services.compliance_report import compliance_rows, monthly_trend
+from fieldapp.services.compliance_report import compliance_rows, monthly_trend, team_overview
 
 from ..factories import gen_child, gen_team, gen_user
 
@@ -104,7 +104,15 @@ def test_report_and_trend_match_the_day_by_day_reference(session, children):
             histories.append((child, start, end, qualifying_days))
         session.flush()
 
-        rows = {row.child_id: row for row in compliance_rows(session, [team.id], AS_OF, 7)}
+        all_rows = compliance_rows(session, [team.id], AS_OF, 7)
+        rows = {row.child_id: row for row in all_rows}
+        # The dashboard's one-statement overview pages and counts the same rows.
+        overview = team_overview(session, [team.id], AS_OF, 7, limit=2, offset=1)
+        assert [r.child_id for r in overview.rows] == [r.child_id for r in all_rows[1:3]]
+        assert overview.matching == len(all_rows)
+        for status in ("overdue", "due_soon", "on_track"):
+            assert sum(getattr(s, status) for s in overview.summaries) == sum(
+                1 for r in all_rows if r.status == status)
         for child, start, end, days in histories:
             expected = reference_day_by_day(start, end, [d for d in days if d <= AS_OF], AS_OF)
             if expected is None:
