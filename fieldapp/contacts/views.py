@@ -146,6 +146,8 @@ def add_addendum(contact_id: uuid.UUID):
         contact_service.add_addendum(session(), current_user, contact, form.reason.data, form.text.data)
     except ValidationError as exc:
         session().rollback()
+        if "contact_id" in exc.errors:  # a draft: the page has no addendum form to show it on
+            flash(exc.errors["contact_id"][0], "error")
         return _render_view(contact, form, exc.errors, status=422)
     except Forbidden as exc:
         session().rollback()
@@ -180,7 +182,7 @@ def delete(contact_id: uuid.UUID):
     except (ImmutableRecord, Forbidden) as exc:
         session().rollback()
         flash(str(exc), "error")
-        return _render_view(contact, status=409)
+        return _render_view(contact, status=403 if isinstance(exc, Forbidden) else 409)
     session().commit()
     flash("Draft deleted.")
     return redirect(url_for("caseload.child", child_id=child_id))
