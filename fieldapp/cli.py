@@ -5,7 +5,7 @@ import sys
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from . import migrate
 from .extensions import db
@@ -54,6 +54,7 @@ def db_revision(message: str) -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--password", default=demo.DEFAULT_PASSWORD, show_default=True,
               help="Password for every demo account.")
 def seed_demo_command(password: str) -> None:
@@ -116,6 +117,7 @@ def users_create(email, name, role, teams, agency, password_stdin) -> None:
 
 
 @click.command("import-children")
+@with_appcontext
 @click.argument("file", type=click.File("r", encoding="utf-8-sig"))
 def import_children_command(file) -> None:
     """Import children from a CSV file (all rows or none)."""
@@ -133,6 +135,7 @@ def import_children_command(file) -> None:
 
 
 @click.command("seed-large")
+@with_appcontext
 @click.option("--children", type=click.IntRange(1, 1_000_000), required=True)
 @click.option("--contacts", type=click.IntRange(0, 500), default=50, show_default=True,
               help="Contacts per child.")

@@ -7,9 +7,11 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..access import require_role, session, today
+from ..forms import select_choices
 from ..models import AuditEvent, Device, Team, User
 from ..services import accounts
-from ..services.children_import import ImportFailed, import_children
+from ..services.children_import import ImportFailed
+from ..services.children_import import import_children as run_import
 from ..services.errors import ValidationError
 from .forms import ImportForm, TeamForm, UserForm
 
@@ -23,8 +25,8 @@ def _admins_only():
 
 
 def _team_choices():
-    return [(team.name, f"{team.name} ({team.agency.name})")
-            for team in session().scalars(select(Team).order_by(Team.name))]
+    return select_choices((team.name, f"{team.name} ({team.agency.name})")
+                          for team in session().scalars(select(Team).order_by(Team.name)))
 
 
 @bp.route("/users", methods=["GET", "POST"])
@@ -93,7 +95,7 @@ def import_children():
                 errors["file"] = ["The file is not UTF-8 text. Export it from the old system as CSV (UTF-8)."]
             else:
                 try:
-                    result = import_children(session(), text, today(), current_user.id)
+                    result = run_import(session(), text, today(), current_user.id)
                 except ImportFailed as failure:
                     session().rollback()
                     row_errors = failure.errors

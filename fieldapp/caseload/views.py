@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..access import audit, child_or_404, session, today
+from ..forms import select_choices
 from ..models import Contact, ReturnVisit
 from ..services import scope
 from ..services.allocation import eligible_practitioners
@@ -66,10 +67,10 @@ def child(child_id: uuid.UUID):
     reallocate_form = None
     if current_user.role == "team_leader":
         reallocate_form = ReallocateForm()
-        reallocate_form.practitioner_id.choices = [
+        reallocate_form.practitioner_id.choices = select_choices(
             (user.id, user.name) for user in eligible_practitioners(db_session, child)
             if user.id != child.practitioner_id
-        ]
+        )
     audit("view", "child", child.id)
     db_session.commit()
     return render_template(

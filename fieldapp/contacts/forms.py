@@ -19,6 +19,8 @@ from wtforms import (
 )
 from wtforms.validators import Length, Optional
 
+from ..forms import select_choices
+
 MODE_CHOICES = [("face_to_face", "Face-to-face"), ("video", "Video"), ("phone", "Phone")]
 MADE_BY_CHOICES = [("practitioner", "Me"), ("third_party", "Third party")]
 LOCATION_CHOICES = [
@@ -44,7 +46,7 @@ TEXT_LIMIT = 20000
 
 
 class ParticipantForm(Form):
-    role = SelectField("Role", choices=PARTICIPANT_ROLE_CHOICES, validate_choice=False)
+    role = SelectField("Role", choices=select_choices(PARTICIPANT_ROLE_CHOICES), validate_choice=False)
     name = StringField("Name", validators=[Optional(), Length(max=200)])
     took_part_in_decisions = BooleanField("Took part in decisions")
     views_and_wishes = TextAreaField("Views and wishes", validators=[Length(max=TEXT_LIMIT)])
@@ -73,16 +75,16 @@ class ContactForm(FlaskForm):
     contact_date = DateField("Date of contact", validators=[Optional()])
     start_time = TimeField("Start time", validators=[Optional()])
     duration_minutes = IntegerField("Duration (minutes)", validators=[Optional()])
-    mode = SelectField("Contact type", choices=MODE_CHOICES, validate_choice=False)
-    made_by = SelectField("Made by", choices=MADE_BY_CHOICES, validate_choice=False)
+    mode = SelectField("Contact type", choices=select_choices(MODE_CHOICES), validate_choice=False)
+    made_by = SelectField("Made by", choices=select_choices(MADE_BY_CHOICES), validate_choice=False)
     third_party_name = StringField("Third party name", validators=[Optional(), Length(max=200)])
     third_party_role = StringField("Third party role", validators=[Optional(), Length(max=200)])
     child_seen = BooleanField("Child seen")
     seen_alone = BooleanField("Seen alone")
-    location = SelectField("Location", choices=LOCATION_CHOICES, validate_choice=False)
+    location = SelectField("Location", choices=select_choices(LOCATION_CHOICES), validate_choice=False)
     location_detail = StringField("Location details", validators=[Optional(), Length(max=500)])
     child_views = TextAreaField("Child's views (in their own words)", validators=[Length(max=TEXT_LIMIT)])
-    views_method = SelectField("How the views were gathered", choices=VIEWS_METHOD_CHOICES,
+    views_method = SelectField("How the views were gathered", choices=select_choices(VIEWS_METHOD_CHOICES),
                                validate_choice=False)
     views_not_recorded_reason = TextAreaField("Reason views were not recorded",
                                               validators=[Length(max=TEXT_LIMIT)])

@@ -266,11 +266,6 @@ def upload(auth, text: str | bytes, name: str = "children.csv"):
                      content_type="multipart/form-data")
 
 
-@pytest.mark.xfail(
-    strict=True, raises=TypeError,
-    reason="bug in fieldapp/admin/views.py: the view function `import_children` shadows the "
-           "imported service of the same name, so every upload calls the view with 4 arguments",
-)
 def test_admin_imports_a_file_from_the_page(client, auth, org, db):
     auth.login("admin@example.org")
     assert client.get("/admin/import").status_code == 200
