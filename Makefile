@@ -28,3 +28,6 @@ test: install
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
+
+bench: install
+	$(BIN)/python -m bench.compliance --write
