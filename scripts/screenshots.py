@@ -5,8 +5,8 @@
     .venv/bin/python scripts/screenshots.py [--url http://127.0.0.1:5000]
 
 Signs in as the demo practitioner with headless Chromium (Playwright) at 768x1024 and writes
-docs/screenshots/caseload-tablet.png and docs/screenshots/contact-form-tablet.png (viewport only,
-so the files stay small). Pages are found by the accessible names of SPEC §5, like the browser
+docs/screenshots/caseload-tablet.png, contact-form-tablet.png (viewport only, so the files stay
+small) and, as the demo team leader, compliance-tablet.png. Pages are found by the accessible names of SPEC §5, like the browser
 tests. The server must send the session cookie over plain HTTP (FIELDAPP_INSECURE_COOKIES=1 or
 FLASK_DEBUG=1) unless it is behind HTTPS.
 """
@@ -30,6 +30,7 @@ CHROMIUM_ARGS = [
 TABLET = {"width": 768, "height": 1024}
 DEMO_EMAIL = "jo.nguyen@demo.fieldapp.example"
 DEMO_PASSWORD = "fieldapp-demo-2026"
+DEMO_LEADER = "lee.martin@demo.fieldapp.example"
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -48,6 +49,7 @@ def take(args: argparse.Namespace) -> list[Path]:
     args.out.mkdir(parents=True, exist_ok=True)
     caseload_png = args.out / "caseload-tablet.png"
     form_png = args.out / "contact-form-tablet.png"
+    dashboard_png = args.out / "compliance-tablet.png"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=args.chromium or None, args=CHROMIUM_ARGS, headless=True
@@ -77,9 +79,22 @@ def take(args: argparse.Namespace) -> list[Path]:
             expect(page.get_by_label("Date of contact", exact=True)).to_be_visible()
             page.wait_for_load_state("networkidle")
             page.screenshot(path=form_png)
+
+            # The team leader's dashboard, in a fresh context.
+            leader = browser.new_context(base_url=args.url.rstrip("/"), viewport=TABLET,
+                                         device_scale_factor=1, locale="en-AU",
+                                         timezone_id="Australia/Darwin").new_page()
+            leader.goto("/login")
+            leader.get_by_label("Email", exact=True).fill(DEMO_LEADER)
+            leader.get_by_label("Password", exact=True).fill(args.password)
+            leader.get_by_role("button", name="Sign in", exact=True).click()
+            leader.goto("/team/compliance")
+            expect(leader.get_by_role("heading", name="Contact compliance")).to_be_visible()
+            leader.wait_for_load_state("networkidle")
+            leader.screenshot(path=dashboard_png)
         finally:
             browser.close()
-    return [caseload_png, form_png]
+    return [caseload_png, form_png, dashboard_png]
 
 
 def main(argv: list[str] | None = None) -> None:
