@@ -24,5 +24,13 @@ from .contact import (
     ViewsMethod,
 )
 from .org import Agency, AgencyKind, Role, Team, User, UserSession, team_memberships
+from .sync import (
+    DeviceHolding,
+    SyncConflict,
+    SyncMutation,
+    SyncReviewItem,
+    SyncState,
+    SyncTombstone,
+)
 
 __all__ = [name for name in dir() if not name.startswith("_")]

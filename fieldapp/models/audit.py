@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import BigInteger, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, utcnow
@@ -39,6 +39,9 @@ class Device(Base):
     registered_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
-    last_seq: Mapped[int] = mapped_column(default=0)
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The device's pull counter: holdings added or removed in pull N are confirmed when the
+    # device next presents the cursor of pull N.
+    pull_number: Mapped[int] = mapped_column(default=0)
 
     user: Mapped[User] = relationship()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, timezone
 
-from sqlalchemy import JSON, Date, DateTime, MetaData, String, Uuid
+from sqlalchemy import JSON, BigInteger, Date, DateTime, MetaData, String, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Deterministic constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
@@ -37,7 +37,14 @@ def new_uuid() -> uuid.UUID:
     return uuid.uuid4()
 
 
-class ClientRecordMixin:
+class SyncedMixin:
+    """Records that travel to tablets: `change_seq` is the server change number of their last
+    change (assigned at commit by services/change_seq.py), what pull cursors compare against."""
+
+    change_seq: Mapped[int | None] = mapped_column(BigInteger, index=True)
+
+
+class ClientRecordMixin(SyncedMixin):
     """Records a tablet can create offline: the client makes the UUID key, and every change
     bumps `version` so concurrent edits can be detected (SPEC §4)."""
 
