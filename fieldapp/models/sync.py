@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, new_uuid, utcnow
@@ -44,7 +44,9 @@ class SyncMutation(Base):
     """A processed push mutation and its first outcome (exactly-once, SPEC §4)."""
 
     __tablename__ = "sync_mutations"
-    __table_args__ = (UniqueConstraint("mutation_id"),)
+    # Not unique: a reused mutation_id with another payload is stored (rejected) under its own
+    # seq, so the device's queue moves on; lookups take the earliest.
+    __table_args__ = (Index("ix_sync_mutations_mutation_id", "mutation_id"),)
 
     device_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("devices.id"), primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)

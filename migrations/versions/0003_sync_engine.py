@@ -109,9 +109,11 @@ def upgrade() -> None:
     sa.Column('result', sa.JSON(), nullable=False),
     sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['device_id'], ['devices.id'], name=op.f('fk_sync_mutations_device_id_devices')),
-    sa.PrimaryKeyConstraint('device_id', 'seq', name=op.f('pk_sync_mutations')),
-    sa.UniqueConstraint('mutation_id', name=op.f('uq_sync_mutations_mutation_id'))
+    sa.PrimaryKeyConstraint('device_id', 'seq', name=op.f('pk_sync_mutations'))
     )
+    with op.batch_alter_table('sync_mutations', schema=None) as batch_op:
+        batch_op.create_index('ix_sync_mutations_mutation_id', ['mutation_id'], unique=False)
+
     with op.batch_alter_table('addenda', schema=None) as batch_op:
         batch_op.add_column(sa.Column('change_seq', sa.BigInteger(), nullable=True))
         batch_op.create_index(batch_op.f('ix_addenda_change_seq'), ['change_seq'], unique=False)
@@ -160,6 +162,9 @@ def downgrade() -> None:
     with op.batch_alter_table('addenda', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_addenda_change_seq'))
         batch_op.drop_column('change_seq')
+
+    with op.batch_alter_table('sync_mutations', schema=None) as batch_op:
+        batch_op.drop_index('ix_sync_mutations_mutation_id')
 
     op.drop_table('sync_mutations')
     with op.batch_alter_table('device_holdings', schema=None) as batch_op:
