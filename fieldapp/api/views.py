@@ -1,14 +1,28 @@
-"""JSON endpoints for the tablet (SPEC §4). The sync endpoints arrive with the sync engine."""
+"""JSON endpoints for the tablet (SPEC §4): thin handlers over services/sync.py. Each request is
+one transaction, committed before the answer is sent."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+import sqlite3
+import uuid
+from functools import wraps
+
+from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from ..access import audit, session, today
+from ..services import sync
+from ..services.sync_records import FieldErrors, parse_uuid
+from .openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
 @bp.before_request
 def _json_only():
+    if request.endpoint == "api.openapi":
+        return None
     if not current_user.is_authenticated:
         return jsonify(error="Sign in first."), 401
     if request.method == "POST" and not request.is_json:
@@ -16,6 +30,141 @@ def _json_only():
     return None
 
 
+_TRANSIENT_SQLITE = ("database is locked", "unable to open", "disk i/o error")
+
+
+def _transient(exc: DBAPIError) -> bool:
+    """A database that is down or busy, as opposed to a bug: only the first is worth a retry."""
+    if exc.connection_invalidated:
+        return True
+    original = exc.orig
+    if isinstance(original, sqlite3.OperationalError):
+        return any(text in str(original).lower() for text in _TRANSIENT_SQLITE)
+    return isinstance(exc, OperationalError) and type(original).__module__.startswith("psycopg")
+
+
+def transaction(view):
+    """Runs the view in the request's transaction: commit, then answer. A database that is
+    unavailable answers 503 so the tablet retries with backoff; nothing half-done is kept."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        db_session = session()
+        try:
+            response = view(*args, **kwargs)
+            db_session.commit()
+            return response
+        except sync.SyncError as exc:
+            db_session.rollback()
+            return jsonify(exc.body), exc.status
+        except DBAPIError as exc:
+            db_session.rollback()
+            if _transient(exc):
+                current_app.logger.warning("sync: database unavailable: %s", exc)
+                return jsonify(error="The database is unavailable; retry later."), 503, {
+                    "Retry-After": "5"}
+            raise
+
+    return wrapper
+
+
+def _body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise sync.SyncError(400, "The body must be a JSON object.", field="body")
+    return body
+
+
+def _device_id(raw) -> uuid.UUID:
+    errors = FieldErrors()
+    device_id = parse_uuid(raw, "device_id", errors)
+    if errors:
+        raise sync.SyncError(400, "device_id must be a UUID.", field="device_id")
+    return device_id
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="fieldapp-sync-cursor")
+
+
 @bp.get("/me")
 def me():
     return jsonify(user={"id": current_user.id, "name": current_user.name, "role": current_user.role})
+
+
+@bp.post("/sync/devices")
+@transaction
+def register_device():
+    body = _body()
+    device_id = _device_id(body.get("device_id"))
+    name = body.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise sync.SyncError(400, "name is required.", field="name")
+    device, created = sync.register_device(session(), current_user, device_id, name)
+    if created:
+        audit("register", "device", device.id)
+    return jsonify(device_id=str(device.id), name=device.name), 201 if created else 200
+
+
+@bp.post("/sync/push")
+@transaction
+def push():
+    body = _body()
+    device = sync.device_for(session(), current_user, _device_id(body.get("device_id")))
+    mutations = body.get("mutations")
+    if not isinstance(mutations, list):
+        raise sync.SyncError(400, "mutations must be a list.", field="mutations")
+    if len(mutations) > sync.MAX_BATCH:
+        raise sync.SyncError(400, f"At most {sync.MAX_BATCH} mutations a request.", field="mutations")
+    errors = FieldErrors()
+    for index, mutation in enumerate(mutations):
+        errors.update(sync.check_envelope(mutation, index))
+    if errors:
+        raise sync.SyncError(400, "Some mutations cannot be read.", fields=errors)
+    return jsonify(sync.push(session(), current_user, device, mutations, today()))
+
+
+@bp.get("/sync/pull")
+@transaction
+def pull():
+    raw_cursor = request.args.get("cursor", "").strip()
+    cursor = None
+    if raw_cursor:
+        try:
+            cursor = sync.Cursor.from_dict(_serializer().loads(raw_cursor))
+        except (BadSignature, KeyError, TypeError, ValueError):
+            raise sync.SyncError(400, "cursor is not one this server issued.", field="cursor") from None
+        device_id = uuid.UUID(cursor.device_id)
+    else:
+        device_id = _device_id(request.args.get("device_id"))
+    raw_limit = request.args.get("limit", str(sync.DEFAULT_PULL_LIMIT))
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= sync.MAX_PULL_LIMIT:
+        raise sync.SyncError(400, f"limit must be a whole number from 1 to {sync.MAX_PULL_LIMIT}.",
+                             field="limit")
+    device = sync.device_for(session(), current_user, device_id)
+    page, next_cursor = sync.pull(session(), current_user, device, cursor, int(raw_limit), today())
+    return jsonify(page | {"cursor": _serializer().dumps(next_cursor.as_dict())})
+
+
+@bp.get("/sync/conflicts")
+@transaction
+def conflicts():
+    """Open conflicts and review items of this user (a team leader: of their teams)."""
+    return jsonify(
+        conflicts=[{
+            "id": str(c.id), "record_type": c.record_type, "record_id": str(c.record_id),
+            "child_id": str(c.child_id), "field": c.field, "server_value": c.server_value,
+            "device_value": c.device_value, "base_value": c.base_value,
+            "created_at": c.created_at.isoformat(),
+        } for c in sync.conflicts_for(session(), current_user)],
+        review=[{
+            "id": str(item.id), "record_type": item.record_type, "record_id": str(item.record_id),
+            "child_id": str(item.child_id), "reason": item.reason,
+            "created_at": item.created_at.isoformat(),
+        } for item in sync.review_items_for(session(), current_user)],
+    )
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(openapi_document())

@@ -1,0 +1,644 @@
+"""The sync engine (SPEC §4): device registration, exactly-once push, gap-free pull.
+
+Plain functions over a session; the API blueprint owns the transaction and commits once per
+request, answering only after the commit. Each mutation runs in its own savepoint, so one bad
+mutation never takes its neighbours down, and a crash leaves a prefix of the batch (possibly
+none of it) that the retry completes exactly once.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.orm import Session
+
+from ..models import (
+    Addendum,
+    Child,
+    Contact,
+    Device,
+    DeviceHolding,
+    ReturnVisit,
+    Role,
+    SyncConflict,
+    SyncMutation,
+    SyncReviewItem,
+    SyncTombstone,
+    User,
+)
+from ..models.base import utcnow
+from . import scope
+from .allocation import was_allocated_on
+from .caseload import last_qualifying_contact_dates
+from .change_seq import current_epoch_and_seq
+from .compliance import due_date
+from .contacts import (
+    FREE_TEXT_FIELDS,
+    add_addendum,
+    delete_draft,
+    record_return_visit,
+    save_contact,
+)
+from .errors import Forbidden, ImmutableRecord, ValidationError
+from .sync_records import (
+    EDITABLE_CONTACT_FIELDS,
+    FieldErrors,
+    addendum_data,
+    child_data,
+    comparable,
+    contact_data,
+    parse_contact_data,
+    parse_contact_value,
+    parse_date,
+    parse_uuid,
+    return_visit_data,
+)
+
+MAX_BATCH = 200
+MAX_PULL_LIMIT = 500
+DEFAULT_PULL_LIMIT = 200
+TOMBSTONE_RETENTION = timedelta(days=180)
+OPS = ("create", "update", "submit", "delete")
+RECORD_TYPES = ("contact", "addendum", "return_visit")
+
+
+class SyncError(Exception):
+    """An answer that ends the request: `status` and a JSON body."""
+
+    def __init__(self, status: int, error: str, **extra: Any):
+        super().__init__(error)
+        self.status = status
+        self.body = {"error": error, **extra}
+
+
+# ---------------------------------------------------------------- devices
+
+def register_device(session: Session, user: User, device_id: uuid.UUID, name: str) -> tuple[Device, bool]:
+    """201 for a new device, 200 if already this user's; 409 if another user's, 410 if revoked."""
+    device = session.get(Device, device_id)
+    if device is not None:
+        if device.user_id != user.id:
+            raise SyncError(409, "This device is registered to another user.")
+        if device.revoked_at is not None:
+            raise SyncError(410, "This device has been revoked. Its local data must be wiped.")
+        return device, False
+    device = Device(id=device_id, user_id=user.id, name=name.strip()[:200] or "Tablet")
+    session.add(device)
+    session.flush()
+    return device, True
+
+
+def device_for(session: Session, user: User, device_id: uuid.UUID) -> Device:
+    device = session.get(Device, device_id, with_for_update=session.bind.dialect.name == "postgresql")
+    if device is None or device.user_id != user.id:
+        raise SyncError(404, "Unknown device: register it first.", field="device_id")
+    if device.revoked_at is not None:
+        raise SyncError(410, "This device has been revoked. Its local data must be wiped.")
+    device.last_seen_at = utcnow()
+    return device
+
+
+# ---------------------------------------------------------------- push
+
+@dataclass
+class MutationResult:
+    mutation_id: str
+    seq: int
+    status: str
+    version: int | None = None
+    errors: dict[str, list[str]] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        result: dict[str, Any] = {"mutation_id": self.mutation_id, "seq": self.seq, "status": self.status}
+        if self.version is not None:
+            result["version"] = self.version
+        if self.errors:
+            result["errors"] = self.errors
+        result.update(self.extra)
+        return result
+
+
+class _Rejected(Exception):
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__(str(errors))
+        self.errors = errors
+
+
+def payload_hash(mutation: dict) -> str:
+    """Identity of a mutation's content: everything but its mutation_id."""
+    content = {key: mutation.get(key) for key in ("seq", "op", "record_type", "record_id",
+                                                  "base_version", "data")}
+    return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def check_envelope(mutation: Any, index: int) -> FieldErrors:
+    errors = FieldErrors()
+    prefix = f"mutations[{index}]"
+    if not isinstance(mutation, dict):
+        errors.add(prefix, "Must be an object.")
+        return errors
+    parse_uuid(mutation.get("mutation_id"), f"{prefix}.mutation_id", errors)
+    seq = mutation.get("seq")
+    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
+        errors.add(f"{prefix}.seq", "Must be a whole number from 1.")
+    return errors
+
+
+def push(session: Session, user: User, device: Device, mutations: list[dict], today: date) -> dict:
+    """Applies mutations in seq order, each in its own savepoint. Returns {results, last_seq}."""
+    results: list[dict] = []
+    for mutation in mutations:
+        mutation_id = uuid.UUID(str(mutation["mutation_id"]))
+        seq = mutation["seq"]
+        digest = payload_hash(mutation)
+        seen = session.scalar(
+            select(SyncMutation).where(SyncMutation.mutation_id == mutation_id)
+            .order_by(SyncMutation.received_at, SyncMutation.seq).limit(1)
+        )
+        if seen is None:
+            seen = session.get(SyncMutation, (device.id, seq))
+            if seen is not None and seen.payload_hash != digest:
+                results.append(MutationResult(
+                    str(mutation_id), seq, "rejected",
+                    errors={"seq": [f"seq {seq} was already used by another mutation."]},
+                ).as_dict())
+                continue
+        if seen is not None:
+            if seen.payload_hash == digest:
+                results.append(seen.result | {"mutation_id": str(mutation_id), "seq": seq,
+                                              "status": "duplicate", "first_status": seen.status})
+                continue
+            outcome = MutationResult(str(mutation_id), seq, "rejected", errors={
+                "mutation_id": ["This mutation_id was already used with a different payload."]})
+        elif seq <= device.last_seq:
+            results.append(MutationResult(str(mutation_id), seq, "rejected", errors={
+                "seq": [f"seq {seq} is at or below the last processed seq {device.last_seq}."]}
+            ).as_dict())
+            continue
+        elif seq > device.last_seq + 1:
+            break  # a gap: stop; last_seq tells the client where to resume
+        else:
+            outcome = _apply_in_savepoint(session, user, device, mutation, mutation_id, seq, today)
+        if seq == device.last_seq + 1:
+            session.add(SyncMutation(device_id=device.id, seq=seq, mutation_id=mutation_id,
+                                     payload_hash=digest, status=outcome.status,
+                                     result=outcome.as_dict()))
+            device.last_seq = seq
+            session.flush()
+        results.append(outcome.as_dict())
+    return {"results": results, "last_seq": device.last_seq}
+
+
+def _apply_in_savepoint(session, user, device, mutation, mutation_id, seq, today) -> MutationResult:
+    savepoint = session.begin_nested()
+    try:
+        outcome = _apply(session, user, device, mutation, mutation_id, seq, today)
+        session.flush()
+    except (_Rejected, ValidationError) as exc:
+        savepoint.rollback()
+        return MutationResult(str(mutation_id), seq, "rejected", errors=exc.errors)
+    except (Forbidden, ImmutableRecord) as exc:
+        savepoint.rollback()
+        return MutationResult(str(mutation_id), seq, "rejected", errors={"record_id": [str(exc)]})
+    except Exception:
+        savepoint.rollback()
+        raise
+    savepoint.commit()
+    return outcome
+
+
+def _apply(session, user, device, mutation, mutation_id, seq, today) -> MutationResult:
+    errors = FieldErrors()
+    op, record_type = mutation.get("op"), mutation.get("record_type")
+    if op not in OPS:
+        errors.add("op", f"Must be one of {', '.join(OPS)}.")
+    if record_type not in RECORD_TYPES:
+        errors.add("record_type", f"Must be one of {', '.join(RECORD_TYPES)}.")
+    record_id = parse_uuid(mutation.get("record_id"), "record_id", errors)
+    data = mutation.get("data")
+    if data is None and op in ("submit", "delete"):
+        data = {}
+    if not isinstance(data, dict):
+        errors.add("data", "Must be an object.")
+    if errors:
+        raise _Rejected(errors)
+    handler = _HANDLERS.get((record_type, op))
+    if handler is None:
+        raise _Rejected({"op": [f"{op} is not supported for {record_type}."]})
+    context = _Context(session, user, device, mutation, mutation_id, seq, today, record_id, data)
+    return handler(context)
+
+
+@dataclass
+class _Context:
+    session: Session
+    user: User
+    device: Device
+    mutation: dict
+    mutation_id: uuid.UUID
+    seq: int
+    today: date
+    record_id: uuid.UUID
+    data: dict
+
+    def result(self, status: str, version: int | None = None, **kwargs) -> MutationResult:
+        return MutationResult(str(self.mutation_id), self.seq, status, version, **kwargs)
+
+
+def _contact_in_scope(ctx: _Context) -> Contact:
+    contact = scope.find_contact(ctx.session, ctx.user, ctx.record_id)
+    if contact is None:
+        raise _Rejected({"record_id": ["No such contact, or it is no longer on your caseload."]})
+    return contact
+
+
+def _create_contact(ctx: _Context) -> MutationResult:
+    if ctx.session.get(Contact, ctx.record_id) is not None:
+        raise _Rejected({"record_id": ["A contact with this id already exists."]})
+    errors = FieldErrors()
+    child_id = parse_uuid(ctx.data.get("child_id"), "child_id", errors)
+    values, value_errors = parse_contact_data(ctx.data)
+    errors.update(value_errors)
+    status = ctx.data.get("status", "draft")
+    if status not in ("draft", "submitted"):
+        errors.add("status", "Must be draft or submitted.")
+    if errors:
+        raise _Rejected(errors)
+    child = scope.find_child(ctx.session, ctx.user, child_id)
+    if child is None:
+        child = ctx.session.get(Child, child_id)
+        contact_date = values.get("contact_date")
+        held_then = (
+            child is not None and contact_date is not None
+            and was_allocated_on(ctx.session, child.id, ctx.user.id, contact_date)
+        )
+        if not held_then:
+            return _to_review(ctx, child, "contact",
+                              "Recorded offline for a child who is not on the practitioner's "
+                              "caseload and was not allocated to them on the contact date.")
+    contact = save_contact(ctx.session, ctx.user, child, values, ctx.today,
+                           submit=status == "submitted", contact_id=ctx.record_id)
+    return ctx.result("applied", contact.version)
+
+
+def _to_review(ctx: _Context, child: Child | None, record_type: str, reason: str) -> MutationResult:
+    if child is None:
+        raise _Rejected({"child_id": ["No such child."]})
+    ctx.session.add(SyncReviewItem(
+        mutation_id=ctx.mutation_id, device_id=ctx.device.id, user_id=ctx.user.id,
+        child_id=child.id, team_id=child.team_id, record_type=record_type,
+        record_id=ctx.record_id, payload=ctx.mutation, reason=reason,
+    ))
+    return ctx.result("conflict", errors={"child_id": [
+        "This child has left your caseload. The record is kept and has gone to your team "
+        "leader for review."]}, extra={"review": True})
+
+
+def _update_contact(ctx: _Context) -> MutationResult:
+    """Field-by-field merge: server == old → apply; == new → nothing; otherwise a conflict.
+    Free text is never merged: the server keeps its text and a conflict holds both."""
+    contact = _contact_in_scope(ctx)
+    if contact.is_submitted:
+        raise ImmutableRecord("This contact has been submitted and can no longer be edited; "
+                              "add an addendum instead.")
+    if contact.author_id != ctx.user.id:
+        raise Forbidden("Only the author of a draft can edit it.")
+    errors = FieldErrors()
+    changes: dict[str, Any] = {}
+    conflicts: list[str] = []
+    current = contact_data(contact)
+    for name, change in ctx.data.items():
+        if name not in EDITABLE_CONTACT_FIELDS:
+            errors.add(name, "Not an editable contact field.")
+            continue
+        if not isinstance(change, dict) or "new" not in change:
+            errors.add(name, "An update carries {old, new} for each field.")
+            continue
+        server = comparable(name, current.get(name))
+        old, new = change.get("old"), change.get("new")
+        if server == new:
+            continue
+        if server == old:
+            changes[name] = parse_contact_value(name, new, errors)
+            continue
+        conflicts.append(name)
+        ctx.session.add(SyncConflict(
+            record_type="contact", record_id=contact.id, child_id=contact.child_id, field=name,
+            base_value=_as_text(old), server_value=_as_text(server), device_value=_as_text(new),
+            device_id=ctx.device.id, user_id=ctx.user.id, mutation_id=ctx.mutation_id,
+        ))
+    if errors:
+        raise _Rejected(errors)
+    if changes:
+        merged = {name: _typed(name, value) for name, value in current.items()
+                  if name in EDITABLE_CONTACT_FIELDS}
+        merged.update(changes)
+        save_contact(ctx.session, ctx.user, contact.child, merged, ctx.today, submit=False,
+                     contact=contact)
+    if conflicts:
+        return ctx.result("conflict", contact.version, errors={
+            name: ["Changed on the server too: the server kept its value; both are kept in a "
+                   "conflict to resolve." if name in FREE_TEXT_FIELDS else
+                   "Changed on the server too: the server kept its value."]
+            for name in conflicts})
+    return ctx.result("applied", contact.version)
+
+
+def _typed(name: str, value: Any) -> Any:
+    errors = FieldErrors()
+    return parse_contact_value(name, value, errors)
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True)
+
+
+def _submit_contact(ctx: _Context) -> MutationResult:
+    contact = _contact_in_scope(ctx)
+    if contact.is_submitted:
+        raise ImmutableRecord("This contact is already submitted.")
+    values = {name: _typed(name, value) for name, value in contact_data(contact).items()
+              if name in EDITABLE_CONTACT_FIELDS}
+    saved = save_contact(ctx.session, ctx.user, contact.child, values, ctx.today, submit=True,
+                         contact=contact)
+    return ctx.result("applied", saved.version)
+
+
+def _delete_contact(ctx: _Context) -> MutationResult:
+    contact = _contact_in_scope(ctx)
+    delete_draft(ctx.session, ctx.user, contact)
+    return ctx.result("applied")
+
+
+def _create_addendum(ctx: _Context) -> MutationResult:
+    if ctx.session.get(Addendum, ctx.record_id) is not None:
+        raise _Rejected({"record_id": ["An addendum with this id already exists."]})
+    errors = FieldErrors()
+    contact_id = parse_uuid(ctx.data.get("contact_id"), "contact_id", errors)
+    if errors:
+        raise _Rejected(errors)
+    contact = scope.find_contact(ctx.session, ctx.user, contact_id)
+    if contact is None:
+        raise _Rejected({"contact_id": ["No such contact, or it is no longer on your caseload."]})
+    reason, text = ctx.data.get("reason"), ctx.data.get("text")
+    addendum = add_addendum(ctx.session, ctx.user, contact,
+                            reason if isinstance(reason, str) else "",
+                            text if isinstance(text, str) else "", addendum_id=ctx.record_id)
+    return ctx.result("applied", addendum.version)
+
+
+def _create_return_visit(ctx: _Context) -> MutationResult:
+    if ctx.session.get(ReturnVisit, ctx.record_id) is not None:
+        raise _Rejected({"record_id": ["A return visit with this id already exists."]})
+    errors = FieldErrors()
+    child_id = parse_uuid(ctx.data.get("child_id"), "child_id", errors)
+    values = {
+        "arrival_date": parse_date(ctx.data.get("arrival_date"), "arrival_date", errors),
+        "departure_date": parse_date(ctx.data.get("departure_date"), "departure_date", errors),
+        "arrangement_note": ctx.data.get("arrangement_note")
+        if isinstance(ctx.data.get("arrangement_note"), str) else None,
+    }
+    if errors:
+        raise _Rejected(errors)
+    child = scope.find_child(ctx.session, ctx.user, child_id)
+    if child is None:
+        return _to_review(ctx, ctx.session.get(Child, child_id), "return_visit",
+                          "Recorded offline for a child who is no longer on the caseload.")
+    visit = record_return_visit(ctx.session, ctx.user, child, values, visit_id=ctx.record_id)
+    return ctx.result("applied", visit.version)
+
+
+_HANDLERS = {
+    ("contact", "create"): _create_contact,
+    ("contact", "update"): _update_contact,
+    ("contact", "submit"): _submit_contact,
+    ("contact", "delete"): _delete_contact,
+    ("addendum", "create"): _create_addendum,
+    ("return_visit", "create"): _create_return_visit,
+}
+
+
+# ---------------------------------------------------------------- pull
+
+@dataclass(frozen=True)
+class Cursor:
+    epoch: str
+    seq: int
+    device_id: str
+    pull: int
+    issued: str  # ISO timestamp
+
+    def as_dict(self) -> dict:
+        return {"e": self.epoch, "s": self.seq, "d": self.device_id, "p": self.pull, "t": self.issued}
+
+    @classmethod
+    def from_dict(cls, raw: dict) -> Cursor:
+        return cls(raw["e"], int(raw["s"]), raw["d"], int(raw["p"]), raw["t"])
+
+
+def check_cursor(session: Session, cursor: Cursor | None, device: Device, now: datetime) -> int:
+    """The seq to pull from, or 409 reset_required (another epoch, a cursor older than tombstone
+    retention, or one ahead of this database, as after a restore from backup)."""
+    if cursor is None:
+        return 0
+    epoch, last_seq = current_epoch_and_seq(session)
+    issued = datetime.fromisoformat(cursor.issued)
+    if (cursor.epoch != epoch or cursor.seq > last_seq
+            or now - issued > TOMBSTONE_RETENTION or cursor.device_id != str(device.id)):
+        raise SyncError(409, "reset_required")
+    return cursor.seq
+
+
+def _visible_child_ids(session: Session, user: User) -> set[uuid.UUID]:
+    if not scope.can_read_case_notes(user):
+        return set()
+    return set(session.scalars(scope.visible_children(user).with_only_columns(Child.id)))
+
+
+def _confirm_holdings(session: Session, device: Device, confirmed_pull: int) -> set[uuid.UUID]:
+    """The device applied pull `confirmed_pull` (it presents that pull's cursor): what later
+    pulls promised is undone, what that pull removed is gone. Returns what the device holds."""
+    session.execute(delete(DeviceHolding).where(
+        DeviceHolding.device_id == device.id, DeviceHolding.added_in > confirmed_pull))
+    session.execute(update(DeviceHolding).where(
+        DeviceHolding.device_id == device.id, DeviceHolding.removed_in > confirmed_pull
+    ).values(removed_in=None))
+    session.execute(delete(DeviceHolding).where(
+        DeviceHolding.device_id == device.id, DeviceHolding.removed_in <= confirmed_pull))
+    device.pull_number = confirmed_pull
+    return set(session.scalars(select(DeviceHolding.child_id).where(
+        DeviceHolding.device_id == device.id, DeviceHolding.removed_in.is_(None))))
+
+
+def _full_records(session: Session, user: User, child_ids: list[uuid.UUID], today: date) -> list[dict]:
+    """Everything a device needs of these children, at the current state."""
+    if not child_ids:
+        return []
+    changes = []
+    last = last_qualifying_contact_dates(session, child_ids)
+    for child in session.scalars(select(Child).where(Child.id.in_(child_ids)).order_by(Child.id)):
+        changes.append(_change("child", child, child_data(
+            child, last.get(child.id), due_date(last.get(child.id), child.care_start_date))))
+    contacts = list(session.scalars(scope.visible_contacts(user).where(Contact.child_id.in_(child_ids))))
+    changes += [_change("contact", c, contact_data(c)) for c in contacts]
+    changes += [_change("return_visit", v, return_visit_data(v)) for v in session.scalars(
+        select(ReturnVisit).where(ReturnVisit.child_id.in_(child_ids)))]
+    contact_ids = [c.id for c in contacts]
+    if contact_ids:
+        changes += [_change("addendum", a, addendum_data(a)) for a in session.scalars(
+            select(Addendum).where(Addendum.contact_id.in_(contact_ids)))]
+    return changes
+
+
+def _change(record_type: str, record, data: dict) -> dict:
+    return {"record_type": record_type, "record_id": str(record.id), "version": record.version,
+            "op": "upsert", "data": data, "seq": record.change_seq or 0}
+
+
+def _changes_since(session: Session, user: User, child_ids: set[uuid.UUID], after: int,
+                   until: int, limit: int) -> tuple[list[dict], bool]:
+    """Records of these children changed in (after, until], in change order, at most `limit`."""
+    if not child_ids:
+        return [], False
+    ids = list(child_ids)
+    window = lambda column: and_(column > after, column <= until)  # noqa: E731
+    found: list[tuple[int, dict]] = []
+    children = list(session.scalars(select(Child).where(Child.id.in_(ids), window(Child.change_seq))
+                                    .order_by(Child.change_seq).limit(limit + 1)))
+    if children:
+        last = last_qualifying_contact_dates(session, [c.id for c in children])
+        found += [(c.change_seq, _change("child", c, child_data(
+            c, last.get(c.id), due_date(last.get(c.id), c.care_start_date)))) for c in children]
+    found += [(c.change_seq, _change("contact", c, contact_data(c))) for c in session.scalars(
+        scope.visible_contacts(user).where(Contact.child_id.in_(ids), window(Contact.change_seq))
+        .order_by(Contact.change_seq).limit(limit + 1))]
+    found += [(v.change_seq, _change("return_visit", v, return_visit_data(v))) for v in session.scalars(
+        select(ReturnVisit).where(ReturnVisit.child_id.in_(ids), window(ReturnVisit.change_seq))
+        .order_by(ReturnVisit.change_seq).limit(limit + 1))]
+    visible_contact_ids = scope.visible_contacts(user).where(Contact.child_id.in_(ids)) \
+        .with_only_columns(Contact.id)
+    found += [(a.change_seq, _change("addendum", a, addendum_data(a))) for a in session.scalars(
+        select(Addendum).where(Addendum.contact_id.in_(visible_contact_ids),
+                               window(Addendum.change_seq))
+        .order_by(Addendum.change_seq).limit(limit + 1))]
+    found += [(t.seq, {"record_type": t.record_type, "record_id": str(t.record_id), "version": None,
+                       "op": "delete", "data": None, "seq": t.seq})
+              for t in session.scalars(
+                  select(SyncTombstone).where(SyncTombstone.child_id.in_(ids), window(SyncTombstone.seq))
+                  .order_by(SyncTombstone.seq).limit(limit + 1))]
+    found.sort(key=lambda item: item[0])
+    return [change for _seq, change in found[:limit]], len(found) > limit
+
+
+def _purges(session: Session, user_child_ids: set[uuid.UUID]) -> list[dict]:
+    """Purge entries for every record of children that left the device's scope."""
+    if not user_child_ids:
+        return []
+    ids = list(user_child_ids)
+    purge = [{"record_type": "child", "record_id": str(i)} for i in sorted(ids, key=str)]
+    contact_ids = list(session.scalars(select(Contact.id).where(Contact.child_id.in_(ids))))
+    purge += [{"record_type": "contact", "record_id": str(i)} for i in contact_ids]
+    purge += [{"record_type": "return_visit", "record_id": str(i)} for i in session.scalars(
+        select(ReturnVisit.id).where(ReturnVisit.child_id.in_(ids)))]
+    if contact_ids:
+        purge += [{"record_type": "addendum", "record_id": str(i)} for i in session.scalars(
+            select(Addendum.id).where(Addendum.contact_id.in_(contact_ids)))]
+    return purge
+
+
+def pull(session: Session, user: User, device: Device, cursor: Cursor | None, limit: int,
+         today: date, now: datetime | None = None) -> tuple[dict, Cursor]:
+    """One page of changes. Children entering scope arrive in full first; children leaving it
+    arrive as purge entries; then changes since the cursor, in change order."""
+    now = now or utcnow()
+    after = check_cursor(session, cursor, device, now)
+    epoch, until = current_epoch_and_seq(session)
+    held = _confirm_holdings(session, device, cursor.pull if cursor else 0)
+    in_scope = _visible_child_ids(session, user)
+    entering = sorted(in_scope - held, key=str)
+    leaving = held - in_scope
+    this_pull = device.pull_number + 1
+
+    changes: list[dict] = []
+    taken: list[uuid.UUID] = []
+    for child_id in entering:
+        if changes and len(changes) >= limit:
+            break
+        changes += _full_records(session, user, [child_id], today)
+        taken.append(child_id)
+    more_entering = len(taken) < len(entering)
+    new_seq = after
+    has_more = more_entering
+    if not more_entering:
+        incremental, truncated = _changes_since(session, user, held & in_scope, after, until,
+                                                max(1, limit - len(changes)))
+        changes += incremental
+        if truncated:
+            has_more = True
+            new_seq = max(change["seq"] for change in incremental)
+        else:
+            new_seq = until
+    for child_id in taken:
+        session.add(DeviceHolding(device_id=device.id, child_id=child_id, added_in=this_pull))
+    if leaving:
+        session.execute(update(DeviceHolding).where(
+            DeviceHolding.device_id == device.id, DeviceHolding.child_id.in_(list(leaving))
+        ).values(removed_in=this_pull))
+    device.pull_number = this_pull
+    next_cursor = Cursor(epoch, new_seq, str(device.id), this_pull, now.isoformat())
+    for change in changes:
+        change.pop("seq", None)
+    return {"changes": changes, "purge": _purges(session, leaving), "has_more": has_more}, next_cursor
+
+
+# ---------------------------------------------------------------- conflicts and review
+
+def conflicts_for(session: Session, user: User, include_resolved: bool = False) -> list[SyncConflict]:
+    """A practitioner's own conflicts; a team leader's team's."""
+    query = select(SyncConflict).order_by(SyncConflict.created_at.desc())
+    if user.role == Role.team_leader.value:
+        children = scope.visible_children(user).with_only_columns(Child.id)
+        query = query.where(or_(SyncConflict.child_id.in_(children), SyncConflict.user_id == user.id))
+    else:
+        query = query.where(SyncConflict.user_id == user.id)
+    if not include_resolved:
+        query = query.where(SyncConflict.resolved_at.is_(None))
+    return list(session.scalars(query))
+
+
+def review_items_for(session: Session, user: User) -> list[SyncReviewItem]:
+    query = select(SyncReviewItem).where(SyncReviewItem.resolved_at.is_(None)) \
+        .order_by(SyncReviewItem.created_at)
+    if user.role == Role.team_leader.value:
+        return list(session.scalars(query.where(or_(
+            SyncReviewItem.team_id.in_(user.team_ids or [-1]), SyncReviewItem.user_id == user.id))))
+    return list(session.scalars(query.where(SyncReviewItem.user_id == user.id)))
+
+
+def resolve_conflict(session: Session, user: User, conflict_id: uuid.UUID) -> SyncConflict:
+    conflict = next((c for c in conflicts_for(session, user) if c.id == conflict_id), None)
+    if conflict is None:
+        raise Forbidden("No such open conflict.")
+    conflict.resolved_at = utcnow()
+    conflict.resolved_by_id = user.id
+    return conflict
+
+
+def holders_of(session: Session, child_id: uuid.UUID) -> list[Device]:
+    """Which devices hold this child's data (for a lost tablet)."""
+    return list(session.scalars(
+        select(Device).join(DeviceHolding, DeviceHolding.device_id == Device.id)
+        .where(DeviceHolding.child_id == child_id, DeviceHolding.removed_in.is_(None))))
+
+
+def purge_expired_tombstones(session: Session, now: datetime | None = None) -> int:
+    cutoff = (now or utcnow()) - TOMBSTONE_RETENTION
+    return session.execute(delete(SyncTombstone).where(SyncTombstone.deleted_at < cutoff)).rowcount

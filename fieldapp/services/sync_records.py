@@ -1,0 +1,180 @@
+"""Record shapes on the wire (SPEC §4 "Record shapes"): records to `data` dicts for pull, and
+push `data` to the typed values the domain services take, with field-named errors."""
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date
+from typing import Any
+
+from ..models import Addendum, Child, Contact, ReturnVisit
+from .contacts import CONTACT_FIELDS
+
+DATE_FIELDS = {"contact_date"}
+INT_FIELDS = {"duration_minutes", "safety_scale"}
+BOOL_FIELDS = {"child_seen", "seen_alone", "interpreter_used"}
+TEXT_LIMIT = 20000
+_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def child_data(child: Child, last_contact: date | None, due: date | None) -> dict[str, Any]:
+    return {
+        "id": str(child.id), "external_id": child.external_id, "given_name": child.given_name,
+        "family_name": child.family_name, "preferred_name": child.preferred_name,
+        "date_of_birth": _iso(child.date_of_birth), "aboriginal_status": child.aboriginal_status,
+        "residence": child.residence, "care_start_date": _iso(child.care_start_date),
+        "care_end_date": _iso(child.care_end_date),
+        "youth_justice_status": child.youth_justice_status, "team_id": child.team_id,
+        "practitioner_id": child.practitioner_id,
+        "last_qualifying_contact_date": _iso(last_contact), "due_date": _iso(due),
+    }
+
+
+def contact_data(contact: Contact) -> dict[str, Any]:
+    data: dict[str, Any] = {"child_id": str(contact.child_id), "status": contact.status,
+                            "author_id": contact.author_id}
+    for field in CONTACT_FIELDS:
+        value = getattr(contact, field)
+        data[field] = _iso(value) if isinstance(value, date) else value
+    data["participants"] = [
+        {"role": p.role, "name": p.name, "took_part_in_decisions": p.took_part_in_decisions,
+         "views_and_wishes": p.views_and_wishes, "feedback": p.feedback, "concerns": p.concerns}
+        for p in contact.participants
+    ]
+    data["actions"] = [
+        {"description": a.description, "responsible": a.responsible, "due_date": _iso(a.due_date)}
+        for a in contact.actions
+    ]
+    return data
+
+
+def return_visit_data(visit: ReturnVisit) -> dict[str, Any]:
+    return {"child_id": str(visit.child_id), "arrival_date": _iso(visit.arrival_date),
+            "departure_date": _iso(visit.departure_date),
+            "arrangement_note": visit.arrangement_note}
+
+
+def addendum_data(addendum: Addendum) -> dict[str, Any]:
+    return {"contact_id": str(addendum.contact_id), "reason": addendum.reason,
+            "text": addendum.text, "author_id": addendum.author_id,
+            "created_at": addendum.created_at.isoformat() if addendum.created_at else None}
+
+
+class FieldErrors(dict):
+    def add(self, field: str, message: str) -> None:
+        self.setdefault(field, []).append(message)
+
+
+def parse_date(value: Any, field: str, errors: FieldErrors) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    errors.add(field, "Must be a date as YYYY-MM-DD.")
+    return None
+
+
+def parse_uuid(value: Any, field: str, errors: FieldErrors) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except (ValueError, TypeError, AttributeError):
+        errors.add(field, "Must be a UUID.")
+        return None
+
+
+def parse_contact_value(field: str, value: Any, errors: FieldErrors) -> Any:
+    """One contact field from JSON to its typed value."""
+    if field in DATE_FIELDS:
+        return parse_date(value, field, errors)
+    if field in INT_FIELDS:
+        if value is None or value == "":
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            errors.add(field, "Must be a whole number.")
+            return None
+        return value
+    if field in BOOL_FIELDS:
+        if not isinstance(value, bool):
+            errors.add(field, "Must be true or false.")
+            return False
+        return value
+    if field == "start_time":
+        if value in (None, ""):
+            return None
+        if not isinstance(value, str) or not _TIME.match(value):
+            errors.add(field, "Must be a time as HH:MM.")
+            return None
+        return value
+    if field == "participants":
+        return _parse_list(value, field, errors, _participant)
+    if field == "actions":
+        return _parse_list(value, field, errors, _action)
+    if value is not None and not isinstance(value, str):
+        errors.add(field, "Must be text.")
+        return None
+    if isinstance(value, str) and len(value) > TEXT_LIMIT:
+        errors.add(field, f"At most {TEXT_LIMIT} characters.")
+    return value
+
+
+def _parse_list(value, field, errors, parse_item):
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        errors.add(field, "Must be a list.")
+        return []
+    items = []
+    for index, item in enumerate(value):
+        if not isinstance(item, dict):
+            errors.add(f"{field}-{index}", "Must be an object.")
+            continue
+        items.append(parse_item(item, f"{field}-{index}", errors))
+    return items
+
+
+def _participant(item: dict, prefix: str, errors: FieldErrors) -> dict:
+    result = {"role": item.get("role"),
+              "took_part_in_decisions": bool(item.get("took_part_in_decisions"))}
+    for key in ("name", "views_and_wishes", "feedback", "concerns"):
+        value = item.get(key)
+        if value is not None and not isinstance(value, str):
+            errors.add(f"{prefix}-{key}", "Must be text.")
+            value = None
+        result[key] = value
+    return result
+
+
+def _action(item: dict, prefix: str, errors: FieldErrors) -> dict:
+    description = item.get("description")
+    if not isinstance(description, str):
+        description = ""
+    responsible = item.get("responsible")
+    return {"description": description,
+            "responsible": responsible if isinstance(responsible, str) else None,
+            "due_date": parse_date(item.get("due_date"), f"{prefix}-due_date", errors)}
+
+
+EDITABLE_CONTACT_FIELDS = set(CONTACT_FIELDS) | {"participants", "actions"}
+
+
+def parse_contact_data(data: dict) -> tuple[dict[str, Any], FieldErrors]:
+    errors = FieldErrors()
+    values = {}
+    for field, value in data.items():
+        if field in EDITABLE_CONTACT_FIELDS:
+            values[field] = parse_contact_value(field, value, errors)
+    return values, errors
+
+
+def comparable(field: str, value: Any) -> Any:
+    """A contact field's value in the form the wire carries, to compare with `old`/`new`."""
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
