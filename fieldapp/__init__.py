@@ -36,9 +36,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .caseload.views import bp as caseload_bp
     from .contacts.views import bp as contacts_bp
     from .team.compliance import bp as compliance_bp
+    from .team.sync_issues import bp as sync_issues_bp
     from .team.views import bp as team_bp
 
-    for blueprint in (auth_bp, api_bp, caseload_bp, contacts_bp, team_bp, compliance_bp, admin_bp):
+    for blueprint in (
+        auth_bp, api_bp, caseload_bp, contacts_bp, team_bp, compliance_bp, sync_issues_bp, admin_bp
+    ):
         app.register_blueprint(blueprint)
 
     from . import cli

@@ -2,17 +2,19 @@
 accounts; they never see case content (SPEC §2)."""
 from __future__ import annotations
 
+import uuid
+
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from ..access import require_role, session, today
+from ..access import deny, require_role, session, today
 from ..forms import select_choices
-from ..models import AuditEvent, Device, Team, User
-from ..services import accounts
+from ..models import AuditEvent, Device, DeviceHolding, Team, User
+from ..services import accounts, review
 from ..services.children_import import ImportFailed
 from ..services.children_import import import_children as run_import
-from ..services.errors import ValidationError
+from ..services.errors import Forbidden, ValidationError
 from .forms import ImportForm, TeamForm, UserForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -109,7 +111,21 @@ def import_children():
 @bp.get("/devices")
 def devices():
     rows = session().scalars(select(Device).order_by(Device.registered_at.desc())).all()
-    return render_template("admin/devices.html", devices=rows)
+    held = dict(session().execute(
+        select(DeviceHolding.device_id, func.count()).where(DeviceHolding.removed_in.is_(None))
+        .group_by(DeviceHolding.device_id)).all())
+    return render_template("admin/devices.html", devices=rows, held=held)
+
+
+@bp.post("/devices/<uuid:device_id>/revoke")
+def revoke_device(device_id: uuid.UUID):
+    try:
+        device = review.revoke_device(session(), current_user, device_id)
+    except Forbidden:
+        deny("device", device_id)
+    session().commit()
+    flash(f"{device.name} is revoked: it will wipe its data the next time it syncs.")
+    return redirect(url_for("admin.devices"))
 
 
 @bp.get("/audit")

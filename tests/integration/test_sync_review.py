@@ -1,0 +1,96 @@
+"""The team leader's sync page: conflicts and records waiting for review; device revocation."""
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fieldapp.models import Contact, Device, SyncConflict, SyncReviewItem
+
+
+@pytest.fixture
+def issues(org, engine):
+    """A conflict on the practitioner's draft and a contact for team A's child, recorded offline
+    by the colleague (who never held the child), waiting for review."""
+    with Session(engine, expire_on_commit=False) as session:
+        device = Device(id=uuid.uuid4(), user_id=org.colleague.id, name="Colleague tablet")
+        session.add(device)
+        conflict = SyncConflict(
+            record_type="contact", record_id=org.draft.id, child_id=org.child.id,
+            field="child_views", server_value="Server words", device_value="Tablet words",
+            device_id=device.id, user_id=org.practitioner.id, mutation_id=uuid.uuid4())
+        record_id = uuid.uuid4()
+        item = SyncReviewItem(
+            mutation_id=uuid.uuid4(), device_id=device.id, user_id=org.colleague.id,
+            child_id=org.child.id, team_id=org.child.team_id, record_type="contact",
+            record_id=record_id, reason="Not on the caseload on the contact date.",
+            payload={"data": {
+                "child_id": str(org.child.id), "status": "submitted", "mode": "face_to_face",
+                "made_by": "practitioner", "child_seen": True,
+                "contact_date": (date.today() - timedelta(days=2)).isoformat(),
+                "child_views": "Offline words that must not be lost.", "views_method": "conversation",
+            }})
+        session.add_all([conflict, item])
+        session.commit()
+        return {"conflict": conflict, "item": item, "device": device, "record_id": record_id}
+
+
+def test_leader_sees_both_texts_and_the_review_item(client, auth, org, issues):
+    auth.login(org.leader.email)
+    html = client.get("/team/sync-issues").text
+    assert "Server words" in html and "Tablet words" in html
+    assert "Offline words that must not be lost." in html
+
+
+def test_author_sees_their_conflict(client, auth, org, issues):
+    auth.login(org.practitioner.email)
+    html = client.get("/team/sync-issues").text
+    assert "Tablet words" in html
+
+
+def test_accepting_files_the_contact_as_its_author_made_it(client, auth, org, issues, app_session):
+    auth.login(org.leader.email)
+    item = issues["item"]
+    response = auth.post(f"/team/sync-issues/review/{item.id}/accept")
+    assert response.status_code == 302
+    contact = app_session.get(Contact, issues["record_id"])
+    assert contact is not None and contact.status == "submitted"
+    assert contact.author_id == org.colleague.id
+    assert contact.child_views == "Offline words that must not be lost."
+    assert app_session.get(SyncReviewItem, item.id).outcome == "accepted"
+
+
+def test_declining_keeps_the_item(client, auth, org, issues, app_session):
+    auth.login(org.leader.email)
+    item = issues["item"]
+    auth.post(f"/team/sync-issues/review/{item.id}/decline")
+    kept = app_session.get(SyncReviewItem, item.id)
+    assert kept.outcome == "declined"
+    assert kept.payload["data"]["child_views"] == "Offline words that must not be lost."
+    assert app_session.get(Contact, issues["record_id"]) is None
+
+
+def test_resolving_a_conflict_keeps_both_texts(client, auth, org, issues, app_session):
+    auth.login(org.practitioner.email)
+    conflict = issues["conflict"]
+    assert auth.post(f"/team/sync-issues/conflicts/{conflict.id}/resolve").status_code == 302
+    kept = app_session.get(SyncConflict, conflict.id)
+    assert kept.resolved_at is not None and kept.device_value == "Tablet words"
+    assert "Tablet words" not in client.get("/team/sync-issues").text
+
+
+def test_another_teams_leader_gets_404(client, auth, org, issues):
+    auth.login(org.outsider_leader.email)
+    assert "Tablet words" not in client.get("/team/sync-issues").text
+    assert auth.post(f"/team/sync-issues/review/{issues['item'].id}/accept").status_code == 404
+    assert auth.post(f"/team/sync-issues/conflicts/{issues['conflict'].id}/resolve").status_code == 404
+
+
+def test_admin_sees_devices_and_revokes_one(client, auth, org, issues, app_session):
+    auth.login(org.admin.email)
+    assert "Colleague tablet" in client.get("/admin/devices").text
+    assert auth.post(f"/admin/devices/{issues['device'].id}/revoke").status_code == 302
+    assert app_session.scalar(select(Device.revoked_at).where(Device.id == issues["device"].id))
