@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.orm import Session
 
 from ..models import Addendum, Child, Contact, ContactAction, ContactParticipant, ReturnVisit
@@ -65,8 +65,11 @@ def current_epoch_and_seq(session: Session) -> tuple[str, int]:
 
 
 def _number_changes(session: Session) -> None:
-    if session.info.get(_TOUCHED) or session.info.get(_DELETED):
-        session.flush()
+    if session.in_nested_transaction():
+        return  # a savepoint: numbers are taken once, when the real transaction commits
+    # before_commit runs before commit's own flush: flush here, or what is still pending would
+    # be written after the numbering and never get a number.
+    session.flush()
     touched = session.info.pop(_TOUCHED, {})
     deleted = session.info.pop(_DELETED, {})
     # A record deleted after being touched is only a deletion; a rolled-back deletion (the row
@@ -80,18 +83,33 @@ def _number_changes(session: Session) -> None:
     if not total:
         return
     number = take_numbers(session, total) - total
+    by_model: dict[type, list[dict]] = {}
     for model, record_id in touched:
         number += 1
-        session.execute(update(model).where(model.id == record_id).values(change_seq=number)
-                        .execution_options(synchronize_session=False))
+        by_model.setdefault(model, []).append({"record_id": record_id, "number": number})
+    connection = session.connection()
+    for model, rows in by_model.items():
+        table = model.__table__
+        # One executemany per table (psycopg pipelines it), not a round trip per record.
+        connection.execute(
+            update(table).where(table.c.id == bindparam("record_id"))
+            .values(change_seq=bindparam("number")), rows)
+    tombstones = []
     for (model, record_id), (child_id, author_id) in deleted.items():
         number += 1
-        session.execute(insert(SyncTombstone).values(
-            seq=number, record_type=SYNCED[model], record_id=record_id, child_id=child_id,
-            author_id=author_id))
+        tombstones.append({"seq": number, "record_type": SYNCED[model], "record_id": record_id,
+                           "child_id": child_id, "author_id": author_id})
+    if tombstones:
+        connection.execute(insert(SyncTombstone), tombstones)
 
 
-def _forget(session: Session, *_args) -> None:
+def _forget(session: Session, transaction) -> None:
+    """The real transaction ended (committed, rolled back or closed): its notes go with it. A
+    savepoint rolled back inside it (one rejected mutation of a batch) must not take the notes
+    of the rest of the transaction along: what it touched is renumbered harmlessly or, if gone,
+    skipped."""
+    if transaction.parent is not None:
+        return
     session.info.pop(_TOUCHED, None)
     session.info.pop(_DELETED, None)
 
@@ -100,4 +118,4 @@ def install() -> None:
     if not event.contains(Session, "after_flush", _note_changes):
         event.listen(Session, "after_flush", _note_changes)
         event.listen(Session, "before_commit", _number_changes)
-        event.listen(Session, "after_rollback", _forget)
+        event.listen(Session, "after_transaction_end", _forget)

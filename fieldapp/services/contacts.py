@@ -34,7 +34,7 @@ from ..models import (
     User,
     ViewsMethod,
 )
-from ..models.base import utcnow
+from ..models.base import new_uuid, utcnow
 from .audit import record_event
 from .errors import Forbidden, ImmutableRecord, ValidationError
 
@@ -205,9 +205,10 @@ def save_contact(
         raise ValidationError(errors)
     created = contact is None
     if contact is None:
-        contact = Contact(child=child, author_id=user.id, status=ContactStatus.draft.value)
-        if contact_id is not None:
-            contact.id = contact_id
+        # The id is set now, not at flush, so nothing here needs a round trip to the database
+        # (a sync batch flushes once for all its mutations).
+        contact = Contact(id=contact_id or new_uuid(), version=1, child=child, author_id=user.id,
+                          status=ContactStatus.draft.value)
         session.add(contact)
     else:
         contact.version += 1
@@ -215,7 +216,6 @@ def save_contact(
     if submit:
         contact.status = ContactStatus.submitted.value
         contact.submitted_at = utcnow()
-    session.flush()
     if created:
         record_event(session, user_id=user.id, action="create", object_type="contact",
                      object_id=contact.id, detail={"child_id": str(child.id)})
@@ -249,11 +249,9 @@ def add_addendum(
         raise Forbidden("Only practitioners and team leaders add addenda.")
     if errors:
         raise ValidationError(errors)
-    addendum = Addendum(contact=contact, author_id=user.id, reason=reason.strip(), text=text.strip())
-    if addendum_id is not None:
-        addendum.id = addendum_id
+    addendum = Addendum(id=addendum_id or new_uuid(), version=1, contact=contact, author_id=user.id,
+                        reason=reason.strip(), text=text.strip())
     session.add(addendum)
-    session.flush()
     record_event(session, user_id=user.id, action="addendum", object_type="contact",
                  object_id=contact.id, detail={"addendum_id": str(addendum.id)})
     return addendum
@@ -292,16 +290,15 @@ def record_return_visit(
     if errors:
         raise ValidationError(errors)
     visit = ReturnVisit(
+        id=visit_id or new_uuid(),
+        version=1,
         child=child,
         arrival_date=arrival,
         departure_date=departure,
         arrangement_note=(values.get("arrangement_note") or "").strip() or None,
         created_by_id=user.id,
     )
-    if visit_id is not None:
-        visit.id = visit_id
     session.add(visit)
-    session.flush()
     record_event(session, user_id=user.id, action="create", object_type="return_visit",
                  object_id=visit.id, detail={"child_id": str(child.id)})
     return visit

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from ..models import (
@@ -65,6 +66,7 @@ DEFAULT_PULL_LIMIT = 200
 TOMBSTONE_RETENTION = timedelta(days=180)
 OPS = ("create", "update", "submit", "delete")
 RECORD_TYPES = ("contact", "addendum", "return_visit")
+_MODELS = {"contact": Contact, "addendum": Addendum, "return_visit": ReturnVisit}
 
 
 class SyncError(Exception):
@@ -150,19 +152,62 @@ def check_envelope(mutation: Any, index: int) -> FieldErrors:
     return errors
 
 
+class _NeedsIsolation(Exception):
+    """The fast path met something it cannot undo on its own: redo the batch with a savepoint
+    per mutation."""
+
+
 def push(session: Session, user: User, device: Device, mutations: list[dict], today: date) -> dict:
-    """Applies mutations in seq order, each in its own savepoint. Returns {results, last_seq}."""
+    """Applies mutations in seq order, each atomically. Returns {results, last_seq}.
+
+    Every handler checks before it writes, so a rejected mutation leaves nothing behind and the
+    batch can run inside one savepoint. If anything fails that the checks did not foresee (a
+    database error), that savepoint is rolled back and the batch runs again with a savepoint per
+    mutation, so one bad mutation never takes its neighbours down. An unavailable database
+    propagates (the endpoint answers 503).
+    """
+    batch_savepoint = session.begin_nested()
+    try:
+        result = _push(session, user, device, mutations, today, isolate=False)
+        session.flush()
+        batch_savepoint.commit()
+        return result
+    except _NeedsIsolation:
+        batch_savepoint.rollback()
+    except DBAPIError as exc:
+        batch_savepoint.rollback()
+        if isinstance(exc, OperationalError) or exc.connection_invalidated:
+            raise
+    session.refresh(device)
+    return _push(session, user, device, mutations, today, isolate=True)
+
+
+def _push(session: Session, user: User, device: Device, mutations: list[dict], today: date,
+          *, isolate: bool) -> dict:
+    """One pass over the batch (see `push`).
+
+    What the batch needs to look up (mutations already seen, the children it names) is read in
+    a few queries up front; the record of each processed mutation is written in one statement
+    at the end. Both are in the request's transaction, so they commit or vanish with it.
+    """
+    ids = [uuid.UUID(str(m["mutation_id"])) for m in mutations]
+    first_seen: dict[uuid.UUID, SyncMutation] = {}
+    for row in session.scalars(select(SyncMutation).where(SyncMutation.mutation_id.in_(ids))
+                               .order_by(SyncMutation.received_at, SyncMutation.seq)):
+        first_seen.setdefault(row.mutation_id, row)
+    by_seq = {row.seq: row for row in session.scalars(select(SyncMutation).where(
+        SyncMutation.device_id == device.id, SyncMutation.seq.in_([m["seq"] for m in mutations])))}
+    context = _BatchContext(session, user, mutations)
+
     results: list[dict] = []
-    for mutation in mutations:
-        mutation_id = uuid.UUID(str(mutation["mutation_id"]))
+    processed: list[dict] = []
+    last_seq = device.last_seq
+    for mutation, mutation_id in zip(mutations, ids):
         seq = mutation["seq"]
         digest = payload_hash(mutation)
-        seen = session.scalar(
-            select(SyncMutation).where(SyncMutation.mutation_id == mutation_id)
-            .order_by(SyncMutation.received_at, SyncMutation.seq).limit(1)
-        )
+        seen = first_seen.get(mutation_id)
         if seen is None:
-            seen = session.get(SyncMutation, (device.id, seq))
+            seen = by_seq.get(seq)
             if seen is not None and seen.payload_hash != digest:
                 results.append(MutationResult(
                     str(mutation_id), seq, "rejected",
@@ -176,29 +221,75 @@ def push(session: Session, user: User, device: Device, mutations: list[dict], to
                 continue
             outcome = MutationResult(str(mutation_id), seq, "rejected", errors={
                 "mutation_id": ["This mutation_id was already used with a different payload."]})
-        elif seq <= device.last_seq:
+        elif seq <= last_seq:
             results.append(MutationResult(str(mutation_id), seq, "rejected", errors={
-                "seq": [f"seq {seq} is at or below the last processed seq {device.last_seq}."]}
+                "seq": [f"seq {seq} is at or below the last processed seq {last_seq}."]}
             ).as_dict())
             continue
-        elif seq > device.last_seq + 1:
+        elif seq > last_seq + 1:
             break  # a gap: stop; last_seq tells the client where to resume
         else:
-            outcome = _apply_in_savepoint(session, user, device, mutation, mutation_id, seq, today)
-        if seq == device.last_seq + 1:
-            session.add(SyncMutation(device_id=device.id, seq=seq, mutation_id=mutation_id,
-                                     payload_hash=digest, status=outcome.status,
-                                     result=outcome.as_dict()))
-            device.last_seq = seq
-            session.flush()
+            apply = _apply_in_savepoint if isolate else _apply_checked
+            outcome = apply(session, user, device, mutation, mutation_id, seq, today, context)
+        if seq == last_seq + 1:
+            row = {"device_id": device.id, "seq": seq, "mutation_id": mutation_id,
+                   "payload_hash": digest, "status": outcome.status, "result": outcome.as_dict(),
+                   "received_at": utcnow()}
+            processed.append(row)
+            first_seen.setdefault(mutation_id, SyncMutation(**row))
+            by_seq[seq] = first_seen[mutation_id]
+            last_seq = seq
         results.append(outcome.as_dict())
-    return {"results": results, "last_seq": device.last_seq}
+    if processed:
+        session.execute(insert(SyncMutation), processed)
+        device.last_seq = last_seq
+    return {"results": results, "last_seq": last_seq}
 
 
-def _apply_in_savepoint(session, user, device, mutation, mutation_id, seq, today) -> MutationResult:
+class _BatchContext:
+    """Per-request lookups shared by a batch's mutations."""
+
+    def __init__(self, session: Session, user: User, mutations: list[dict]):
+        wanted = set()
+        for mutation in mutations:
+            data = mutation.get("data")
+            if isinstance(data, dict) and data.get("child_id"):
+                try:
+                    wanted.add(uuid.UUID(str(data["child_id"])))
+                except ValueError:
+                    pass
+        self.children = {child.id: child for child in session.scalars(
+            scope.visible_children(user).where(Child.id.in_(wanted)))} if wanted else {}
+        created = {kind: [] for kind in _MODELS}
+        for mutation in mutations:
+            if mutation.get("op") == "create" and mutation.get("record_type") in _MODELS:
+                try:
+                    created[mutation["record_type"]].append(uuid.UUID(str(mutation.get("record_id"))))
+                except ValueError:
+                    pass
+        self.existing = {
+            kind: set(session.scalars(select(_MODELS[kind].id).where(_MODELS[kind].id.in_(ids))))
+            if ids else set()
+            for kind, ids in created.items()
+        }
+
+    def exists(self, record_type: str, record_id: uuid.UUID) -> bool:
+        return record_id in self.existing[record_type]
+
+    def created(self, record_type: str, record_id: uuid.UUID) -> None:
+        self.existing[record_type].add(record_id)
+
+    def child_in_scope(self, session: Session, user: User, child_id: uuid.UUID) -> Child | None:
+        if child_id in self.children:
+            return self.children[child_id]
+        return scope.find_child(session, user, child_id)
+
+
+def _apply_in_savepoint(session, user, device, mutation, mutation_id, seq, today,
+                        batch: _BatchContext) -> MutationResult:
     savepoint = session.begin_nested()
     try:
-        outcome = _apply(session, user, device, mutation, mutation_id, seq, today)
+        outcome = _apply(session, user, device, mutation, mutation_id, seq, today, batch)
         session.flush()
     except (_Rejected, ValidationError) as exc:
         savepoint.rollback()
@@ -213,7 +304,29 @@ def _apply_in_savepoint(session, user, device, mutation, mutation_id, seq, today
     return outcome
 
 
-def _apply(session, user, device, mutation, mutation_id, seq, today) -> MutationResult:
+def _apply_checked(session, user, device, mutation, mutation_id, seq, today,
+                   batch: _BatchContext) -> MutationResult:
+    """Applies a mutation without a savepoint of its own (the fast path)."""
+    before = (set(session.new), set(session.deleted),
+              {obj for obj in session.dirty if session.is_modified(obj)})
+    try:
+        return _apply(session, user, device, mutation, mutation_id, seq, today, batch)
+    except (_Rejected, ValidationError) as exc:
+        outcome = MutationResult(str(mutation_id), seq, "rejected", errors=exc.errors)
+    except (Forbidden, ImmutableRecord) as exc:
+        outcome = MutationResult(str(mutation_id), seq, "rejected", errors={"record_id": [str(exc)]})
+    except DBAPIError:
+        raise
+    except Exception as exc:
+        raise _NeedsIsolation from exc
+    after = (set(session.new), set(session.deleted),
+             {obj for obj in session.dirty if session.is_modified(obj)})
+    if after != before:
+        raise _NeedsIsolation("a rejected mutation left changes behind")
+    return outcome
+
+
+def _apply(session, user, device, mutation, mutation_id, seq, today, batch) -> MutationResult:
     errors = FieldErrors()
     op, record_type = mutation.get("op"), mutation.get("record_type")
     if op not in OPS:
@@ -231,7 +344,8 @@ def _apply(session, user, device, mutation, mutation_id, seq, today) -> Mutation
     handler = _HANDLERS.get((record_type, op))
     if handler is None:
         raise _Rejected({"op": [f"{op} is not supported for {record_type}."]})
-    context = _Context(session, user, device, mutation, mutation_id, seq, today, record_id, data)
+    context = _Context(session, user, device, mutation, mutation_id, seq, today, record_id, data,
+                       batch)
     return handler(context)
 
 
@@ -246,6 +360,7 @@ class _Context:
     today: date
     record_id: uuid.UUID
     data: dict
+    batch: _BatchContext
 
     def result(self, status: str, version: int | None = None, **kwargs) -> MutationResult:
         return MutationResult(str(self.mutation_id), self.seq, status, version, **kwargs)
@@ -259,7 +374,7 @@ def _contact_in_scope(ctx: _Context) -> Contact:
 
 
 def _create_contact(ctx: _Context) -> MutationResult:
-    if ctx.session.get(Contact, ctx.record_id) is not None:
+    if ctx.batch.exists("contact", ctx.record_id):
         raise _Rejected({"record_id": ["A contact with this id already exists."]})
     errors = FieldErrors()
     child_id = parse_uuid(ctx.data.get("child_id"), "child_id", errors)
@@ -270,7 +385,7 @@ def _create_contact(ctx: _Context) -> MutationResult:
         errors.add("status", "Must be draft or submitted.")
     if errors:
         raise _Rejected(errors)
-    child = scope.find_child(ctx.session, ctx.user, child_id)
+    child = ctx.batch.child_in_scope(ctx.session, ctx.user, child_id)
     if child is None:
         child = ctx.session.get(Child, child_id)
         contact_date = values.get("contact_date")
@@ -284,6 +399,7 @@ def _create_contact(ctx: _Context) -> MutationResult:
                               "caseload and was not allocated to them on the contact date.")
     contact = save_contact(ctx.session, ctx.user, child, values, ctx.today,
                            submit=status == "submitted", contact_id=ctx.record_id)
+    ctx.batch.created("contact", ctx.record_id)
     return ctx.result("applied", contact.version)
 
 
@@ -327,20 +443,22 @@ def _update_contact(ctx: _Context) -> MutationResult:
         if server == old:
             changes[name] = parse_contact_value(name, new, errors)
             continue
-        conflicts.append(name)
-        ctx.session.add(SyncConflict(
+        conflicts.append(SyncConflict(
             record_type="contact", record_id=contact.id, child_id=contact.child_id, field=name,
             base_value=_as_text(old), server_value=_as_text(server), device_value=_as_text(new),
             device_id=ctx.device.id, user_id=ctx.user.id, mutation_id=ctx.mutation_id,
         ))
     if errors:
         raise _Rejected(errors)
+    # Checks first, writes last: a rejected mutation must leave nothing behind.
     if changes:
         merged = {name: _typed(name, value) for name, value in current.items()
                   if name in EDITABLE_CONTACT_FIELDS}
         merged.update(changes)
         save_contact(ctx.session, ctx.user, contact.child, merged, ctx.today, submit=False,
                      contact=contact)
+    ctx.session.add_all(conflicts)
+    conflicts = [conflict.field for conflict in conflicts]
     if conflicts:
         return ctx.result("conflict", contact.version, errors={
             name: ["Changed on the server too: the server kept its value; both are kept in a "
@@ -379,7 +497,7 @@ def _delete_contact(ctx: _Context) -> MutationResult:
 
 
 def _create_addendum(ctx: _Context) -> MutationResult:
-    if ctx.session.get(Addendum, ctx.record_id) is not None:
+    if ctx.batch.exists("addendum", ctx.record_id):
         raise _Rejected({"record_id": ["An addendum with this id already exists."]})
     errors = FieldErrors()
     contact_id = parse_uuid(ctx.data.get("contact_id"), "contact_id", errors)
@@ -392,11 +510,12 @@ def _create_addendum(ctx: _Context) -> MutationResult:
     addendum = add_addendum(ctx.session, ctx.user, contact,
                             reason if isinstance(reason, str) else "",
                             text if isinstance(text, str) else "", addendum_id=ctx.record_id)
+    ctx.batch.created("addendum", ctx.record_id)
     return ctx.result("applied", addendum.version)
 
 
 def _create_return_visit(ctx: _Context) -> MutationResult:
-    if ctx.session.get(ReturnVisit, ctx.record_id) is not None:
+    if ctx.batch.exists("return_visit", ctx.record_id):
         raise _Rejected({"record_id": ["A return visit with this id already exists."]})
     errors = FieldErrors()
     child_id = parse_uuid(ctx.data.get("child_id"), "child_id", errors)
@@ -413,6 +532,7 @@ def _create_return_visit(ctx: _Context) -> MutationResult:
         return _to_review(ctx, ctx.session.get(Child, child_id), "return_visit",
                           "Recorded offline for a child who is no longer on the caseload.")
     visit = record_return_visit(ctx.session, ctx.user, child, values, visit_id=ctx.record_id)
+    ctx.batch.created("return_visit", ctx.record_id)
     return ctx.result("applied", visit.version)
 
 
