@@ -17,11 +17,10 @@ import platform
 import time
 from datetime import date
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from fieldapp import create_app
 from fieldapp.extensions import db
-from fieldapp.models import User
 from fieldapp.services.clock import today_in
 from fieldapp.services.compliance_report import team_overview
 from fieldapp.services.large_seed import seed_large

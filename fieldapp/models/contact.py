@@ -10,7 +10,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, ClientRecordMixin, new_uuid, utcnow
+from .base import Base, ClientRecordMixin, new_uuid
 from .child import Child
 from .org import User
 

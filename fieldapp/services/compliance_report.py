@@ -24,7 +24,6 @@ from .caseload import qualifying_contact_condition
 from .compliance import (
     CONTACT_INTERVAL_DAYS,
     CULTURAL_SUPPORT_ROLES,
-    ComplianceStatus,
     child_compliance,
     gaps,
     month_ends,

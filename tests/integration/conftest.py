@@ -30,6 +30,21 @@ class Org:
 
 
 @pytest.fixture
+def db(app, engine):
+    """`db()` is a session whose reads see everything committed so far: each call ends the
+    previous read transaction (SQLite WAL readers otherwise keep their snapshot) and expires
+    what was loaded."""
+    session = Session(engine)
+
+    def fresh() -> Session:
+        session.rollback()
+        return session
+
+    yield fresh
+    session.close()
+
+
+@pytest.fixture
 def org(app, engine) -> Org:
     with Session(engine, expire_on_commit=False) as session:
         agency = gen_agency(session, "Territory Families")

@@ -14,19 +14,6 @@ from ..factories import gen_agency, gen_child, gen_team, gen_user
 
 
 @pytest.fixture
-def db(app, engine):
-    """`db()` is a session whose reads see everything committed so far."""
-    session = Session(engine)
-
-    def fresh() -> Session:
-        session.rollback()
-        return session
-
-    yield fresh
-    session.close()
-
-
-@pytest.fixture
 def flask_cli(app, runner):
     """Runs `flask --app fieldapp <args>` as the `flask` command does: through FlaskGroup, which
     pushes the app context for every command (`seed-demo` is a plain click command, so

@@ -5,12 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy.orm import Session
 
-from fieldapp.models import Contact, ContactParticipant
+from fieldapp.models import ContactParticipant
 from fieldapp.services.clock import today_in
 
 from ..factories import gen_child, gen_contact, gen_return_visit, gen_team, gen_user

@@ -59,17 +59,16 @@ def reference_gaps_in_month(start: date, end: date | None, contact_days: list[da
     or closed by a contact in the month, walking day by day."""
     qualifying = set(contact_days)
     last_day = min(on, end) if end else on
-    count, days_since, in_gap, counted, day = 0, 0, False, False, start
+    count, days_since, counted, day = 0, 0, False, start
     while day <= last_day:
         if day in qualifying and day != start:
             # The stretch that this contact closes is days_since + 1 days long.
             if days_since + 1 > 42 and not counted and month_start <= day <= month_end:
                 count += 1
-            days_since, in_gap, counted = 0, False, False
+            days_since, counted = 0, False
         elif day != start:
             days_since += 1
             if days_since > 42:
-                in_gap = True
                 if not counted and month_start <= day <= month_end:
                     count, counted = count + 1, True
         day += timedelta(days=1)

@@ -9,9 +9,7 @@ import re
 from datetime import date, timedelta
 from html.parser import HTMLParser
 
-import pytest
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from fieldapp.models import (
     Addendum,
@@ -29,21 +27,6 @@ BUTTONS = ("save_draft", "submit", "add_participant", "add_action")
 def org_today() -> date:
     """SPEC §3: "today" is the date in the organisation's timezone, not the test machine's."""
     return today_in("Australia/Darwin")
-
-
-@pytest.fixture
-def db(app, engine):
-    """`db()` is a session whose reads see everything committed so far: each call ends the
-    previous read transaction (SQLite WAL readers otherwise keep their snapshot) and expires
-    what was loaded."""
-    session = Session(engine)
-
-    def fresh() -> Session:
-        session.rollback()
-        return session
-
-    yield fresh
-    session.close()
 
 
 def page_text(response) -> str:

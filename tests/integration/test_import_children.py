@@ -11,7 +11,6 @@ from datetime import date
 import pytest
 from flask.cli import FlaskGroup
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from fieldapp.models import (
     Agency,
@@ -66,19 +65,6 @@ BAD_ERRORS = [(line, message) for line, _row, message in BAD_ROWS if message]
 
 def org_today() -> date:
     return today_in("Australia/Darwin")
-
-
-@pytest.fixture
-def db(app, engine):
-    """`db()` is a session whose reads see everything committed so far."""
-    session = Session(engine)
-
-    def fresh() -> Session:
-        session.rollback()
-        return session
-
-    yield fresh
-    session.close()
 
 
 @pytest.fixture
