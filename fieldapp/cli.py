@@ -155,7 +155,21 @@ def seed_large_command(children: int, contacts: int, password: str, prefix: str)
                f"{time.perf_counter() - started:.1f} s. Team leader: {leader.email}")
 
 
+sync_cli = AppGroup("sync", help="Sync housekeeping.")
+
+
+@sync_cli.command("purge-tombstones")
+def purge_tombstones() -> None:
+    """Delete tombstones older than 180 days (run daily). Devices whose cursor is older than
+    that are told to reset and refetch, so nothing is missed."""
+    from .services.sync import purge_expired_tombstones
+
+    removed = purge_expired_tombstones(db.session)
+    db.session.commit()
+    click.echo(f"Removed {removed} expired tombstone(s).")
+
+
 def init_app(app: Flask) -> None:
-    for command in (db_cli, teams_cli, users_cli, seed_demo_command, import_children_command,
-                    seed_large_command):
+    for command in (db_cli, teams_cli, users_cli, sync_cli, seed_demo_command,
+                    import_children_command, seed_large_command):
         app.cli.add_command(command)
