@@ -25,7 +25,7 @@ def _set_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
-    if request.endpoint not in ("static", "web.service_worker"):
+    if request.endpoint not in ("static", "web.service_worker", "web.tablet_shell", "web.manifest"):
         # Pages and API answers may carry case data: never store them in any cache.
         response.headers["Cache-Control"] = "no-store"
     return response

@@ -1,22 +1,62 @@
 """App-wide pages and handlers: the service worker, the manifest, error pages, template helpers."""
 from __future__ import annotations
 
+import hashlib
+import json
+from functools import lru_cache
 from pathlib import Path
 
-from flask import Blueprint, Flask, jsonify, render_template, request, send_file
+from flask import Blueprint, Flask, Response, jsonify, render_template, request, send_file
 from flask_wtf.csrf import CSRFError
 
-SERVICE_WORKER = Path(__file__).resolve().parent.parent / "service_worker" / "sw.js"
+ROOT = Path(__file__).resolve().parent.parent
+SERVICE_WORKER = ROOT / "service_worker" / "sw.js"
+# The app shell: everything the tablet needs to start with no network. No case data.
+SHELL_FILES = ["static/css/app.css", "static/manifest.webmanifest", "static/icons/icon.svg",
+               "static/icons/icon-192.png", "static/icons/icon-512.png",
+               *sorted(f"static/js/tablet/{p.name}" for p in (ROOT / "static/js/tablet").glob("*.js"))]
+SHELL_URLS = ["/tablet", "/manifest.webmanifest",
+              *[f"/{name}" for name in SHELL_FILES if not name.endswith("webmanifest")]]
 
 bp = Blueprint("web", __name__)
 
 
+@lru_cache(maxsize=1)
+def _service_worker_source() -> str:
+    """The worker with the shell's version (a hash of the shell files and the shell page), so
+    any change to the shell installs a new worker and a new cache."""
+    digest = hashlib.sha256()
+    for name in [*SHELL_FILES, "templates/tablet.html", "service_worker/sw.js"]:
+        digest.update((ROOT / name).read_bytes())
+    return (SERVICE_WORKER.read_text()
+            .replace("__SHELL_VERSION__", digest.hexdigest()[:16])
+            .replace("__SHELL_URLS__", json.dumps(SHELL_URLS)))
+
+
 @bp.get("/sw.js")
 def service_worker():
-    response = send_file(SERVICE_WORKER, mimetype="text/javascript", max_age=0)
+    response = Response(_service_worker_source(), mimetype="text/javascript")
     # The browser must revalidate the worker on every load so updates reach tablets.
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Service-Worker-Allowed"] = "/"
+    return response
+
+
+@bp.get("/tablet")
+@bp.get("/tablet/<path:_client_route>")
+def tablet_shell(_client_route: str | None = None):
+    """The offline app's shell. It holds no case data (that lives encrypted in IndexedDB), so
+    the service worker may cache it."""
+    response = Response(render_template("tablet.html"))
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/manifest.webmanifest")
+def manifest():
+    response = send_file(ROOT / "static" / "manifest.webmanifest",
+                         mimetype="application/manifest+json", max_age=0)
+    response.headers["Cache-Control"] = "no-cache"
     return response
 
 

@@ -1,0 +1,27 @@
+"""Renders static/icons/icon.svg to the PNG sizes the web manifest lists, with headless
+Chromium (Playwright). Run after changing the SVG: `.venv/bin/python scripts/icons.py`."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+ICONS = Path(__file__).resolve().parent.parent / "static" / "icons"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+
+def main() -> None:
+    svg = (ICONS / "icon.svg").read_text()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        for size in (192, 512):
+            page = browser.new_page(viewport={"width": size, "height": size})
+            page.set_content(f'<body style="margin:0">{svg.replace("<svg ", f"<svg width={size} height={size} ", 1)}</body>')
+            page.screenshot(path=ICONS / f"icon-{size}.png", omit_background=True)
+            page.close()
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()

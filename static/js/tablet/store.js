@@ -1,0 +1,227 @@
+// The tablet's local database (SPEC §5). This class alone owns the IndexedDB schema and its
+// upgrades. One database per user. Record contents are encrypted (crypto.js); ids and index
+// fields stay clear. Rule: all encryption happens before a transaction opens, and nothing else
+// is awaited inside one (an IndexedDB transaction commits as soon as it has no pending work).
+
+import { createDataKey, decryptJson, deriveWrappingKey, encryptJson, randomBytes, unwrapDataKey } from "./crypto.js";
+
+const SCHEMA_VERSION = 1;
+const PREFIX = "fieldapp-user-";
+const STORES = {
+  meta: { keyPath: "key" },                    // clear: salt, wrapped key, device id, next seq, cursor
+  outbox: { keyPath: "seq" },                  // mutations waiting to be pushed, in seq order
+  records: { keyPath: ["type", "id"] },        // what the UI reads: server records and local edits
+  rejected: { keyPath: "mutationId" },         // refused by the server: kept until the user acts
+  conflicts: { keyPath: "id" },                // conflicts the server recorded
+  held: { keyPath: "childId" },                // children this device holds
+};
+
+function promised(request) {
+  return new Promise((resolve, reject) => {
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+}
+
+function finished(transaction) {
+  return new Promise((resolve, reject) => {
+    transaction.oncomplete = () => resolve();
+    transaction.onabort = transaction.onerror = () => reject(transaction.error || new Error("transaction aborted"));
+  });
+}
+
+function openDatabase(name) {
+  const request = indexedDB.open(name, SCHEMA_VERSION);
+  request.onupgradeneeded = () => {
+    const db = request.result;
+    for (const [store, options] of Object.entries(STORES)) {
+      if (!db.objectStoreNames.contains(store)) {
+        const created = db.createObjectStore(store, options);
+        if (store === "records") {
+          created.createIndex("by_type", "type");
+          created.createIndex("by_child", "childId");
+        }
+      }
+    }
+  };
+  return promised(request);
+}
+
+export class WrongPassword extends Error {}
+
+export class TabletStore {
+  constructor(db, key, userId) {
+    this.db = db;
+    this.key = key;
+    this.userId = userId;
+  }
+
+  static databaseName(userId) {
+    return `${PREFIX}${userId}`;
+  }
+
+  static async exists(userId) {
+    const databases = await indexedDB.databases();
+    return databases.some((d) => d.name === TabletStore.databaseName(userId));
+  }
+
+  // Creates the user's database on first sign-in, or unlocks it; a wrong password throws.
+  static async open(userId, password) {
+    const db = await openDatabase(TabletStore.databaseName(userId));
+    const saltRow = await promised(db.transaction("meta").objectStore("meta").get("salt"));
+    if (!saltRow) {
+      const salt = randomBytes(16);
+      const { wrapped, key } = await createDataKey(await deriveWrappingKey(password, salt));
+      const tx = db.transaction("meta", "readwrite", { durability: "strict" });
+      const meta = tx.objectStore("meta");
+      meta.put({ key: "salt", value: salt });
+      meta.put({ key: "wrappedKey", value: wrapped });
+      meta.put({ key: "nextSeq", value: 1 });
+      await finished(tx);
+      return new TabletStore(db, key, userId);
+    }
+    const wrapped = await promised(db.transaction("meta").objectStore("meta").get("wrappedKey"));
+    try {
+      const key = await unwrapDataKey(await deriveWrappingKey(password, saltRow.value), wrapped.value);
+      return new TabletStore(db, key, userId);
+    } catch {
+      db.close();
+      throw new WrongPassword("The password does not unlock this tablet's data.");
+    }
+  }
+
+  static async wipe(userId) {
+    await promised(indexedDB.deleteDatabase(TabletStore.databaseName(userId)));
+  }
+
+  close() {
+    this.db.close();
+    this.key = null;
+  }
+
+  async getMeta(name) {
+    const row = await promised(this.db.transaction("meta").objectStore("meta").get(name));
+    return row ? row.value : undefined;
+  }
+
+  async setMeta(values) {
+    const tx = this.db.transaction("meta", "readwrite", { durability: "strict" });
+    for (const [key, value] of Object.entries(values)) tx.objectStore("meta").put({ key, value });
+    await finished(tx);
+  }
+
+  async seal(type, id, childId, data, extra = {}) {
+    return { type, id, childId, ...extra, sealed: await encryptJson(this.key, data) };
+  }
+
+  async open_(row) {
+    return row ? { ...row, data: await decryptJson(this.key, row.sealed), sealed: undefined } : null;
+  }
+
+  async record(type, id) {
+    return this.open_(await promised(this.db.transaction("records").objectStore("records").get([type, id])));
+  }
+
+  async recordsOfType(type) {
+    const rows = await promised(this.db.transaction("records").objectStore("records").index("by_type").getAll(type));
+    return Promise.all(rows.map((row) => this.open_(row)));
+  }
+
+  async recordsOfChild(childId) {
+    const rows = await promised(this.db.transaction("records").objectStore("records").index("by_child").getAll(childId));
+    return Promise.all(rows.map((row) => this.open_(row)));
+  }
+
+  // Saves a local edit without queueing it (every keystroke of a draft lands here).
+  async saveLocal(type, id, childId, data, extra = {}) {
+    const row = await this.seal(type, id, childId, data, { pending: true, ...extra });
+    const tx = this.db.transaction("records", "readwrite", { durability: "strict" });
+    tx.objectStore("records").put(row);
+    await finished(tx);
+  }
+
+  // The record change, the outbox entry and the seq increment: one transaction.
+  async queue(mutation, record) {
+    const row = record ? await this.seal(record.type, record.id, record.childId, record.data, { pending: true }) : null;
+    const sealedMutation = await encryptJson(this.key, mutation);
+    const tx = this.db.transaction(["meta", "outbox", "records"], "readwrite", { durability: "strict" });
+    const meta = tx.objectStore("meta");
+    const seqRequest = meta.get("nextSeq");
+    seqRequest.onsuccess = () => {
+      const seq = seqRequest.result.value;
+      tx.objectStore("outbox").put({ seq, mutationId: mutation.mutation_id, sealed: sealedMutation });
+      meta.put({ key: "nextSeq", value: seq + 1 });
+      if (row) tx.objectStore("records").put(row);
+    };
+    await finished(tx);
+  }
+
+  async outboxCount() {
+    return promised(this.db.transaction("outbox").objectStore("outbox").count());
+  }
+
+  async outboxBatch(limit) {
+    const rows = await promised(this.db.transaction("outbox").objectStore("outbox").getAll(null, limit));
+    return Promise.all(rows.map(async (row) => ({ ...(await decryptJson(this.key, row.sealed)), seq: row.seq })));
+  }
+
+  // Applies the server's answers: answered mutations leave the outbox; refused ones and
+  // conflicts are kept, visible, in their own stores.
+  async settle(results) {
+    const keep = [];
+    for (const result of results) {
+      if (result.status === "rejected" || result.status === "conflict") {
+        keep.push({ mutationId: result.mutation_id, result, sealed: await encryptJson(this.key, result) });
+      }
+    }
+    const tx = this.db.transaction(["outbox", "rejected", "conflicts"], "readwrite", { durability: "strict" });
+    for (const result of results) tx.objectStore("outbox").delete(result.seq);
+    for (const item of keep) {
+      const store = item.result.status === "rejected" ? "rejected" : "conflicts";
+      tx.objectStore(store).put(store === "rejected" ? { mutationId: item.mutationId, sealed: item.sealed } : { id: item.mutationId, sealed: item.sealed });
+    }
+    await finished(tx);
+  }
+
+  async listSealed(store) {
+    const rows = await promised(this.db.transaction(store).objectStore(store).getAll());
+    return Promise.all(rows.map((row) => decryptJson(this.key, row.sealed)));
+  }
+
+  // One pull page and its cursor: one transaction.
+  async applyPull(page) {
+    const rows = [];
+    for (const change of page.changes) {
+      if (change.op === "delete") continue;
+      const childId = change.record_type === "child" ? change.record_id : change.data.child_id || null;
+      rows.push(await this.seal(change.record_type, change.record_id, childId, change.data, { version: change.version, pending: false }));
+    }
+    const tx = this.db.transaction(["records", "meta", "held"], "readwrite", { durability: "strict" });
+    const records = tx.objectStore("records");
+    for (const row of rows) records.put(row);
+    for (const change of page.changes) if (change.op === "delete") records.delete([change.record_type, change.record_id]);
+    for (const purge of page.purge) {
+      records.delete([purge.record_type, purge.record_id]);
+      if (purge.record_type === "child") tx.objectStore("held").delete(purge.record_id);
+    }
+    for (const row of rows) if (row.type === "child") tx.objectStore("held").put({ childId: row.id });
+    tx.objectStore("meta").put({ key: "cursor", value: page.cursor });
+    await finished(tx);
+  }
+
+  // 409 reset_required: forget server state, keep the outbox and local edits.
+  async resetServerState() {
+    const tx = this.db.transaction(["records", "meta", "held"], "readwrite", { durability: "strict" });
+    const records = tx.objectStore("records");
+    const cursorRequest = records.openCursor();
+    cursorRequest.onsuccess = () => {
+      const cursor = cursorRequest.result;
+      if (!cursor) return;
+      if (!cursor.value.pending) cursor.delete();
+      cursor.continue();
+    };
+    tx.objectStore("held").clear();
+    tx.objectStore("meta").delete("cursor");
+    await finished(tx);
+  }
+}
