@@ -13,7 +13,7 @@ from ..models import Contact, ReturnVisit
 from ..services import scope
 from ..services.allocation import eligible_practitioners
 from ..services.caseload import caseload, last_qualifying_contact_dates
-from ..services.compliance import child_compliance
+from ..services.compliance import child_compliance, in_care_on
 from ..team.forms import ReallocateForm
 
 bp = Blueprint("caseload", __name__)
@@ -59,10 +59,11 @@ def child(child_id: uuid.UUID):
             )
         )
     last = last_qualifying_contact_dates(db_session, [child.id]).get(child.id)
+    in_care = in_care_on(child.care_start_date, child.care_end_date, today())
     compliance = (
         child_compliance(last, child.care_start_date, today(),
                          current_app.config["FIELDAPP_DUE_SOON_DAYS"])
-        if child.care_end_date is None else None
+        if in_care else None
     )
     reallocate_form = None
     if current_user.role == "team_leader":
@@ -80,6 +81,7 @@ def child(child_id: uuid.UUID):
         visits=visits,
         last_contact=last,
         compliance=compliance,
+        in_care=in_care,
         can_read_notes=can_read_notes,
         can_record=current_user.role in ("practitioner", "team_leader"),
         reallocate_form=reallocate_form,

@@ -53,9 +53,13 @@ def _form_errors(form) -> dict[str, list[str]]:
 def _handle_contact_form(form: ContactForm, child, contact=None):
     """Shared by new and edit. Returns a response, or None to re-render with errors."""
     if form.add_participant.data:
+        if len(form.participants.entries) >= form.participants.max_entries:
+            return None, {"participants": [f"At most {form.participants.max_entries} participants."]}
         form.participants.append_entry()
         return None, {}
     if form.add_action.data:
+        if len(form.actions.entries) >= form.actions.max_entries:
+            return None, {"actions": [f"At most {form.actions.max_entries} actions."]}
         form.actions.append_entry()
         return None, {}
     form.validate()  # parses dates and numbers; the service applies the rules

@@ -67,8 +67,18 @@ def authenticate(
         user.locked_until = None
         user.failed_logins = 0
     if not _verify(user.password_hash, password) or not user.active:
-        user.failed_logins += 1
-        if user.failed_logins >= policy.max_failures:
+        # One atomic statement, so parallel guesses cannot overwrite each other's count.
+        failures = session.execute(
+            update(User).where(User.id == user.id)
+            .values(failed_logins=User.failed_logins + 1)
+            .returning(User.failed_logins)
+            .execution_options(synchronize_session=False)
+        ).scalar_one()
+        user.failed_logins = failures
+        if failures >= policy.max_failures:
+            session.execute(update(User).where(User.id == user.id)
+                            .values(locked_until=now + policy.lockout)
+                            .execution_options(synchronize_session=False))
             user.locked_until = now + policy.lockout
         return None
     user.failed_logins = 0
@@ -143,6 +153,8 @@ def create_team(session: Session, name: str, agency_name: str, agency_kind: str 
     name = name.strip()
     if not name:
         raise ValidationError({"name": ["Team name is required."]})
+    if len(name) > 200 or len(agency_name.strip()) > 200:
+        raise ValidationError({"name": ["Team and agency names are at most 200 characters."]})
     agency = get_or_create_agency(session, agency_name.strip(), agency_kind)
     existing = session.scalar(select(Team).where(Team.name == name, Team.agency_id == agency.id))
     if existing is not None:
@@ -177,6 +189,10 @@ def create_user(
         errors["email"] = [f"A user with email {email} already exists."]
     if not name.strip():
         errors["name"] = ["Name is required."]
+    elif len(name.strip()) > 200:
+        errors["name"] = ["Name is at most 200 characters."]
+    if len(email) > 254:
+        errors["email"] = ["Email is at most 254 characters."]
     if role not in {r.value for r in Role}:
         errors["role"] = [f"Role must be one of: {', '.join(r.value for r in Role)}."]
     if len(password) < MIN_PASSWORD_LENGTH:

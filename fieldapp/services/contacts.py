@@ -49,6 +49,7 @@ FREE_TEXT_FIELDS = (
     "needs_to_happen", "notes",
 )  # fmt: skip
 MAX_PARTICIPANTS = 30
+REQUIRED_CHOICES = ("mode", "made_by")  # never blank, even on a draft
 MAX_ACTIONS = 30
 
 _ENUMS = {
@@ -75,7 +76,10 @@ def validate_contact(
 
     for field, enum_type in _ENUMS.items():
         value = values.get(field)
-        if not _blank(value) and value not in {member.value for member in enum_type}:
+        allowed = {member.value for member in enum_type}
+        if field in REQUIRED_CHOICES and field in values and _blank(value):
+            add(field, "Choose one of the options.")
+        elif not _blank(value) and value not in allowed:
             add(field, f"{value!r} is not a valid choice.")
 
     contact_date = values.get("contact_date")
@@ -104,7 +108,8 @@ def validate_contact(
         add("seen_alone", "A child can only be seen alone if the child was seen.")
 
     for index, participant in enumerate(values.get("participants") or []):
-        if participant.get("role") not in {r.value for r in ParticipantRole}:
+        role = participant.get("role")
+        if not isinstance(role, str) or role not in {r.value for r in ParticipantRole}:
             add(f"participants-{index}-role", f"Participant {index + 1}: choose a role.")
     if len(values.get("participants") or []) > MAX_PARTICIPANTS:
         add("participants", f"At most {MAX_PARTICIPANTS} participants.")

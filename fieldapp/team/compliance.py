@@ -10,7 +10,8 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..access import audit, require_role, session, today
-from ..models import Team, User
+from ..models import Child, Team, User
+from ..services import scope
 from ..services.compliance_report import (
     compliance_rows,
     monthly_trend,
@@ -24,6 +25,7 @@ bp = Blueprint("compliance", __name__)
 CSV_COLUMNS = ("child_id", "external_id", "child_name", "practitioner_email", "last_contact_date",
                "due_date", "status", "days_overdue")
 STATUSES = ("overdue", "due_soon", "on_track")
+EARLIEST_AS_OF = date(2000, 1, 1)
 
 
 class BadParameter(Exception):
@@ -42,7 +44,17 @@ def _as_of() -> date:
         raise BadParameter("as_of", f"as_of must be a date as YYYY-MM-DD, not {raw[:20]!r}.") from None
     if value > today():
         raise BadParameter("as_of", "as_of cannot be in the future.")
+    if value < EARLIEST_AS_OF:
+        raise BadParameter("as_of", f"as_of cannot be before {EARLIEST_AS_OF.isoformat()}.")
     return value
+
+
+def _whole_number(name: str, raw: str, maximum: int = 2**31 - 1) -> int:
+    """A whole number from 1, or a 400 naming the parameter (ASCII digits only: "²" is a digit
+    to str.isdigit but not to int())."""
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= maximum:
+        raise BadParameter(name, f"{name} must be a whole number from 1 to {maximum}.")
+    return int(raw)
 
 
 def _filters() -> tuple[int | None, str | None]:
@@ -50,9 +62,7 @@ def _filters() -> tuple[int | None, str | None]:
     status = request.args.get("status", "").strip()
     if status and status not in STATUSES:
         raise BadParameter("status", f"status must be one of {', '.join(STATUSES)}.")
-    if practitioner and not practitioner.isdigit():
-        raise BadParameter("practitioner", "practitioner must be a user id.")
-    return (int(practitioner) if practitioner else None), (status or None)
+    return (_whole_number("practitioner", practitioner) if practitioner else None), (status or None)
 
 
 def _due_soon_days() -> int:
@@ -60,18 +70,18 @@ def _due_soon_days() -> int:
 
 
 def _rows(as_of: date, practitioner_id=None, status=None, **paging):
+    rows = compliance_rows(session(), current_user.team_ids, as_of, _due_soon_days(),
+                           practitioner_id=current_user.id if current_user.role == "practitioner"
+                           else practitioner_id, status=status, current=as_of == today(), **paging)
     if current_user.role == "practitioner":
-        practitioner_id = current_user.id
-    return compliance_rows(session(), current_user.team_ids, as_of, _due_soon_days(),
-                           practitioner_id=practitioner_id, status=status,
-                           current=as_of == today(), **paging)
+        # Only children still on their caseload, whatever the date asked about (SPEC §2).
+        visible = set(session().scalars(scope.visible_children(current_user).with_only_columns(Child.id)))
+        rows = [row for row in rows if row.child_id in visible]
+    return rows
 
 
 def _page_number() -> int:
-    raw = request.args.get("page", "1").strip() or "1"
-    if not raw.isdigit() or int(raw) < 1:
-        raise BadParameter("page", "page must be a whole number from 1.")
-    return int(raw)
+    return _whole_number("page", request.args.get("page", "1").strip() or "1", maximum=100_000)
 
 
 @bp.errorhandler(BadParameter)

@@ -225,3 +225,26 @@ def test_pages_of_one_hundred(client, auth, engine, today):
     assert "Showing 101–105 of 105" in second
     assert set(_child_order(first)).isdisjoint(_child_order(second))
     assert client.get("/team/compliance?page=0").status_code == 400
+
+
+@pytest.mark.parametrize("query", ["practitioner=%C2%B2", "page=%C2%B2", "page=9999999999999999999999999",
+                                   "practitioner=9999999999999999999999999", "as_of=0001-01-05"])
+def test_odd_parameters_are_a_400_naming_them(client, auth, team, query):
+    auth.login("leader@example.org")
+    response = client.get(f"/team/compliance?{query}")
+    assert response.status_code == 400
+    assert query.split("=")[0] in response.text
+
+
+def test_practitioner_api_lists_only_children_still_on_the_caseload(client, auth, team, engine, today):
+    from fieldapp.models import Child
+    from fieldapp.services.allocation import allocate
+
+    with Session(engine) as session:
+        child = session.get(Child, team["overdue"].id)
+        allocate(session, child, session.merge(team["bob"]), today)
+        session.commit()
+    auth.login("ann@example.org")
+    past = (today - timedelta(days=10)).isoformat()
+    names = [row["child_name"] for row in client.get(f"/api/compliance?as_of={past}").get_json()["rows"]]
+    assert "Olive Overdue" not in names
