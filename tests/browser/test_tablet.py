@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from fieldapp.models import Contact
 from fieldapp.services.clock import today_in
@@ -94,6 +95,13 @@ def test_typing_is_kept_when_the_page_closes(context, caseload):
     page.get_by_label("Child's views (in their own words)", exact=True).press_sequentially("Half a sente")
     # Each keystroke's write takes a few milliseconds; then the battery dies (nothing was saved
     # by hand, and the page gets no chance to tidy up).
+    page.wait_for_function("""() => new Promise((resolve) => {
+        const open = indexedDB.open("fieldapp-user-%d");
+        open.onsuccess = () => {
+            const request = open.result.transaction("records").objectStore("records").index("by_type").count("contact");
+            request.onsuccess = () => resolve(request.result >= 2);
+        };
+    })""" % caseload.practitioner.id)
     page.wait_for_timeout(300)
     page.close()
 
@@ -181,3 +189,103 @@ def test_the_service_worker_caches_the_shell_only(context, caseload):
     assert not [url for url in cached if url.startswith("/api/") or url.startswith("/children")]
     names = page.evaluate("caches.keys()")
     assert len(names) == 1 and names[0].startswith("fieldapp-shell-")
+
+
+def test_refused_and_conflicting_records_are_shown_and_kept(context, caseload, engine):
+    from fieldapp.models import Allocation, Child
+    from ..factories import gen_user
+
+    page = context.new_page()
+    first_visit(page)
+    context.set_offline(True)
+    # Refused: "seen alone" without "child seen" is a rule only the server checks.
+    page.get_by_role("link", name="Mia Anderson", exact=True).click()
+    page.get_by_role("link", name="Record contact", exact=True).click()
+    page.get_by_label("Seen alone", exact=True).check()
+    page.get_by_label("Child's views (in their own words)", exact=True).fill("Refused words stay.")
+    page.get_by_role("button", name="Save draft", exact=True).click()
+    expect(page.get_by_role("heading", name="Mia Anderson")).to_be_visible()
+    # Conflict: meanwhile Kai is moved to a colleague who has always held him.
+    kai = caseload.others[0]
+    with Session(engine) as session:
+        colleague = gen_user(session, "practitioner", session.get(Child, kai.id).team)
+        session.query(Allocation).filter(Allocation.child_id == kai.id).update(
+            {"practitioner_id": colleague.id})
+        session.get(Child, kai.id).practitioner_id = colleague.id
+        session.commit()
+    page.get_by_role("link", name="Back to caseload").click()
+    page.get_by_role("link", name="Kai Baker", exact=True).click()
+    page.get_by_role("link", name="Record contact", exact=True).click()
+    page.get_by_label("Child seen", exact=True).check()
+    page.get_by_label("Child's views (in their own words)", exact=True).fill("Conflict words stay.")
+    page.get_by_label("How the views were gathered", exact=True).select_option(label="Conversation")
+    page.get_by_role("button", name="Submit", exact=True).click()
+    expect(page.get_by_role("status")).to_have_text("2 waiting to sync")
+
+    context.set_offline(False)
+    page.get_by_role("button", name="Sync now", exact=True).click()
+    expect(page.get_by_role("status")).to_have_text(
+        "All changes synced · 1 refused by the server · 1 in conflict", timeout=15_000)
+    page.goto("/tablet")
+    unlock(page)
+    attention = page.get_by_role("region", name="Needs your attention")
+    expect(attention).to_contain_text("Refused words stay.")
+    expect(attention).to_contain_text("Conflict words stay.")
+    expect(attention).to_contain_text("seen_alone")
+
+
+def test_two_practitioners_on_one_tablet_cannot_read_each_other(context, caseload, engine):
+    from ..factories import gen_child, gen_user
+
+    with Session(engine) as session:
+        from fieldapp.models import Team
+
+        team = session.query(Team).first()
+        other = gen_user(session, "practitioner", team, email="sam@example.org", name="Sam Other")
+        gen_child(session, team, other, given_name="Zoe", family_name="Zed")
+        session.commit()
+        pat_id = caseload.practitioner.id
+    page = context.new_page()
+    first_visit(page)  # Pat
+    page.close()
+    second = context.new_page()
+    second.goto("/tablet")
+    unlock(second, email="sam@example.org")
+    expect(second.get_by_role("link", name="Zoe Zed", exact=True)).to_be_visible(timeout=15_000)
+    expect(second.get_by_role("link", name="Mia Anderson", exact=True)).to_have_count(0)
+    opened = second.evaluate("""async ([userId, password]) => {
+        const { TabletStore } = await import("/static/js/tablet/store.js");
+        try { await TabletStore.open(userId, password); return "opened"; } catch (e) { return e.constructor.name; }
+    }""", [pat_id, PASSWORD + "-not-pats"])
+    assert opened == "WrongPassword"
+
+
+def test_the_tablet_locks_after_fifteen_idle_minutes(context, caseload):
+    page = context.new_page()
+    page.clock.install()
+    first_visit(page)
+    page.clock.fast_forward("14:00")
+    expect(page.get_by_role("heading", name="My caseload")).to_be_visible()
+    page.clock.fast_forward("02:00")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    expect(page.get_by_role("alert")).to_contain_text("Locked after 15 minutes")
+
+
+def test_a_service_worker_update_with_work_waiting_loses_nothing(context, caseload, db_session):
+    page = context.new_page()
+    first_visit(page)
+    context.set_offline(True)
+    record_contact(page, "Kept across a worker update.")
+    context.set_offline(False)
+    page.route("**/api/sync/**", lambda route: route.abort())  # keep it waiting for now
+    # A new worker version: the old one and every cache it made are replaced.
+    page.evaluate("""async () => {
+        for (const registration of await navigator.serviceWorker.getRegistrations()) await registration.unregister();
+        for (const name of await caches.keys()) await caches.delete(name);
+    }""")
+    page.unroute("**/api/sync/**")
+    page.goto("/tablet")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    unlock(page)
+    expect(page.get_by_role("status")).to_have_text("All changes synced", timeout=15_000)
+    assert contacts_with(db_session, "Kept across a worker update.") == 1

@@ -244,7 +244,15 @@ async function caseloadScreen() {
   const rows = [];
   for (const child of children) rows.push({ child, result: await assess(child) });
   rows.sort((a, b) => (a.result.dueDate || "9999").localeCompare(b.result.dueDate || "9999"));
+  const attention = await state.store.attention();
   page(h("h1", {}, "My caseload"),
+    attention.length ? h("section", { className: "panel", "aria-labelledby": "attention" },
+      h("h2", { id: "attention" }, "Needs your attention"),
+      h("ul", { className: "record-list" }, attention.map((item) => h("li", {},
+        h("strong", {}, item.store === "rejected" ? "Refused by the server" : "Conflict"), ": ",
+        Object.entries(item.result.errors || {}).map(([field, messages]) => `${field}: ${messages.join(" ")}`).join("; "),
+        item.mutation && item.mutation.data && item.mutation.data.child_views ? h("p", { className: "text" }, `Child's views as recorded: ${item.mutation.data.child_views}`) : null,
+        h("button", { type: "button", className: "button-secondary", onclick: async () => { await state.store.dismiss(item.store, item.key); caseloadScreen(); } }, "Dismiss"))))) : null,
     rows.length ? h("table", { className: "caseload" },
       h("thead", {}, h("tr", {}, ["Child", "Last face-to-face contact", "Due", "Status"].map((t) => h("th", { scope: "col" }, t)))),
       h("tbody", {}, rows.map(({ child, result }) => h("tr", {},

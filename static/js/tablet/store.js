@@ -166,20 +166,45 @@ export class TabletStore {
   }
 
   // Applies the server's answers: answered mutations leave the outbox; refused ones and
-  // conflicts are kept, visible, in their own stores.
+  // conflicts are kept, with the mutation as it was sent, in their own stores until the user acts.
   async settle(results) {
-    const keep = [];
+    const kept = [];
     for (const result of results) {
       if (result.status === "rejected" || result.status === "conflict") {
-        keep.push({ mutationId: result.mutation_id, result, sealed: await encryptJson(this.key, result) });
+        kept.push({ result, sealedResult: await encryptJson(this.key, result) });
       }
     }
     const tx = this.db.transaction(["outbox", "rejected", "conflicts"], "readwrite", { durability: "strict" });
-    for (const result of results) tx.objectStore("outbox").delete(result.seq);
-    for (const item of keep) {
-      const store = item.result.status === "rejected" ? "rejected" : "conflicts";
-      tx.objectStore(store).put(store === "rejected" ? { mutationId: item.mutationId, sealed: item.sealed } : { id: item.mutationId, sealed: item.sealed });
+    const outbox = tx.objectStore("outbox");
+    for (const { result, sealedResult } of kept) {
+      const store = tx.objectStore(result.status === "rejected" ? "rejected" : "conflicts");
+      const request = outbox.get(result.seq);
+      request.onsuccess = () => {
+        const entry = request.result;
+        store.put({ [store.keyPath]: result.mutation_id, sealed: sealedResult, mutation: entry ? entry.sealed : null });
+      };
     }
+    for (const result of results) outbox.delete(result.seq);
+    await finished(tx);
+  }
+
+  // Refused mutations and conflicts, each with the server's answer and what was sent.
+  async attention() {
+    const items = [];
+    for (const store of ["rejected", "conflicts"]) {
+      const rows = await promised(this.db.transaction(store).objectStore(store).getAll());
+      for (const row of rows) {
+        items.push({ store, key: row[store === "rejected" ? "mutationId" : "id"],
+          result: await decryptJson(this.key, row.sealed),
+          mutation: row.mutation ? await decryptJson(this.key, row.mutation) : null });
+      }
+    }
+    return items;
+  }
+
+  async dismiss(store, key) {
+    const tx = this.db.transaction(store, "readwrite", { durability: "strict" });
+    tx.objectStore(store).delete(key);
     await finished(tx);
   }
 
