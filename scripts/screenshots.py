@@ -50,6 +50,7 @@ def take(args: argparse.Namespace) -> list[Path]:
     caseload_png = args.out / "caseload-tablet.png"
     form_png = args.out / "contact-form-tablet.png"
     dashboard_png = args.out / "compliance-tablet.png"
+    offline_png = args.out / "offline-caseload-tablet.png"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=args.chromium or None, args=CHROMIUM_ARGS, headless=True
@@ -92,9 +93,31 @@ def take(args: argparse.Namespace) -> list[Path]:
             expect(leader.get_by_role("heading", name="Contact compliance")).to_be_visible()
             leader.wait_for_load_state("networkidle")
             leader.screenshot(path=dashboard_png)
+
+            # The tablet app, offline: signed in once online, then the network goes away.
+            tablet_context = browser.new_context(base_url=args.url.rstrip("/"), viewport=TABLET,
+                                                 device_scale_factor=1, locale="en-AU",
+                                                 timezone_id="Australia/Darwin")
+            tablet = tablet_context.new_page()
+            tablet.goto("/tablet")
+            tablet_sign_in(tablet, args)
+            tablet.evaluate("navigator.serviceWorker.ready.then(() => true)")
+            expect(tablet.get_by_role("status")).to_have_text("All changes synced", timeout=30_000)
+            tablet_context.set_offline(True)
+            tablet.reload()
+            tablet_sign_in(tablet, args)
+            expect(tablet.get_by_role("table").get_by_role("link").first).to_be_visible()
+            tablet.screenshot(path=offline_png)
         finally:
             browser.close()
-    return [caseload_png, form_png, dashboard_png]
+    return [caseload_png, form_png, dashboard_png, offline_png]
+
+
+def tablet_sign_in(page, args) -> None:
+    page.get_by_label("Email", exact=True).fill(args.email)
+    page.get_by_label("Password", exact=True).fill(args.password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.get_by_role("heading", name="My caseload")).to_be_visible(timeout=30_000)
 
 
 def main(argv: list[str] | None = None) -> None:
