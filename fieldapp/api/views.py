@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from ..access import audit, session, today
 from ..services import sync
-from ..services.sync_records import FieldErrors, parse_uuid
+from ..services.sync_records import FieldErrors, parse_uuid, storable
 from .openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -100,6 +100,8 @@ def register_device():
     name = body.get("name")
     if not isinstance(name, str) or not name.strip():
         raise sync.SyncError(400, "name is required.", field="name")
+    if not storable(name):
+        raise sync.SyncError(400, "name contains characters that cannot be stored.", field="name")
     device, created = sync.register_device(session(), current_user, device_id, name)
     if created:
         audit("register", "device", device.id)
@@ -138,7 +140,9 @@ def pull():
     else:
         device_id = _device_id(request.args.get("device_id"))
     raw_limit = request.args.get("limit", str(sync.DEFAULT_PULL_LIMIT))
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= sync.MAX_PULL_LIMIT:
+    # isdigit() alone admits "²", which int() refuses.
+    if not (raw_limit.isascii() and raw_limit.isdigit()) \
+            or not 1 <= int(raw_limit) <= sync.MAX_PULL_LIMIT:
         raise sync.SyncError(400, f"limit must be a whole number from 1 to {sync.MAX_PULL_LIMIT}.",
                              field="limit")
     device = sync.device_for(session(), current_user, device_id)

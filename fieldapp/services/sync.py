@@ -58,9 +58,11 @@ from .sync_records import (
     parse_date,
     parse_uuid,
     return_visit_data,
+    unstorable_fields,
 )
 
 MAX_BATCH = 200
+MAX_SEQ = 2**63 - 1  # the column is a BIGINT; a larger number would fail in the database
 MAX_PULL_LIMIT = 500
 DEFAULT_PULL_LIMIT = 200
 TOMBSTONE_RETENTION = timedelta(days=180)
@@ -147,8 +149,8 @@ def check_envelope(mutation: Any, index: int) -> FieldErrors:
         return errors
     parse_uuid(mutation.get("mutation_id"), f"{prefix}.mutation_id", errors)
     seq = mutation.get("seq")
-    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
-        errors.add(f"{prefix}.seq", "Must be a whole number from 1.")
+    if isinstance(seq, bool) or not isinstance(seq, int) or not 1 <= seq <= MAX_SEQ:
+        errors.add(f"{prefix}.seq", f"Must be a whole number from 1 to {MAX_SEQ}.")
     return errors
 
 
@@ -262,7 +264,9 @@ class _BatchContext:
             scope.visible_children(user).where(Child.id.in_(wanted)))} if wanted else {}
         created = {kind: [] for kind in _MODELS}
         for mutation in mutations:
-            if mutation.get("op") == "create" and mutation.get("record_type") in _MODELS:
+            record_type = mutation.get("record_type")
+            if mutation.get("op") == "create" and isinstance(record_type, str) \
+                    and record_type in _MODELS:
                 try:
                     created[mutation["record_type"]].append(uuid.UUID(str(mutation.get("record_id"))))
                 except ValueError:
@@ -339,6 +343,11 @@ def _apply(session, user, device, mutation, mutation_id, seq, today, batch) -> M
         data = {}
     if not isinstance(data, dict):
         errors.add("data", "Must be an object.")
+    else:
+        # Text the database cannot store is refused here, or the write would fail on every retry.
+        for name in unstorable_fields(data):
+            errors.add(name, "Contains characters that cannot be stored (NUL, or half of a "
+                             "character such as an emoji cut in two).")
     if errors:
         raise _Rejected(errors)
     handler = _HANDLERS.get((record_type, op))
@@ -438,9 +447,11 @@ def _update_contact(ctx: _Context) -> MutationResult:
             continue
         server = comparable(name, current.get(name))
         old, new = change.get("old"), change.get("new")
-        if server == new:
+        # Compared as stored (text trimmed, "" as null), or a tablet's own trailing space would
+        # look like someone else's edit.
+        if server == comparable(name, new):
             continue
-        if server == old:
+        if server == comparable(name, old):
             changes[name] = parse_contact_value(name, new, errors)
             continue
         conflicts.append(SyncConflict(

@@ -14,6 +14,9 @@ DATE_FIELDS = {"contact_date"}
 INT_FIELDS = {"duration_minutes", "safety_scale"}
 BOOL_FIELDS = {"child_seen", "seen_alone", "interpreter_used"}
 TEXT_LIMIT = 20000
+# Text kept in sized columns (models/contact.py): longer text would fail in PostgreSQL on every
+# retry of the mutation instead of being rejected once with the field named.
+SIZED_TEXT = {"third_party_name": 200, "third_party_role": 200, "language_used": 100}
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
@@ -101,6 +104,8 @@ def parse_contact_value(field: str, value: Any, errors: FieldErrors) -> Any:
             return None
         return value
     if field in BOOL_FIELDS:
+        if value is None:
+            return False  # SPEC §4: an absent optional field may be sent as null
         if not isinstance(value, bool):
             errors.add(field, "Must be true or false.")
             return False
@@ -119,8 +124,9 @@ def parse_contact_value(field: str, value: Any, errors: FieldErrors) -> Any:
     if value is not None and not isinstance(value, str):
         errors.add(field, "Must be text.")
         return None
-    if isinstance(value, str) and len(value) > TEXT_LIMIT:
-        errors.add(field, f"At most {TEXT_LIMIT} characters.")
+    limit = SIZED_TEXT.get(field, TEXT_LIMIT)
+    if isinstance(value, str) and len(value.strip()) > limit:
+        errors.add(field, f"At most {limit} characters.")
     return value
 
 
@@ -147,6 +153,9 @@ def _participant(item: dict, prefix: str, errors: FieldErrors) -> dict:
         if value is not None and not isinstance(value, str):
             errors.add(f"{prefix}-{key}", "Must be text.")
             value = None
+        limit = 200 if key == "name" else TEXT_LIMIT
+        if value is not None and len(value.strip()) > limit:
+            errors.add(f"{prefix}-{key}", f"At most {limit} characters.")
         result[key] = value
     return result
 
@@ -156,6 +165,8 @@ def _action(item: dict, prefix: str, errors: FieldErrors) -> dict:
     if not isinstance(description, str):
         description = ""
     responsible = item.get("responsible")
+    if isinstance(responsible, str) and len(responsible.strip()) > 200:
+        errors.add(f"{prefix}-responsible", "At most 200 characters.")
     return {"description": description,
             "responsible": responsible if isinstance(responsible, str) else None,
             "due_date": parse_date(item.get("due_date"), f"{prefix}-due_date", errors)}
@@ -174,7 +185,61 @@ def parse_contact_data(data: dict) -> tuple[dict[str, Any], FieldErrors]:
 
 
 def comparable(field: str, value: Any) -> Any:
-    """A contact field's value in the form the wire carries, to compare with `old`/`new`."""
+    """A contact field's value in the form the server stores it, to compare the server's value
+    with an update's `old`/`new`: dates as YYYY-MM-DD, text trimmed with "" as null (saving
+    does the same), participants and actions with every key. A value that does not parse is
+    compared as sent."""
     if isinstance(value, date):
         return value.isoformat()
+    errors = FieldErrors()
+    parsed = parse_contact_value(field, value, errors)
+    if errors:
+        return value
+    return _canonical(parsed)
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [_canonical(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _canonical(item) for key, item in value.items()}
     return value
+
+
+def storable(text: str) -> bool:
+    """Whether the databases can store this text: PostgreSQL text cannot hold NUL, and neither
+    database driver can encode a lone surrogate (half an emoji, as a tablet cutting text at a
+    length in UTF-16 units may leave)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def unstorable_fields(data: Any, prefix: str = "") -> list[str]:
+    """Names of the fields whose text (or key) cannot be stored (see `storable`), named like
+    the other field errors (`participants-0-name`). Refused up front, or the write would fail
+    on every retry of the mutation and wedge the device's queue."""
+    found = []
+    if isinstance(data, str):
+        return [] if storable(data) else [prefix or "data"]
+    if isinstance(data, dict):
+        for key, value in data.items():
+            key = str(key)
+            if not storable(key):
+                key = key.encode("utf-8", "backslashreplace").decode("utf-8").replace(
+                    "\x00", "\\x00")
+                found.append(f"{prefix}-{key}" if prefix else key)
+            else:
+                found += unstorable_fields(value, f"{prefix}-{key}" if prefix else key)
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            found += unstorable_fields(value, f"{prefix}-{index}")
+    return found
