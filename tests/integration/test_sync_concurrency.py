@@ -37,9 +37,11 @@ def tablets_of_one_user(app, count: int) -> list[Tablet]:
     return tablets
 
 
+# Concurrent writers need PostgreSQL (SQLite has one writer at a time): these run on it only.
+pytestmark = pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+
+
 def test_concurrent_writers_never_make_a_puller_skip_a_contact(app, database, org, db):
-    if database.kind != "postgresql":
-        pytest.skip("needs concurrent writers: PostgreSQL only")
     *writers, puller = tablets_of_one_user(app, WRITERS + 1)
     seen: set[str] = set()
 
@@ -106,8 +108,6 @@ def test_a_writer_holding_numbers_keeps_later_writers_and_the_puller_behind_it(
     """The race itself, made to happen: one writer has taken its change numbers and not yet
     committed. A second writer cannot commit past it, and a pull meanwhile must not move its
     cursor past numbers it cannot see yet, or those contacts would never reach the tablet."""
-    if database.kind != "postgresql":
-        pytest.skip("needs concurrent writers: PostgreSQL only")
     slow, fast, puller = tablets_of_one_user(app, 3)
     puller.pull_all()
     numbered, release = threading.Event(), threading.Event()
