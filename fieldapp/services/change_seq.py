@@ -38,6 +38,9 @@ def _note_changes(session: Session, _flush_context) -> None:
             obj = obj.contact
         if type(obj) in SYNCED and obj is not None and obj.id is not None:
             touched[(type(obj), obj.id)] = True
+            if isinstance(obj, Contact) and obj.child_id is not None:
+                # The child's record carries its last contact and due date: send it again too.
+                touched[(Child, obj.child_id)] = True
     for obj in session.deleted:
         if type(obj) in SYNCED:
             author = getattr(obj, "author_id", None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from ..models import (
     Addendum,
+    Allocation,
     Child,
     Contact,
     Device,
@@ -35,6 +37,7 @@ from ..models import (
 from ..models.base import utcnow
 from . import scope
 from .allocation import was_allocated_on
+from .audit import record_event
 from .caseload import last_qualifying_contact_dates
 from .change_seq import current_epoch_and_seq
 from .compliance import due_date
@@ -60,6 +63,8 @@ from .sync_records import (
     return_visit_data,
     unstorable_fields,
 )
+
+logger = logging.getLogger(__name__)
 
 MAX_BATCH = 200
 MAX_SEQ = 2**63 - 1  # the column is a BIGINT; a larger number would fail in the database
@@ -117,6 +122,7 @@ class MutationResult:
     version: int | None = None
     errors: dict[str, list[str]] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    failure: Exception | None = None  # an unforeseen error behind a rejection (never sent)
 
     def as_dict(self) -> dict[str, Any]:
         result: dict[str, Any] = {"mutation_id": self.mutation_id, "seq": self.seq, "status": self.status}
@@ -194,7 +200,9 @@ def _push(session: Session, user: User, device: Device, mutations: list[dict], t
     """
     ids = [uuid.UUID(str(m["mutation_id"])) for m in mutations]
     first_seen: dict[uuid.UUID, SyncMutation] = {}
-    for row in session.scalars(select(SyncMutation).where(SyncMutation.mutation_id.in_(ids))
+    users_devices = select(Device.id).where(Device.user_id == user.id)
+    for row in session.scalars(select(SyncMutation).where(SyncMutation.mutation_id.in_(ids),
+                                                          SyncMutation.device_id.in_(users_devices))
                                .order_by(SyncMutation.received_at, SyncMutation.seq)):
         first_seen.setdefault(row.mutation_id, row)
     by_seq = {row.seq: row for row in session.scalars(select(SyncMutation).where(
@@ -203,6 +211,8 @@ def _push(session: Session, user: User, device: Device, mutations: list[dict], t
 
     results: list[dict] = []
     processed: list[dict] = []
+    failures: list[Exception] = []
+    attempted = 0
     last_seq = device.last_seq
     for mutation, mutation_id in zip(mutations, ids):
         seq = mutation["seq"]
@@ -218,8 +228,16 @@ def _push(session: Session, user: User, device: Device, mutations: list[dict], t
                 continue
         if seen is not None:
             if seen.payload_hash == digest:
-                results.append(seen.result | {"mutation_id": str(mutation_id), "seq": seq,
-                                              "status": "duplicate", "first_status": seen.status})
+                duplicate = seen.result | {"mutation_id": str(mutation_id), "seq": seq,
+                                           "status": "duplicate", "first_status": seen.status}
+                if seen.device_id != device.id and seq == last_seq + 1:
+                    # First seen from another of the user's tablets (an outbox copied across):
+                    # this device's queue still moves on.
+                    processed.append({"device_id": device.id, "seq": seq, "mutation_id": mutation_id,
+                                      "payload_hash": digest, "status": "duplicate",
+                                      "result": duplicate, "received_at": utcnow()})
+                    last_seq = seq
+                results.append(duplicate)
                 continue
             outcome = MutationResult(str(mutation_id), seq, "rejected", errors={
                 "mutation_id": ["This mutation_id was already used with a different payload."]})
@@ -233,6 +251,9 @@ def _push(session: Session, user: User, device: Device, mutations: list[dict], t
         else:
             apply = _apply_in_savepoint if isolate else _apply_checked
             outcome = apply(session, user, device, mutation, mutation_id, seq, today, context)
+            attempted += 1
+            if outcome.failure is not None:
+                failures.append(outcome.failure)
         if seq == last_seq + 1:
             row = {"device_id": device.id, "seq": seq, "mutation_id": mutation_id,
                    "payload_hash": digest, "status": outcome.status, "result": outcome.as_dict(),
@@ -242,9 +263,17 @@ def _push(session: Session, user: User, device: Device, mutations: list[dict], t
             by_seq[seq] = first_seen[mutation_id]
             last_seq = seq
         results.append(outcome.as_dict())
+    if failures and len(failures) == attempted:
+        # Every mutation failed unexpectedly: the server is broken, not the data. Answer 500 and
+        # keep nothing, so the tablet retries the same batch once it is fixed.
+        raise failures[0]
     if processed:
         session.execute(insert(SyncMutation), processed)
         device.last_seq = last_seq
+    for denied in context.denied:  # outside any savepoint, so a rollback cannot lose them
+        record_event(session, user_id=user.id, action="sync_push", object_type="child",
+                     object_id=denied["child_id"], outcome="denied",
+                     detail={"mutation_id": denied["mutation_id"]})
     return {"results": results, "last_seq": last_seq}
 
 
@@ -252,6 +281,7 @@ class _BatchContext:
     """Per-request lookups shared by a batch's mutations."""
 
     def __init__(self, session: Session, user: User, mutations: list[dict]):
+        self.denied: list[dict] = []
         wanted = set()
         for mutation in mutations:
             data = mutation.get("data")
@@ -301,11 +331,28 @@ def _apply_in_savepoint(session, user, device, mutation, mutation_id, seq, today
     except (Forbidden, ImmutableRecord) as exc:
         savepoint.rollback()
         return MutationResult(str(mutation_id), seq, "rejected", errors={"record_id": [str(exc)]})
-    except Exception:
+    except DBAPIError as exc:
         savepoint.rollback()
-        raise
+        if isinstance(exc, OperationalError) or exc.connection_invalidated:
+            raise  # the database is unavailable: 503, the tablet retries
+        return _unforeseen(mutation_id, seq, exc)
+    except Exception as exc:  # noqa: BLE001 - a bug must not wedge the tablet's queue forever
+        savepoint.rollback()
+        return _unforeseen(mutation_id, seq, exc)
     savepoint.commit()
     return outcome
+
+
+def _unforeseen(mutation_id, seq, exc: Exception) -> MutationResult:
+    """One mutation the server cannot store while others go through (a poisoned record, not a
+    broken server): it is marked processed (rejected) so the tablet's queue moves on; the tablet
+    keeps it, with what it sent, for the practitioner, and the log keeps the error."""
+    logger.exception("sync: mutation %s (seq %s) failed unexpectedly", mutation_id, seq, exc_info=exc)
+    result = MutationResult(str(mutation_id), seq, "rejected", errors={
+        "mutation": ["The server could not store this change. It is kept on your tablet; "
+                     "tell your administrator."]})
+    result.failure = exc
+    return result
 
 
 def _apply_checked(session, user, device, mutation, mutation_id, seq, today,
@@ -355,7 +402,12 @@ def _apply(session, user, device, mutation, mutation_id, seq, today, batch) -> M
         raise _Rejected({"op": [f"{op} is not supported for {record_type}."]})
     context = _Context(session, user, device, mutation, mutation_id, seq, today, record_id, data,
                        batch)
-    return handler(context)
+    try:
+        return handler(context)
+    except _ToReview as review:
+        return _to_review(context, review.child, record_type,
+                          "Changed offline after the child left the practitioner's caseload; "
+                          "they did not hold the child on the contact date.")
 
 
 @dataclass
@@ -375,11 +427,35 @@ class _Context:
         return MutationResult(str(self.mutation_id), self.seq, status, version, **kwargs)
 
 
+class _ToReview(Exception):
+    """The record is the user's, but the child has left their caseload and they did not hold the
+    child on the contact's date: the change goes to the team leader's review queue."""
+
+    def __init__(self, child: Child):
+        super().__init__("review")
+        self.child = child
+
+
+def _contact_for(ctx: _Context, contact_id: uuid.UUID, field: str = "record_id") -> Contact:
+    """A contact the user may change: in scope, or their own contact of a child who has since left
+    their caseload but whom they held on the contact's date (SPEC §4: "accepted if the
+    practitioner was allocated the child on the contact date; otherwise ... review queue")."""
+    contact = scope.find_contact(ctx.session, ctx.user, contact_id)
+    if contact is not None:
+        return contact
+    own = ctx.session.scalar(select(Contact).where(Contact.id == contact_id,
+                                                  Contact.author_id == ctx.user.id))
+    if own is None:
+        raise _Rejected({field: ["No such contact, or it is no longer on your caseload."]})
+    held_then = own.contact_date is not None and was_allocated_on(
+        ctx.session, own.child_id, ctx.user.id, own.contact_date)
+    if not held_then:
+        raise _ToReview(own.child)
+    return own
+
+
 def _contact_in_scope(ctx: _Context) -> Contact:
-    contact = scope.find_contact(ctx.session, ctx.user, ctx.record_id)
-    if contact is None:
-        raise _Rejected({"record_id": ["No such contact, or it is no longer on your caseload."]})
-    return contact
+    return _contact_for(ctx, ctx.record_id)
 
 
 def _create_contact(ctx: _Context) -> MutationResult:
@@ -413,8 +489,14 @@ def _create_contact(ctx: _Context) -> MutationResult:
 
 
 def _to_review(ctx: _Context, child: Child | None, record_type: str, reason: str) -> MutationResult:
-    if child is None:
-        raise _Rejected({"child_id": ["No such child."]})
+    ever_held = child is not None and ctx.session.scalar(
+        select(Allocation.id).where(Allocation.child_id == child.id,
+                                    Allocation.practitioner_id == ctx.user.id).limit(1)) is not None
+    if not ever_held:
+        # Never theirs: looks exactly like a child that does not exist (SPEC §2), and is recorded.
+        ctx.batch.denied.append({"child_id": str(child.id) if child is not None else None,
+                                 "mutation_id": str(ctx.mutation_id)})
+        raise _Rejected({"child_id": ["No such child on your caseload."]})
     ctx.session.add(SyncReviewItem(
         mutation_id=ctx.mutation_id, device_id=ctx.device.id, user_id=ctx.user.id,
         child_id=child.id, team_id=child.team_id, record_type=record_type,
@@ -514,9 +596,7 @@ def _create_addendum(ctx: _Context) -> MutationResult:
     contact_id = parse_uuid(ctx.data.get("contact_id"), "contact_id", errors)
     if errors:
         raise _Rejected(errors)
-    contact = scope.find_contact(ctx.session, ctx.user, contact_id)
-    if contact is None:
-        raise _Rejected({"contact_id": ["No such contact, or it is no longer on your caseload."]})
+    contact = _contact_for(ctx, contact_id, field="contact_id")
     reason, text = ctx.data.get("reason"), ctx.data.get("text")
     addendum = add_addendum(ctx.session, ctx.user, contact,
                             reason if isinstance(reason, str) else "",
@@ -724,7 +804,14 @@ def pull(session: Session, user: User, device: Device, cursor: Cursor | None, li
             DeviceHolding.device_id == device.id, DeviceHolding.child_id.in_(list(leaving))
         ).values(removed_in=this_pull))
     device.pull_number = this_pull
-    next_cursor = Cursor(epoch, new_seq, str(device.id), this_pull, now.isoformat())
+    # A cursor's age is the age of its seq: a page that does not move the seq keeps the old time,
+    # so a stale position cannot outlive tombstone retention by being re-issued.
+    issued = cursor.issued if cursor is not None and new_seq == after else now.isoformat()
+    next_cursor = Cursor(epoch, new_seq, str(device.id), this_pull, issued)
+    record_event(session, user_id=user.id, action="sync_pull", object_type="device",
+                 object_id=device.id, detail={"children_added": len(taken),
+                                              "children_removed": len(leaving),
+                                              "changes": len(changes)})
     for change in changes:
         change.pop("seq", None)
     return {"changes": changes, "purge": _purges(session, leaving), "has_more": has_more}, next_cursor

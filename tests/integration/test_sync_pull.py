@@ -120,13 +120,14 @@ def test_changes_after_the_cursor_arrive_in_the_order_they_were_made(client, org
     assert [len(page["changes"]) for page in pages][:-1] == [2] * (len(pages) - 1)
     assert [page["has_more"] for page in pages] == [True] * (len(pages) - 1) + [False]
     # (Adding the addendum may re-send its contact as well, unchanged: harmless, left out here.)
+    # A contact's change re-sends its child too (its last contact and due date may move).
     changes = [c for c in all_changes(pages) if c["record_id"] != str(org.contact.id)]
     assert [(c["record_type"], c["record_id"]) for c in changes] == [
-        ("contact", submitted["record_id"]), ("return_visit", visit["record_id"]),
-        ("addendum", addendum["record_id"]), ("contact", draft["record_id"]),
-        ("child", str(org.child.id))]
-    assert changes[3]["version"] == 2 and changes[3]["data"]["child_views"] == "Final words"
-    assert changes[4]["data"]["preferred_name"] == "Mimi"
+        ("contact", submitted["record_id"]), ("child", str(org.interstate_child.id)),
+        ("return_visit", visit["record_id"]), ("addendum", addendum["record_id"]),
+        ("contact", draft["record_id"]), ("child", str(org.child.id))]
+    assert changes[4]["version"] == 2 and changes[4]["data"]["child_views"] == "Final words"
+    assert changes[5]["data"]["preferred_name"] == "Mimi"
     assert reader.pull()["changes"] == []
 
 
@@ -177,9 +178,11 @@ def test_a_child_reallocated_away_is_purged_and_the_holding_released(client, org
     assert following["purge"] == [] and following["changes"] == []
     assert holdings(db(), tablet.device_id) == {org.interstate_child.id: None}
 
-    # Offline edits to the child's draft that arrive later are refused, not lost silently.
+    # An offline edit to the draft arriving later is accepted: Pat held the child on the
+    # draft's contact date (SPEC §4), so the text is not lost.
     late = tablet.push([tablet.update_contact(org.draft.id, worries=(None, "Late note"))])
-    assert late.get_json()["results"][0]["status"] == "rejected"
+    assert late.get_json()["results"][0]["status"] == "applied"
+    assert db().get(Contact, org.draft.id).worries == "Late note"
 
 
 def make_old_child(engine, org):

@@ -8,6 +8,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from fieldapp.models import (
     Addendum,
@@ -200,16 +201,31 @@ def test_a_rejected_edit_in_a_batch_does_not_hide_the_rest_from_other_tablets(cl
     assert statuses(tablet.push(batch)) == ["applied", "rejected"]
     assert db().get(Contact, uuid.UUID(created["record_id"])).change_seq is not None
     changes = [c for page in other.pull_all() for c in page["changes"]]
-    assert [(c["record_type"], c["record_id"], c["data"]["safety_scale"]) for c in changes] == [
-        ("contact", created["record_id"], 7)]
+    contacts = [c for c in changes if c["record_type"] == "contact"]
+    assert [(c["record_id"], c["data"]["safety_scale"]) for c in contacts] == [
+        (created["record_id"], 7)]
+    # The child comes again too: its last contact and due date may have changed.
+    assert [c["record_id"] for c in changes if c["record_type"] == "child"] == [str(org.child.id)]
 
 
-def test_a_contact_for_a_child_never_on_the_caseload_goes_to_review(client, org, db):
+def test_a_record_for_a_child_who_left_the_caseload_and_was_not_held_then_goes_to_review(
+        client, org, engine, db):
+    """Pat held Kai only from ten days ago; Kai has now moved to a colleague. A contact dated
+    before Pat held him (recorded offline, say, from notes) is neither applied nor dropped."""
+    from fieldapp.models import Allocation
+
     tablet = Tablet.signed_in(client, "pat@example.org")
-    contact = tablet.create_contact(org.other_child.id)
-    arrival = org_today() - timedelta(days=8)
+    kai = org.interstate_child
+    with Session(engine) as session:
+        allocation = session.scalar(select(Allocation).where(Allocation.child_id == kai.id))
+        allocation.start_date = org_today() - timedelta(days=10)
+        session.commit()
+    reallocate_child(engine, org.leader.id, kai.id, org.colleague.id, org_today())
+    contact = tablet.create_contact(
+        kai.id, contact_date=(org_today() - timedelta(days=30)).isoformat())
+    arrival = org_today() - timedelta(days=40)
     visit = tablet.mutation("create", "return_visit", uuid.uuid4(), {
-        "child_id": str(org.other_child.id), "arrival_date": arrival.isoformat(),
+        "child_id": str(kai.id), "arrival_date": arrival.isoformat(),
         "departure_date": (arrival + timedelta(days=2)).isoformat()})
     body = tablet.push([contact, visit]).get_json()
     assert statuses_of(body) == ["conflict", "conflict"]
@@ -223,14 +239,29 @@ def test_a_contact_for_a_child_never_on_the_caseload_goes_to_review(client, org,
         (contact["record_id"], "contact"), (visit["record_id"], "return_visit")]
     kept = items[0]  # ...but never dropped: the whole mutation is kept for the team leader
     assert kept.payload == contact
-    assert kept.user_id == org.practitioner.id and kept.child_id == org.other_child.id
-    assert kept.team_id == org.other_child.team_id and kept.resolved_at is None
+    assert kept.user_id == org.practitioner.id and kept.child_id == kai.id
+    assert kept.team_id == kai.team_id and kept.resolved_at is None
 
     listed = client.get("/api/sync/conflicts").get_json()
     assert {r["record_id"] for r in listed["review"]} == {contact["record_id"], visit["record_id"]}
     # Sent again after a lost answer: still one review item each.
     assert statuses(tablet.push([contact, visit])) == ["duplicate", "duplicate"]
     assert count(db(), SyncReviewItem) == 2
+
+
+def test_a_record_for_a_child_never_on_the_caseload_is_refused_and_audited(client, org, db):
+    """Another team's child: refused like a child that does not exist (SPEC §2), recorded as
+    denied, and nothing lands in that team's review queue."""
+    from fieldapp.models import AuditEvent
+
+    tablet = Tablet.signed_in(client, "pat@example.org")
+    body = tablet.push([tablet.create_contact(org.other_child.id)]).get_json()
+    assert statuses_of(body) == ["rejected"]
+    assert body["last_seq"] == 1
+    session = db()
+    assert count(session, SyncReviewItem) == 0
+    denied = session.scalars(select(AuditEvent).where(AuditEvent.outcome == "denied")).all()
+    assert [(e.action, e.object_id) for e in denied] == [("sync_push", str(org.other_child.id))]
 
 
 def test_a_contact_for_a_child_reallocated_away_but_held_on_that_date_is_accepted(
@@ -381,8 +412,45 @@ def test_device_clocks_a_day_ahead_or_behind_change_nothing(client, org, db):
         newer = second.create_contact(org.interstate_child.id)
         assert statuses(second.push([stamped(newer, behind if first_clock is ahead else ahead)])) \
             == ["applied"]
-        changes = [c for page in reader.pull_all() for c in page["changes"]]
+        changes = [c for page in reader.pull_all() for c in page["changes"]
+                   if c["record_type"] == "contact"]
         assert [c["record_id"] for c in changes] == [draft["record_id"], newer["record_id"]]
 
     assert outcomes[0] == outcomes[1] == (
         ["applied"], ["conflict"], "Arrived first", "Arrived first", "Arrived second")
+
+
+def test_an_outbox_copied_to_another_tablet_does_not_wedge_it(client, org, db):
+    """A mutation first seen from one tablet, sent again by another of the same user's tablets:
+    a duplicate, and the second tablet's queue still moves on."""
+    first = Tablet.signed_in(client, "pat@example.org")
+    second = first.another()
+    contact = first.create_contact(org.child.id)
+    assert statuses(first.push([contact])) == ["applied"]
+    second.seq += 1
+    copied = dict(contact, seq=second.seq)
+    body = second.push([copied]).get_json()
+    assert statuses_of(body) == ["duplicate"] and body["last_seq"] == 1
+    following = second.create_contact(org.child.id)
+    assert statuses(second.push([following])) == ["applied"]
+    assert count(db(), Contact) == 5  # the org's three, plus one from each tablet: nothing twice
+
+
+def test_an_offline_edit_after_the_child_left_and_was_not_held_then_goes_to_review(
+        client, org, engine, db):
+    """Pat's draft is dated before Pat held the child; the child has since moved on. Pat's
+    later edit of it is neither applied nor lost: it waits for the team leader."""
+    from fieldapp.models import Allocation
+
+    tablet = Tablet.signed_in(client, "pat@example.org")
+    with Session(engine) as session:
+        session.get(Contact, org.draft.id).contact_date = org_today() - timedelta(days=60)
+        allocation = session.scalar(select(Allocation).where(Allocation.child_id == org.child.id))
+        allocation.start_date = org_today() - timedelta(days=30)
+        session.commit()
+    reallocate_child(engine, org.leader.id, org.child.id, org.colleague.id, org_today())
+    body = tablet.push([tablet.update_contact(org.draft.id, worries=(None, "Late words"))]).get_json()
+    assert statuses_of(body) == ["conflict"]
+    items = db().scalars(select(SyncReviewItem)).all()
+    assert [(i.record_id, i.payload["data"]["worries"]["new"]) for i in items] == [
+        (org.draft.id, "Late words")]
