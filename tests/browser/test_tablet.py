@@ -205,13 +205,16 @@ def test_refused_and_conflicting_records_are_shown_and_kept(context, caseload, e
     page.get_by_label("Child's views (in their own words)", exact=True).fill("Refused words stay.")
     page.get_by_role("button", name="Save draft", exact=True).click()
     expect(page.get_by_role("heading", name="Mia Anderson")).to_be_visible()
-    # Conflict: meanwhile Kai is moved to a colleague who has always held him.
+    # Conflict: meanwhile the office corrects Kai's history: Pat held him only in his first ten
+    # days in care, and a colleague has held him since. Today's contact goes to review.
     kai = caseload.others[0]
     with Session(engine) as session:
-        colleague = gen_user(session, "practitioner", session.get(Child, kai.id).team)
-        session.query(Allocation).filter(Allocation.child_id == kai.id).update(
-            {"practitioner_id": colleague.id})
-        session.get(Child, kai.id).practitioner_id = colleague.id
+        child = session.get(Child, kai.id)
+        colleague = gen_user(session, "practitioner", child.team)
+        handover = child.care_start_date + timedelta(days=10)
+        session.query(Allocation).filter(Allocation.child_id == kai.id).update({"end_date": handover})
+        session.add(Allocation(child_id=kai.id, practitioner_id=colleague.id, start_date=handover))
+        child.practitioner_id = colleague.id
         session.commit()
     page.get_by_role("link", name="Back to caseload").click()
     page.get_by_role("link", name="Kai Baker", exact=True).click()
