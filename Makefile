@@ -31,3 +31,5 @@ clean:
 
 bench: install
 	$(BIN)/python -m bench.compliance --write
+	$(BIN)/python -m bench.sync --write
+	$(BIN)/python -m bench.tablet --write
