@@ -13,7 +13,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from ..access import audit, session, today
 from ..services import sync
-from ..services.sync_records import FieldErrors, parse_uuid, storable
+from ..services.sync_records import FieldErrors, parse_uuid
+from ..services.text import storable
 from .openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api")

@@ -11,6 +11,7 @@ from flask_wtf.csrf import generate_csrf
 from ..access import audit, session
 from ..extensions import csrf
 from ..services import accounts
+from ..services.text import storable
 from ..services.errors import ValidationError
 from .forms import LoginForm, PasswordChangeForm
 
@@ -30,7 +31,7 @@ def _sign_in(email: str, password: str):
     """Authenticates and starts a server-side session; commits either way so failed attempts
     count towards the lockout."""
     db_session = session()
-    if not (_storable(email) and _storable(password)) or len(email) > 254:
+    if not (storable(email) and storable(password)) or len(email) > 254:
         # No account can have such an email; answer like any wrong credentials.
         audit("login", "user", None, outcome="failed", detail={"email": "(unreadable)"})
         db_session.commit()
@@ -46,17 +47,6 @@ def _sign_in(email: str, password: str):
     audit("login", "user", user.id)
     db_session.commit()
     return user
-
-
-def _storable(text: str) -> bool:
-    """Text a database can hold: no NUL character and no half of an emoji."""
-    if "\x00" in text:
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _safe_next(target: str | None) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..models import Addendum, Child, Contact, ReturnVisit
 from .contacts import CONTACT_FIELDS
+from .text import storable
 
 DATE_FIELDS = {"contact_date"}
 INT_FIELDS = {"duration_minutes", "safety_scale"}
@@ -208,19 +209,6 @@ def _canonical(value: Any) -> Any:
     if isinstance(value, dict):
         return {key: _canonical(item) for key, item in value.items()}
     return value
-
-
-def storable(text: str) -> bool:
-    """Whether the databases can store this text: PostgreSQL text cannot hold NUL, and neither
-    database driver can encode a lone surrogate (half an emoji, as a tablet cutting text at a
-    length in UTF-16 units may leave)."""
-    if "\x00" in text:
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def unstorable_fields(data: Any, prefix: str = "") -> list[str]:
