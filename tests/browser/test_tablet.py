@@ -292,3 +292,34 @@ def test_a_service_worker_update_with_work_waiting_loses_nothing(context, caselo
     unlock(page)
     expect(page.get_by_role("status")).to_have_text("All changes synced", timeout=15_000)
     assert contacts_with(db_session, "Kept across a worker update.") == 1
+
+
+def test_a_revoked_tablet_wipes_itself(context, caseload, engine):
+    from fieldapp.models import Device
+    from fieldapp.models.base import utcnow
+
+    page = context.new_page()
+    first_visit(page)
+    with Session(engine) as session:
+        for device in session.query(Device).all():
+            device.revoked_at = utcnow()
+        session.commit()
+    page.get_by_role("button", name="Sync now", exact=True).click()
+    expect(page.get_by_role("alert")).to_contain_text("revoked")
+    names = page.evaluate("indexedDB.databases().then(list => list.map(d => d.name))")
+    assert f"fieldapp-user-{caseload.practitioner.id}" not in names
+
+
+def test_a_cursor_from_another_epoch_refetches_and_keeps_local_work(context, caseload, engine, db_session):
+    from fieldapp.models import SyncState
+
+    page = context.new_page()
+    first_visit(page)
+    with Session(engine) as session:  # as after a restore from backup
+        session.get(SyncState, 1).epoch = "restored-from-backup"
+        session.commit()
+    record_contact(page, "Written before the reset.")
+    expect(page.get_by_role("status")).to_have_text("All changes synced", timeout=15_000)
+    assert contacts_with(db_session, "Written before the reset.") == 1
+    page.get_by_role("link", name="Back to caseload").click()
+    expect(page.get_by_role("link", name="Mia Anderson", exact=True)).to_be_visible()
