@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy.orm import Session
 
 from .extensions import db
-from .models import Addendum, Child, Contact, ReturnVisit
+from .models import Child, Contact
 from .services import scope
 from .services.audit import record_event
 from .services.clock import today_in
@@ -55,20 +55,6 @@ def contact_or_404(contact_id: uuid.UUID) -> Contact:
     if contact is None:
         deny("contact", contact_id)
     return contact
-
-
-def return_visit_or_404(visit_id: uuid.UUID) -> ReturnVisit:
-    visit = scope.find_return_visit(db.session, current_user, visit_id)
-    if visit is None:
-        deny("return_visit", visit_id)
-    return visit
-
-
-def addendum_or_404(addendum_id: uuid.UUID) -> Addendum:
-    addendum = scope.find_addendum(db.session, current_user, addendum_id)
-    if addendum is None:
-        deny("addendum", addendum_id)
-    return addendum
 
 
 def require_role(*roles: str) -> None:

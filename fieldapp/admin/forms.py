@@ -29,7 +29,3 @@ class TeamForm(FlaskForm):
 class ImportForm(FlaskForm):
     file = FileField("CSV file")
     submit = SubmitField("Import")
-
-
-class UserStatusForm(FlaskForm):
-    submit = SubmitField("Save")

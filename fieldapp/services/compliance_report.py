@@ -241,30 +241,6 @@ class PractitionerSummary:
     on_track: int
 
 
-def practitioner_summaries(
-    session: Session, team_ids: list[int], as_of: date, due_soon_days: int, *,
-    current: bool = False,
-) -> list[PractitionerSummary]:
-    """Each practitioner's numbers side by side: one aggregate over the teams' children."""
-    base = _children_in_care(team_ids, as_of, current)
-    status_sql = _status_expression(base.c.anchor, as_of, due_soon_days).label("status")
-    counted = select(base.c.practitioner_id, status_sql).subquery()
-    result = session.execute(
-        select(counted.c.practitioner_id, counted.c.status, func.count())
-        .group_by(counted.c.practitioner_id, counted.c.status)
-    ).all()
-    counts: dict[int | None, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for practitioner_id, status, number in result:
-        counts[practitioner_id][status] += number
-    names = dict(session.execute(
-        select(User.id, User.name).where(User.id.in_(set(counts) - {None}))).all())
-    return sorted(
-        (PractitionerSummary(pid, names.get(pid, "Unallocated"), sum(c.values()), c["overdue"],
-                             c["due_soon"], c["on_track"]) for pid, c in counts.items()),
-        key=lambda summary: (-summary.overdue, summary.name),
-    )
-
-
 @dataclass(frozen=True)
 class TeamOverview:
     summaries: list[PractitionerSummary]

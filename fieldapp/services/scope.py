@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy import Select, false, or_, select
 from sqlalchemy.orm import Session
 
-from ..models import Addendum, Child, Contact, ReturnVisit, Role, Team, User
+from ..models import Child, Contact, Role, Team, User
 
 
 def visible_children(user: User) -> Select[tuple[Child]]:
@@ -55,19 +55,3 @@ def find_child(session: Session, user: User, child_id: uuid.UUID) -> Child | Non
 
 def find_contact(session: Session, user: User, contact_id: uuid.UUID) -> Contact | None:
     return session.scalar(visible_contacts(user).where(Contact.id == contact_id))
-
-
-def find_return_visit(session: Session, user: User, visit_id: uuid.UUID) -> ReturnVisit | None:
-    if not can_read_case_notes(user):
-        return None
-    children = visible_children(user).with_only_columns(Child.id)
-    return session.scalar(
-        select(ReturnVisit).where(ReturnVisit.id == visit_id, ReturnVisit.child_id.in_(children))
-    )
-
-
-def find_addendum(session: Session, user: User, addendum_id: uuid.UUID) -> Addendum | None:
-    contacts = visible_contacts(user).with_only_columns(Contact.id)
-    return session.scalar(
-        select(Addendum).where(Addendum.id == addendum_id, Addendum.contact_id.in_(contacts))
-    )

@@ -850,13 +850,6 @@ def resolve_conflict(session: Session, user: User, conflict_id: uuid.UUID) -> Sy
     return conflict
 
 
-def holders_of(session: Session, child_id: uuid.UUID) -> list[Device]:
-    """Which devices hold this child's data (for a lost tablet)."""
-    return list(session.scalars(
-        select(Device).join(DeviceHolding, DeviceHolding.device_id == Device.id)
-        .where(DeviceHolding.child_id == child_id, DeviceHolding.removed_in.is_(None))))
-
-
 def purge_expired_tombstones(session: Session, now: datetime | None = None) -> int:
     cutoff = (now or utcnow()) - TOMBSTONE_RETENTION
     return session.execute(delete(SyncTombstone).where(SyncTombstone.deleted_at < cutoff)).rowcount
