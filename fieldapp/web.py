@@ -83,6 +83,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(exc):
+        if _wants_json():
+            # A code the tablet can act on: fetch a fresh token (GET /api/me) and retry once.
+            return jsonify(error=f"CSRF check failed ({exc.description}).", code="csrf_failed"), 400
         return _error(400, f"The form expired or was not sent from this app ({exc.description}). "
                            "Go back, reload the page and try again; your typing may need re-entering.")
 

@@ -123,7 +123,10 @@ def openapi_document() -> dict:
                                 "type": "object", "required": ["record_type", "record_id"],
                                 "properties": {"record_type": {"type": "string"},
                                                "record_id": {"type": "string"}}}},
-                            "cursor": {"type": "string"}, "has_more": {"type": "boolean"}}})},
+                            "cursor": {"type": "string"}, "has_more": {"type": "boolean"},
+                            "server_date": {"type": "string", "format": "date",
+                                            "description": "The server's date, so a tablet can "
+                                                           "warn that its clock is wrong."}}})},
                     **_errors(400, 401, 404, 409, 410, 503)}}},
             "/api/sync/conflicts": {"get": {
                 "operationId": "conflicts", "security": [{"session": []}],

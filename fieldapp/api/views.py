@@ -148,7 +148,10 @@ def pull():
                              field="limit")
     device = sync.device_for(session(), current_user, device_id)
     page, next_cursor = sync.pull(session(), current_user, device, cursor, int(raw_limit), today())
-    return jsonify(page | {"cursor": _serializer().dumps(next_cursor.as_dict())})
+    # server_date lets the tablet warn when its own date is wrong (SPEC §3: "today" on the
+    # tablet is the device date, with a warning if it differs from the server's by over a day).
+    return jsonify(page | {"cursor": _serializer().dumps(next_cursor.as_dict()),
+                           "server_date": today().isoformat()})
 
 
 @bp.get("/sync/conflicts")

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from ..models import (
     Addendum,
@@ -705,7 +705,8 @@ def _full_records(session: Session, user: User, child_ids: list[uuid.UUID], toda
     contact_ids = [c.id for c in contacts]
     if contact_ids:
         changes += [_change("addendum", a, addendum_data(a)) for a in session.scalars(
-            select(Addendum).where(Addendum.contact_id.in_(contact_ids)))]
+            select(Addendum).where(Addendum.contact_id.in_(contact_ids))
+            .options(joinedload(Addendum.contact)))]
     return changes
 
 
@@ -739,6 +740,7 @@ def _changes_since(session: Session, user: User, child_ids: set[uuid.UUID], afte
     found += [(a.change_seq, _change("addendum", a, addendum_data(a))) for a in session.scalars(
         select(Addendum).where(Addendum.contact_id.in_(visible_contact_ids),
                                window(Addendum.change_seq))
+        .options(joinedload(Addendum.contact))
         .order_by(Addendum.change_seq).limit(limit + 1))]
     found += [(t.seq, {"record_type": t.record_type, "record_id": str(t.record_id), "version": None,
                        "op": "delete", "data": None, "seq": t.seq})

@@ -63,7 +63,9 @@ def return_visit_data(visit: ReturnVisit) -> dict[str, Any]:
 
 
 def addendum_data(addendum: Addendum) -> dict[str, Any]:
-    return {"contact_id": str(addendum.contact_id), "reason": addendum.reason,
+    # child_id is extra to SPEC §4's shape, so a tablet can file the addendum with its child.
+    return {"contact_id": str(addendum.contact_id), "child_id": str(addendum.contact.child_id),
+            "reason": addendum.reason,
             "text": addendum.text, "author_id": addendum.author_id,
             "created_at": addendum.created_at.isoformat() if addendum.created_at else None}
 

@@ -117,7 +117,8 @@ def test_api_login_failures(client, org):
 def test_api_logout_needs_the_csrf_token(client, org):
     token = client.post("/api/auth/login",
                         json={"email": "pat@example.org", "password": PASSWORD}).get_json()["csrf_token"]
-    assert client.post("/api/auth/logout").status_code == 400
+    missing = client.post("/api/auth/logout")
+    assert missing.status_code == 400 and missing.get_json()["code"] == "csrf_failed"
     assert client.post("/api/auth/logout", headers={"X-CSRFToken": token}).status_code == 204
     assert client.get("/api/me").status_code == 401
 

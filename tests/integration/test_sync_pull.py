@@ -88,11 +88,14 @@ def test_the_first_pull_brings_the_caseload_in_full_page_by_page(client, org, en
     visit = by_id[str(org.visit.id)]["data"]
     assert visit["child_id"] == str(org.interstate_child.id)
     assert visit["arrival_date"] == org.visit.arrival_date.isoformat()
-    assert by_id[str(addendum_id)]["data"]["contact_id"] == str(org.contact.id)
+    addendum = by_id[str(addendum_id)]["data"]
+    assert addendum["contact_id"] == str(org.contact.id)
+    assert addendum["child_id"] == str(org.child.id)  # so the tablet files it with Mia
 
-    # Nothing changed since: an empty page. The holdings are confirmed by that cursor.
+    # Nothing changed since: an empty page. The holdings are confirmed by that cursor. Each
+    # page carries the server's date, for the tablet's wrong-clock warning.
     assert tablet.pull() == {"changes": [], "purge": [], "has_more": False,
-                             "cursor": tablet.cursor}
+                             "cursor": tablet.cursor, "server_date": org_today().isoformat()}
     assert set(holdings(db(), tablet.device_id)) == {org.child.id, org.interstate_child.id}
 
 
