@@ -38,15 +38,35 @@ def first_visit(page):
 
 
 def record_contact(page, views=VIEWS):
+    """A complete contact (SPEC §4 contact shape): every section of the form, a second
+    participant and an action."""
     page.get_by_role("link", name="Mia Anderson", exact=True).click()
     page.get_by_role("link", name="Record contact", exact=True).click()
+    page.get_by_label("Start time", exact=True).fill("10:30")
+    page.get_by_label("Duration (minutes)", exact=True).fill("45")
     page.get_by_label("Contact type", exact=True).select_option(label="Face-to-face")
     page.get_by_label("Made by", exact=True).select_option(label="Me")
     page.get_by_label("Child seen", exact=True).check()
+    page.get_by_label("Seen alone", exact=True).check()
+    page.get_by_label("Location", exact=True).select_option(label="Placement (where the child lives)")
+    page.get_by_label("Location details", exact=True).fill("Aunty's house")
     page.get_by_label("Child's views (in their own words)", exact=True).fill(views)
     page.get_by_label("How the views were gathered", exact=True).select_option(label="Conversation")
+    page.get_by_label("Language used", exact=True).fill("English")
+    page.get_by_role("button", name="Add participant", exact=True).click()
+    carer = page.get_by_role("group", name="Participant 2")
+    carer.get_by_label("Role", exact=True).select_option(label="Carer")
+    carer.get_by_label("Name", exact=True).fill("Aunty Jo")
+    carer.get_by_label("Took part in decisions", exact=True).check()
+    carer.get_by_label("Views and wishes", exact=True).fill("Happy for Mia to stay long term.")
     page.get_by_label("Worries", exact=True).fill("Missed family time twice.")
+    page.get_by_label("What's working well", exact=True).fill("Settled at school.")
+    page.get_by_label("What needs to happen", exact=True).fill("Family time every fortnight.")
     page.get_by_label("Safety scale", exact=True).fill("7")
+    page.get_by_role("button", name="Add action", exact=True).click()
+    action = page.get_by_role("group", name="Action 1")
+    action.get_by_label("What", exact=True).fill("Book family time with her brother")
+    action.get_by_label("Who", exact=True).fill("Pat")
     page.get_by_role("button", name="Submit", exact=True).click()
     expect(page.get_by_role("heading", name="Mia Anderson")).to_be_visible()
 
@@ -82,6 +102,17 @@ def test_offline_cold_start_record_and_sync_exactly_once(context, caseload, db_s
     offline.get_by_role("button", name="Sync now", exact=True).click()
     expect(offline.get_by_role("status")).to_have_text("All changes synced", timeout=15_000)
     assert contacts_with(db_session, VIEWS) == 1
+    saved = db_session.scalar(select(Contact).where(Contact.child_views == VIEWS))
+    assert (saved.status, saved.mode, saved.child_seen) == ("submitted", "face_to_face", True)
+    assert (saved.start_time, saved.duration_minutes, saved.location, saved.location_detail) == (
+        "10:30", 45, "placement", "Aunty's house")
+    assert saved.seen_alone and saved.language_used == "English"
+    assert [(p.role, p.name, p.took_part_in_decisions) for p in saved.participants] == [
+        ("child", "Mia Anderson", True), ("carer", "Aunty Jo", True)]
+    assert saved.participants[1].views_and_wishes == "Happy for Mia to stay long term."
+    assert [(a.description, a.responsible) for a in saved.actions] == [
+        ("Book family time with her brother", "Pat")]
+    assert (saved.working_well, saved.needs_to_happen) == ("Settled at school.", "Family time every fortnight.")
     offline.get_by_role("button", name="Sync now", exact=True).click()
     expect(offline.get_by_role("status")).to_have_text("All changes synced", timeout=15_000)
     assert contacts_with(db_session, VIEWS) == 1
@@ -198,13 +229,18 @@ def test_refused_and_conflicting_records_are_shown_and_kept(context, caseload, e
     page = context.new_page()
     first_visit(page)
     context.set_offline(True)
-    # Refused: "seen alone" without "child seen" is a rule only the server checks.
+    # Refused: a draft dated five days ago, while the office corrects Mia's care start date to
+    # two days ago. The tablet could not know; the server refuses it, naming the field.
+    today = today_in(TIMEZONE)
     page.get_by_role("link", name="Mia Anderson", exact=True).click()
     page.get_by_role("link", name="Record contact", exact=True).click()
-    page.get_by_label("Seen alone", exact=True).check()
+    page.get_by_label("Date of contact", exact=True).fill((today - timedelta(days=5)).isoformat())
     page.get_by_label("Child's views (in their own words)", exact=True).fill("Refused words stay.")
     page.get_by_role("button", name="Save draft", exact=True).click()
     expect(page.get_by_role("heading", name="Mia Anderson")).to_be_visible()
+    with Session(engine) as session:
+        session.get(Child, caseload.child.id).care_start_date = today - timedelta(days=2)
+        session.commit()
     # Conflict: meanwhile the office corrects Kai's history: Pat held him only in his first ten
     # days in care, and a colleague has held him since. Today's contact goes to review.
     kai = caseload.others[0]
@@ -234,7 +270,7 @@ def test_refused_and_conflicting_records_are_shown_and_kept(context, caseload, e
     attention = page.get_by_role("region", name="Needs your attention")
     expect(attention).to_contain_text("Refused words stay.")
     expect(attention).to_contain_text("Conflict words stay.")
-    expect(attention).to_contain_text("seen_alone")
+    expect(attention).to_contain_text("Date of contact: The date of contact cannot be before the child came into care")
 
 
 def test_two_practitioners_on_one_tablet_cannot_read_each_other(context, caseload, engine):

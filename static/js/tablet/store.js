@@ -110,10 +110,6 @@ export class TabletStore {
     await finished(tx);
   }
 
-  async seal(type, id, childId, data, extra = {}) {
-    return { type, id, childId, ...extra, sealed: await encryptJson(this.key, data) };
-  }
-
   async open_(row) {
     return row ? { ...row, data: await decryptJson(this.key, row.sealed), sealed: undefined } : null;
   }
@@ -132,32 +128,75 @@ export class TabletStore {
     return Promise.all(rows.map((row) => this.open_(row)));
   }
 
-  // Saves a local edit without queueing it (every keystroke of a draft lands here).
-  async saveLocal(type, id, childId, data, extra = {}) {
-    const row = await this.seal(type, id, childId, data, { pending: true, ...extra });
+  // Saves a local edit without queueing it (every keystroke of a draft lands here). The row
+  // keeps its base (what the server has, or will have once the outbox drains) so a later save
+  // can send only what changed, and `edited` keeps a pull from overwriting the typing.
+  async saveLocal(type, id, childId, data) {
+    const sealed = await encryptJson(this.key, data);
     const tx = this.db.transaction("records", "readwrite", { durability: "strict" });
-    tx.objectStore("records").put(row);
+    const records = tx.objectStore("records");
+    const existing = records.get([type, id]);
+    existing.onsuccess = () => records.put({ ...(existing.result || { type, id, childId }), childId, sealed, edited: true });
     await finished(tx);
   }
 
-  // The record change, the outbox entry and the seq increment: one transaction.
-  async queue(mutation, record) {
-    const row = record ? await this.seal(record.type, record.id, record.childId, record.data, { pending: true }) : null;
-    const sealedMutation = await encryptJson(this.key, mutation);
+  // A local record that was never queued (an abandoned draft) is simply forgotten.
+  async removeLocal(type, id) {
+    const tx = this.db.transaction("records", "readwrite", { durability: "strict" });
+    tx.objectStore("records").delete([type, id]);
+    await finished(tx);
+  }
+
+  // What the server has of a record, or will have once the outbox drains: the `old` side of
+  // an update. Null if the server has never heard of it.
+  async base(type, id) {
+    const row = await promised(this.db.transaction("records").objectStore("records").get([type, id]));
+    return row && row.baseSealed ? decryptJson(this.key, row.baseSealed) : null;
+  }
+
+  // The record change, the outbox entries and the seq increments: one transaction. `record`
+  // (optional) becomes both the local data and the new base; `remove` lists [type, id] rows to
+  // delete with it (a finished in-progress form, a deleted draft).
+  async queue(mutations, record, { remove = [] } = {}) {
+    const list = Array.isArray(mutations) ? mutations : [mutations];
+    const sealedMutations = await Promise.all(list.map((m) => encryptJson(this.key, m)));
+    const sealed = record ? await encryptJson(this.key, record.data) : null;
     const tx = this.db.transaction(["meta", "outbox", "records"], "readwrite", { durability: "strict" });
     const meta = tx.objectStore("meta");
+    const records = tx.objectStore("records");
     const seqRequest = meta.get("nextSeq");
     seqRequest.onsuccess = () => {
-      const seq = seqRequest.result.value;
-      tx.objectStore("outbox").put({ seq, mutationId: mutation.mutation_id, sealed: sealedMutation });
-      meta.put({ key: "nextSeq", value: seq + 1 });
-      if (row) tx.objectStore("records").put(row);
+      let seq = seqRequest.result.value;
+      list.forEach((mutation, index) => {
+        tx.objectStore("outbox").put({ seq, mutationId: mutation.mutation_id, sealed: sealedMutations[index] });
+        seq += 1;
+      });
+      meta.put({ key: "nextSeq", value: seq });
     };
+    if (record) {
+      const existing = records.get([record.type, record.id]);
+      existing.onsuccess = () => {
+        const before = existing.result;
+        records.put({ version: before ? before.version : null, type: record.type, id: record.id, childId: record.childId,
+          sealed, baseSealed: sealed, pending: list.length > 0 || Boolean(before && before.pending), edited: false });
+      };
+    }
+    for (const key of remove) records.delete(key);
     await finished(tx);
   }
 
   async outboxCount() {
     return promised(this.db.transaction("outbox").objectStore("outbox").count());
+  }
+
+  // Small secrets kept sealed in meta (the user's profile): not for ids or counters.
+  async setSealedMeta(name, value) {
+    await this.setMeta({ [name]: await encryptJson(this.key, value) });
+  }
+
+  async getSealedMeta(name) {
+    const sealed = await this.getMeta(name);
+    return sealed ? decryptJson(this.key, sealed) : null;
   }
 
   async outboxBatch(limit) {
@@ -213,24 +252,34 @@ export class TabletStore {
     return Promise.all(rows.map((row) => decryptJson(this.key, row.sealed)));
   }
 
-  // One pull page and its cursor: one transaction.
+  // One pull page and its cursor: one transaction. A record with local typing not yet queued
+  // keeps that typing; only its base and version move to the server's.
   async applyPull(page) {
     const rows = [];
     for (const change of page.changes) {
       if (change.op === "delete") continue;
       const childId = change.record_type === "child" ? change.record_id : change.data.child_id || null;
-      rows.push(await this.seal(change.record_type, change.record_id, childId, change.data, { version: change.version, pending: false }));
+      const sealed = await encryptJson(this.key, change.data);
+      rows.push({ type: change.record_type, id: change.record_id, childId, version: change.version, sealed, baseSealed: sealed, pending: false, edited: false });
     }
     const tx = this.db.transaction(["records", "meta", "held"], "readwrite", { durability: "strict" });
     const records = tx.objectStore("records");
-    for (const row of rows) records.put(row);
+    for (const row of rows) {
+      const existing = records.get([row.type, row.id]);
+      existing.onsuccess = () => {
+        const local = existing.result;
+        records.put(local && local.edited ? { ...local, version: row.version, baseSealed: row.baseSealed } : row);
+      };
+    }
     for (const change of page.changes) if (change.op === "delete") records.delete([change.record_type, change.record_id]);
     for (const purge of page.purge) {
       records.delete([purge.record_type, purge.record_id]);
       if (purge.record_type === "child") tx.objectStore("held").delete(purge.record_id);
     }
     for (const row of rows) if (row.type === "child") tx.objectStore("held").put({ childId: row.id });
-    tx.objectStore("meta").put({ key: "cursor", value: page.cursor });
+    const meta = tx.objectStore("meta");
+    meta.put({ key: "cursor", value: page.cursor });
+    if (page.server_date) meta.put({ key: "clock", value: { serverDate: page.server_date, deviceDate: page.device_date } });
     await finished(tx);
   }
 
@@ -242,7 +291,7 @@ export class TabletStore {
     cursorRequest.onsuccess = () => {
       const cursor = cursorRequest.result;
       if (!cursor) return;
-      if (!cursor.value.pending) cursor.delete();
+      if (!cursor.value.pending && !cursor.value.edited) cursor.delete();
       cursor.continue();
     };
     tx.objectStore("held").clear();

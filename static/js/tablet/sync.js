@@ -2,12 +2,16 @@
 // back off on 503 and network errors, wipe on 410, refetch on 409 reset_required (keeping the
 // outbox), and a single runner across tabs (Web Locks).
 
+import { deviceToday } from "./clock.js";
 import { TabletStore } from "./store.js";
 
 const BATCH = 200;
 
 export class DeviceRevoked extends Error {}
 export class RetryLater extends Error {}
+// The session ended (signed out elsewhere, password changed, expired): the user must sign in
+// again online. Retrying alone would fail for ever, so the UI asks instead.
+export class SignInRequired extends Error {}
 
 export class SyncClient {
   constructor(store, { csrfToken, fetchImpl = (...args) => fetch(...args), onProgress = () => {} } = {}) {
@@ -30,6 +34,11 @@ export class SyncClient {
       throw new RetryLater(`network: ${error.message}`);
     }
     if (response.status === 410) throw new DeviceRevoked("This device was revoked.");
+    if (response.status === 401) throw new SignInRequired("The session has ended.");
+    if (response.status === 400 && body) {
+      const answer = await response.clone().json().catch(() => ({}));
+      if (answer.code === "csrf_failed") throw new SignInRequired("The session's token is no longer valid.");
+    }
     if (response.status === 503 || response.status >= 500) throw new RetryLater(`server answered ${response.status}`);
     return response;
   }
@@ -97,7 +106,7 @@ export class SyncClient {
       }
       if (!response.ok) throw new RetryLater(`pull answered ${response.status}`);
       const page = await response.json();
-      await this.store.applyPull(page);
+      await this.store.applyPull({ ...page, device_date: deviceToday() });
       this.onProgress({ phase: "pull", done: page.changes.length, total: page.changes.length });
       if (!page.has_more) return;
     }

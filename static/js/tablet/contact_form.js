@@ -1,0 +1,257 @@
+// The complete contact form offline (SPEC §4 contact shape, §5 accessible names): the contact,
+// the child's views, who took part, Signs of Safety with actions. Every keystroke is written to
+// IndexedDB; "Save draft" and "Submit" queue the change for sync.
+
+import { LOCATION, MADE_BY, MODE, PARTICIPANT_ROLE, VIEWS_METHOD } from "./choices.js";
+import { deviceToday } from "./clock.js";
+import { checkbox, field, h } from "./dom.js";
+import { childName, errorSummary, go, hooks, link, page, state } from "./shell.js";
+
+const MAX_ROWS = 30; // as the server (services/contacts.py MAX_PARTICIPANTS, MAX_ACTIONS)
+const NOT_SENT = new Set(["status", "child_id", "author_id"]);
+
+function select(options, value) {
+  return h("select", {}, options.map(([v, label]) => h("option", { value: v, selected: v === (value ?? "") }, label)));
+}
+
+function textInput(value, attributes = {}) {
+  const input = h("input", { type: "text", ...attributes });
+  input.value = value ?? "";
+  return input;
+}
+
+function textArea(value) {
+  const area = h("textarea", {});
+  area.value = value ?? "";
+  return area;
+}
+
+function tick(value) {
+  return h("input", { type: "checkbox", checked: Boolean(value) });
+}
+
+function blank(value) {
+  return value === null || value === undefined || String(value).trim() === "";
+}
+
+function valueOf(control) {
+  if (control.type === "checkbox") return control.checked;
+  if (control.type === "number") return control.value === "" ? null : Number(control.value);
+  return control.value === "" ? null : control.value;
+}
+
+// A list of repeated fieldsets ("Participant 1", "Action 2", ...) with add and remove.
+function repeatList(title, buildRow, items, onChange) {
+  const rows = [];
+  const container = h("div", {});
+  const addButton = h("button", { type: "button", className: "button-secondary" }, `Add ${title.toLowerCase()}`);
+
+  function renumber() {
+    rows.forEach((row, index) => { row.legend.textContent = `${title} ${index + 1}`; });
+    addButton.disabled = rows.length >= MAX_ROWS;
+  }
+
+  function add(item, focus) {
+    const controls = buildRow.controls(item);
+    const legend = h("legend", {});
+    const remove = h("button", { type: "button", className: "button-secondary" }, `Remove ${title.toLowerCase()}`);
+    const element = h("fieldset", { className: "repeat" }, legend, buildRow.layout(controls), remove);
+    const row = { element, legend, controls };
+    remove.addEventListener("click", () => {
+      rows.splice(rows.indexOf(row), 1);
+      element.remove();
+      renumber();
+      addButton.focus();
+      onChange();
+    });
+    rows.push(row);
+    container.append(element);
+    renumber();
+    if (focus) Object.values(controls)[0].focus();
+  }
+
+  for (const item of items) add(item, false);
+  addButton.addEventListener("click", () => { add({}, true); onChange(); });
+  return {
+    element: h("div", {}, container, addButton),
+    values: () => rows.map((row) => Object.fromEntries(Object.entries(row.controls).map(([name, control]) => [name, valueOf(control)]))),
+  };
+}
+
+const PARTICIPANT = {
+  controls: (p) => ({
+    role: select(PARTICIPANT_ROLE, p.role), name: textInput(p.name, { maxlength: "200" }),
+    took_part_in_decisions: tick(p.took_part_in_decisions), views_and_wishes: textArea(p.views_and_wishes),
+    feedback: textArea(p.feedback), concerns: textArea(p.concerns),
+  }),
+  layout: (c) => [
+    h("div", { className: "row" }, field("Role", c.role), field("Name", c.name), checkbox("Took part in decisions", c.took_part_in_decisions)),
+    field("Views and wishes", c.views_and_wishes),
+    h("div", { className: "row" }, field("Feedback", c.feedback), field("Concerns or worries", c.concerns)),
+  ],
+};
+
+const ACTION = {
+  controls: (a) => ({ description: textArea(a.description), responsible: textInput(a.responsible, { maxlength: "200" }), due_date: h("input", { type: "date", value: a.due_date || "" }) }),
+  layout: (c) => [field("What", c.description), h("div", { className: "row" }, field("Who", c.responsible), field("By when", c.due_date))],
+};
+
+// The rules the server applies (services/contacts.py validate_contact: R1, R5, R6), so the
+// tablet refuses early, offline, naming the field. The server still checks everything.
+export function check(record, child, submitting, today = deviceToday()) {
+  const problems = [];
+  if (record.contact_date && record.contact_date > today) problems.push("Date of contact: the date cannot be in the future.");
+  if (record.contact_date && record.contact_date < child.care_start_date) problems.push("Date of contact: the date cannot be before the child came into care.");
+  const scale = record.safety_scale;
+  if (scale !== null && (!Number.isInteger(scale) || scale < 0 || scale > 10)) problems.push("Safety scale: a whole number from 0 to 10.");
+  const duration = record.duration_minutes;
+  if (duration !== null && (!Number.isInteger(duration) || duration < 1 || duration > 1440)) problems.push("Duration (minutes): a whole number from 1 to 1440.");
+  if (record.seen_alone && !record.child_seen) problems.push("Seen alone: a child can only be seen alone if the child was seen.");
+  record.participants.forEach((p, i) => { if (!p.role) problems.push(`Participant ${i + 1} role: choose a role.`); });
+  record.actions.forEach((a, i) => { if (blank(a.description)) problems.push(`Action ${i + 1}: describe what will happen.`); });
+  if (submitting) {
+    if (!record.contact_date) problems.push("Date of contact: enter the date of the contact.");
+    if (record.made_by === "third_party" && blank(record.third_party_name)) problems.push("Third party name: enter the name of the third party who made the contact.");
+    if (record.made_by === "third_party" && blank(record.third_party_role)) problems.push("Third party role: enter the role of the third party who made the contact.");
+    if (record.mode === "face_to_face" && blank(record.child_views) && blank(record.views_not_recorded_reason)) {
+      problems.push("Reason views were not recorded: record the child's views in their own words, or give the reason they were not recorded.");
+    }
+    if (!blank(record.child_views) && !record.views_method) problems.push("How the views were gathered: say how the child's views were gathered.");
+  }
+  return problems;
+}
+
+// The mutations that bring the server from `base` (null: it has never seen the contact) to
+// `record`: a create, or an update of the changed fields ({old, new}) and then a submit.
+export function contactMutations(contactId, base, record, submitting) {
+  const mutation = (op, data) => ({ mutation_id: crypto.randomUUID(), op, record_type: "contact", record_id: contactId, base_version: null, data });
+  if (!base) {
+    const data = Object.fromEntries(Object.entries(record).filter(([name]) => name !== "author_id"));
+    return [mutation("create", data)];
+  }
+  const changed = Object.keys(record).filter((name) => !NOT_SENT.has(name)
+    && JSON.stringify(record[name] ?? null) !== JSON.stringify(base[name] ?? null));
+  const mutations = changed.length
+    ? [mutation("update", Object.fromEntries(changed.map((name) => [name, { old: base[name] ?? null, new: record[name] }])))] : [];
+  if (submitting) mutations.push(mutation("submit", {}));
+  return mutations;
+}
+
+export async function contactForm(childId, existing) {
+  const store = state.store;
+  const child = await store.record("child", childId);
+  if (!child) return go("/tablet");
+  const contactId = existing ? existing.id : crypto.randomUUID();
+  const name = childName(child.data);
+  const data = existing ? existing.data : {
+    child_id: childId, status: "draft", contact_date: deviceToday(), mode: "face_to_face", made_by: "practitioner",
+    child_seen: false, seen_alone: false, interpreter_used: false, author_id: state.user.id,
+    participants: [{ role: "child", name, took_part_in_decisions: true }], actions: [],
+  };
+  const base = existing ? await store.base("contact", contactId) : null;
+
+  const c = {
+    contact_date: h("input", { type: "date", value: data.contact_date || "", max: deviceToday() }),
+    start_time: h("input", { type: "time", value: data.start_time || "" }),
+    duration_minutes: h("input", { type: "number", min: "1", max: "1440", inputmode: "numeric", value: data.duration_minutes ?? "" }),
+    mode: select(MODE, data.mode), made_by: select(MADE_BY, data.made_by),
+    third_party_name: textInput(data.third_party_name, { maxlength: "200" }), third_party_role: textInput(data.third_party_role, { maxlength: "200" }),
+    child_seen: tick(data.child_seen), seen_alone: tick(data.seen_alone),
+    location: select(LOCATION, data.location), location_detail: textInput(data.location_detail, { maxlength: "500" }),
+    child_views: textArea(data.child_views), views_method: select(VIEWS_METHOD, data.views_method),
+    views_not_recorded_reason: textArea(data.views_not_recorded_reason),
+    language_used: textInput(data.language_used, { maxlength: "100" }), interpreter_used: tick(data.interpreter_used),
+    worries: textArea(data.worries), working_well: textArea(data.working_well), needs_to_happen: textArea(data.needs_to_happen),
+    safety_scale: h("input", { type: "number", min: "0", max: "10", inputmode: "numeric", value: data.safety_scale ?? "" }),
+    notes: textArea(data.notes),
+  };
+
+  function values() {
+    const record = { ...data, child_id: childId };
+    for (const [fieldName, control] of Object.entries(c)) record[fieldName] = valueOf(control);
+    record.participants = participants.values();
+    record.actions = actions.values();
+    return record;
+  }
+
+  // Every keystroke is kept. Writes run one after another, each taking the form as it is
+  // then, so an older write never lands last. The address becomes the draft's own, so a
+  // reload reopens this draft rather than a blank form.
+  let saving = Promise.resolve();
+  let dirty = false;
+  function keep() {
+    if (dirty) return;
+    dirty = true;
+    saving = saving.then(() => {
+      dirty = false;
+      return store.saveLocal("contact", contactId, childId, values());
+    });
+    if (!existing && location.pathname !== `/tablet/contacts/${contactId}`) history.replaceState({}, "", `/tablet/contacts/${contactId}`);
+  }
+
+  const participants = repeatList("Participant", PARTICIPANT, data.participants || [], keep);
+  const actions = repeatList("Action", ACTION, data.actions || [], keep);
+  const thirdParty = h("div", { className: "row", hidden: data.made_by !== "third_party" },
+    field("Third party name", c.third_party_name, "The appropriate third party you arranged to see the child."), field("Third party role", c.third_party_role));
+  c.made_by.addEventListener("change", () => { thirdParty.hidden = c.made_by.value !== "third_party"; });
+  const errors = h("div", { className: "flash flash-error", role: "alert", tabindex: "-1", hidden: true });
+
+  const form = h("form", { className: "contact-form", novalidate: true, oninput: keep, onchange: keep },
+    errors,
+    h("fieldset", {}, h("legend", {}, "The contact"),
+      h("div", { className: "row" }, field("Date of contact", c.contact_date), field("Start time", c.start_time), field("Duration (minutes)", c.duration_minutes)),
+      h("div", { className: "row" }, field("Contact type", c.mode), field("Made by", c.made_by)),
+      thirdParty,
+      h("div", { className: "row checks" }, checkbox("Child seen", c.child_seen), checkbox("Seen alone", c.seen_alone)),
+      h("div", { className: "row" }, field("Location", c.location), field("Location details", c.location_detail))),
+    h("fieldset", {}, h("legend", {}, "The child's views"),
+      field("Child's views (in their own words)", c.child_views, "Write what the child said, in their own words."),
+      field("How the views were gathered", c.views_method),
+      field("Reason views were not recorded", c.views_not_recorded_reason, "Only if the views are not recorded: for example an infant, or the child declined."),
+      h("div", { className: "row" }, field("Language used", c.language_used), checkbox("Interpreter used", c.interpreter_used))),
+    h("fieldset", {}, h("legend", {}, "Who took part"), participants.element),
+    h("fieldset", {}, h("legend", {}, "Signs of Safety"),
+      field("Worries", c.worries), field("What's working well", c.working_well), field("What needs to happen", c.needs_to_happen),
+      field("Safety scale", c.safety_scale, "0 means the child is not safe; 10 means everyone agrees the child is safe enough to close the case."),
+      h("h3", {}, "Actions"), actions.element),
+    h("fieldset", {}, h("legend", {}, "Anything else"), field("Other notes", c.notes)),
+    h("div", { className: "actions-bar" },
+      h("button", { type: "submit", className: "button-secondary", value: "draft" }, "Save draft"),
+      h("button", { type: "submit", value: "submit" }, "Submit")),
+    h("p", { className: "muted" }, "Once submitted, a contact cannot be edited; corrections are added as addenda."));
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const submitting = event.submitter && event.submitter.value === "submit";
+    const record = values();
+    const problems = check(record, child.data, submitting);
+    errorSummary(errors, problems);
+    if (problems.length) return;
+    record.status = submitting ? "submitted" : "draft";
+    await saving;
+    await store.queue(contactMutations(contactId, base, record, submitting), { type: "contact", id: contactId, childId, data: record });
+    await go(`/tablet/children/${childId}`);
+    hooks.syncNow();
+  });
+
+  page(h("p", { className: "breadcrumb" }, link(`/tablet/children/${childId}`, `Back to ${name}`)),
+    h("h1", {}, existing ? "Draft contact " : "Record contact ", h("span", { className: "subtitle" }, `with ${name}`)),
+    form, existing ? deleteDraft(contactId, childId, base) : null);
+}
+
+function deleteDraft(contactId, childId, base) {
+  const confirmBox = h("div", { hidden: true },
+    h("p", {}, "Delete this draft? This cannot be undone."),
+    h("button", { type: "button", className: "button-danger", onclick: async () => {
+      if (base) {
+        await state.store.queue([{ mutation_id: crypto.randomUUID(), op: "delete", record_type: "contact", record_id: contactId, base_version: null, data: {} }],
+          null, { remove: [["contact", contactId]] });
+      } else {
+        await state.store.removeLocal("contact", contactId);
+      }
+      await go(`/tablet/children/${childId}`);
+      if (base) hooks.syncNow();
+    } }, "Yes, delete this draft"));
+  const start = h("button", { type: "button", className: "button-danger", onclick: () => { confirmBox.hidden = false; start.hidden = true; } }, "Delete draft");
+  return h("div", { className: "danger-zone" }, start, confirmBox);
+}

@@ -1,0 +1,214 @@
+// The tablet's read screens (caseload, child, submitted contact) and the two small forms that
+// add to a record: an addendum to a submitted contact and an NT return visit. All case data is
+// set as text (dom.js h), never parsed as HTML.
+
+import { fieldLabel, FREE_TEXT, labelOf, LOCATION, MADE_BY, MODE, PARTICIPANT_ROLE, VIEWS_METHOD } from "./choices.js";
+import { assessChild } from "./compliance.js";
+import { deviceToday } from "./clock.js";
+import { dmy, field, h } from "./dom.js";
+import { childName, errorSummary, go, hooks, link, page, state } from "./shell.js";
+
+const STATUS_TEXT = { overdue: "Overdue", due_soon: "Due soon", on_track: "On track" };
+const VISIT_TEXT = { met: "Seen during the visit", pending: "Not seen yet", missed: "Missed: not seen during the visit" };
+const INTERSTATE = new Set(["interstate", "boarding_interstate"]);
+
+async function recordsOf(childId) {
+  const records = await state.store.recordsOfChild(childId);
+  const of = (type) => records.filter((r) => r.type === type);
+  return { contacts: of("contact"), visits: of("return_visit"), addenda: of("addendum") };
+}
+
+// R1 and R2 on the tablet, from the records it holds, unsynced ones included.
+async function assess(child) {
+  const { contacts, visits } = await recordsOf(child.id);
+  const result = assessChild(child, contacts.map((r) => r.data), visits.map((r) => r.data), deviceToday());
+  return { ...result, unsynced: contacts.some((r) => r.pending) };
+}
+
+function statusBadge(result) {
+  if (!result.inCare) return "Care ended";
+  const text = result.status === "overdue" ? `Overdue by ${result.daysOverdue} day${result.daysOverdue === 1 ? "" : "s"}` : STATUS_TEXT[result.status];
+  return h("span", { className: `badge badge-${result.status.replace("_", "-")}` }, text);
+}
+
+function attentionPanel(items) {
+  if (!items.length) return null;
+  return h("section", { className: "panel", "aria-labelledby": "attention" },
+    h("h2", { id: "attention" }, "Needs your attention"),
+    h("ul", { className: "record-list" }, items.map((item) => h("li", {},
+      h("strong", {}, item.store === "rejected" ? "Refused by the server" : "Conflict"), ": ",
+      Object.entries(item.result.errors || {}).map(([name, messages]) => `${fieldLabel(name)}: ${messages.join(" ")}`).join("; "),
+      ...keptTexts(item.mutation),
+      h("button", { type: "button", className: "button-secondary", onclick: async () => { await state.store.dismiss(item.store, item.key); caseloadScreen(); } }, "Dismiss")))));
+}
+
+// The words the practitioner sent, shown so nothing typed is lost from sight.
+function keptTexts(mutation) {
+  if (!mutation || !mutation.data) return [];
+  const texts = [];
+  for (const name of FREE_TEXT) {
+    const value = mutation.data[name];
+    const text = value && typeof value === "object" ? value.new : value;
+    if (typeof text === "string" && text.trim()) texts.push(h("p", { className: "text" }, `${fieldLabel(name)} as recorded: ${text}`));
+  }
+  return texts;
+}
+
+export async function caseloadScreen() {
+  const children = (await state.store.recordsOfType("child")).map((r) => r.data);
+  const rows = [];
+  for (const child of children) rows.push({ child, result: await assess(child) });
+  rows.sort((a, b) => (a.result.dueDate || "9999").localeCompare(b.result.dueDate || "9999"));
+  page(h("h1", {}, "My caseload"), attentionPanel(await state.store.attention()),
+    rows.length ? h("table", { className: "caseload" },
+      h("thead", {}, h("tr", {}, ["Child", "Last face-to-face contact", "Due", "Status"].map((t) => h("th", { scope: "col" }, t)))),
+      h("tbody", {}, rows.map(({ child, result }) => h("tr", {},
+        h("td", { "data-label": "Child" }, link(`/tablet/children/${child.id}`, childName(child))),
+        h("td", { "data-label": "Last face-to-face contact" }, dmy(result.lastContactDate), result.unsynced ? h("span", { className: "muted" }, " (includes unsynced)") : null),
+        h("td", { "data-label": "Due" }, dmy(result.dueDate)),
+        h("td", { "data-label": "Status" }, statusBadge(result))))))
+      : h("p", {}, "No children on this tablet yet. Sync with a connection to fetch your caseload."));
+}
+
+export async function childScreen(childId) {
+  const record = await state.store.record("child", childId);
+  if (!record) return caseloadScreen();
+  const child = record.data;
+  const { contacts, visits } = await recordsOf(childId);
+  contacts.sort((a, b) => (b.data.contact_date || "").localeCompare(a.data.contact_date || ""));
+  const result = await assess(child);
+  const interstate = INTERSTATE.has(child.residence);
+  // assessChild reports visit statuses in arrival order; list the visits the same way.
+  const orderedVisits = visits.map((v) => v.data).sort((x, y) => x.arrival_date.localeCompare(y.arrival_date) || x.departure_date.localeCompare(y.departure_date));
+  page(h("p", { className: "breadcrumb" }, link("/tablet", "Back to caseload")),
+    h("h1", {}, childName(child)),
+    h("dl", { className: "facts" },
+      h("div", {}, h("dt", {}, "Date of birth"), h("dd", {}, dmy(child.date_of_birth))),
+      h("div", {}, h("dt", {}, "Last face-to-face contact"), h("dd", {}, dmy(result.lastContactDate))),
+      h("div", {}, h("dt", {}, "Next due"), h("dd", {}, dmy(result.dueDate), " ", statusBadge(result)))),
+    h("p", {}, link(`/tablet/children/${childId}/contacts/new`, "Record contact", { className: "button" })),
+    h("h2", {}, "Contacts"),
+    contacts.length ? h("ul", { className: "record-list" }, contacts.map((c) => h("li", {},
+      link(`/tablet/contacts/${c.id}`, `${dmy(c.data.contact_date)} · ${labelOf(MODE, c.data.mode)}`),
+      " ", h("span", { className: "badge" }, c.data.status === "submitted" ? "Submitted" : "Draft"),
+      c.edited ? h("span", { className: "muted" }, " · not saved yet") : c.pending ? h("span", { className: "muted" }, " · not yet synced") : null)))
+      : h("p", {}, "No contacts recorded yet."),
+    interstate ? h("section", {},
+      h("h2", {}, "Return visits to the NT"),
+      orderedVisits.length ? h("ul", { className: "record-list" }, orderedVisits.map((v, i) => h("li", {},
+        `${dmy(v.arrival_date)} to ${dmy(v.departure_date)} · ${VISIT_TEXT[result.visitStatuses[i]] || ""}`,
+        v.arrangement_note ? h("p", { className: "text" }, v.arrangement_note) : null)))
+        : h("p", {}, "No return visits recorded."),
+      h("p", {}, link(`/tablet/children/${childId}/return-visits/new`, "Record return visit", { className: "button button-secondary" }))) : null);
+}
+
+export async function contactScreen(contactId, edit) {
+  const record = await state.store.record("contact", contactId);
+  if (!record) return caseloadScreen();
+  if (record.data.status !== "submitted") return edit(record.data.child_id, record);
+  const c = record.data;
+  const child = await state.store.record("child", c.child_id);
+  const addenda = (await recordsOf(c.child_id)).addenda.filter((a) => a.data.contact_id === contactId);
+  const facts = [
+    ["Date of contact", dmy(c.contact_date)], ["Start time", c.start_time], ["Duration (minutes)", c.duration_minutes],
+    ["Contact type", labelOf(MODE, c.mode)], ["Made by", labelOf(MADE_BY, c.made_by)],
+    ...(c.made_by === "third_party" ? [["Third party name", c.third_party_name], ["Third party role", c.third_party_role]] : []),
+    ["Child seen", c.child_seen ? "Yes" : "No"], ["Seen alone", c.seen_alone ? "Yes" : "No"],
+    ["Location", labelOf(LOCATION, c.location)], ["Location details", c.location_detail],
+    ["Child's views (in their own words)", c.child_views], ["How the views were gathered", labelOf(VIEWS_METHOD, c.views_method)],
+    ["Reason views were not recorded", c.views_not_recorded_reason], ["Language used", c.language_used],
+    ["Interpreter used", c.interpreter_used ? "Yes" : "No"], ["Worries", c.worries], ["What's working well", c.working_well],
+    ["What needs to happen", c.needs_to_happen], ["Safety scale", c.safety_scale], ["Other notes", c.notes],
+  ];
+  page(h("p", { className: "breadcrumb" }, link(`/tablet/children/${c.child_id}`, child ? `Back to ${childName(child.data)}` : "Back")),
+    h("h1", {}, `Contact on ${dmy(c.contact_date)}`), record.pending ? h("p", { className: "muted" }, "Not yet synced.") : null,
+    h("dl", { className: "facts wide" }, facts.map(([label, value]) => h("div", {}, h("dt", {}, label), h("dd", { className: "text" }, value ?? "—")))),
+    h("h2", {}, "Who took part"),
+    (c.participants || []).length ? h("ul", { className: "record-list" }, c.participants.map((p) => h("li", {},
+      h("strong", {}, `${labelOf(PARTICIPANT_ROLE, p.role)}${p.name ? `: ${p.name}` : ""}`), p.took_part_in_decisions ? " · took part in decisions" : "",
+      ...[["Views and wishes", p.views_and_wishes], ["Feedback", p.feedback], ["Concerns or worries", p.concerns]]
+        .filter(([, v]) => v).map(([label, v]) => h("p", { className: "text" }, `${label}: ${v}`)))))
+      : h("p", {}, "No participants recorded."),
+    h("h2", {}, "Actions"),
+    (c.actions || []).length ? h("ul", { className: "record-list" }, c.actions.map((a) => h("li", {},
+      h("p", { className: "text" }, a.description), `Who: ${a.responsible || "—"} · By when: ${dmy(a.due_date)}`)))
+      : h("p", {}, "No actions recorded."),
+    h("h2", {}, "Addenda"),
+    addenda.length ? h("ul", { className: "record-list" }, addenda.map((a) => h("li", {},
+      h("strong", {}, a.data.reason), a.pending ? h("span", { className: "muted" }, " · not yet synced") : null,
+      h("p", { className: "text" }, a.data.text))))
+      : h("p", {}, "No addenda."),
+    await addendumForm(record));
+}
+
+// R8 (SPEC §3): a submitted contact is corrected by an addendum (reason and text). The text in
+// progress is kept on every keystroke, as a contact draft is.
+async function addendumForm(contact) {
+  const store = state.store;
+  const childId = contact.data.child_id;
+  const draft = (await store.record("addendum_draft", contact.id))?.data || {};
+  const reason = h("input", { type: "text", maxlength: "500" });
+  reason.value = draft.reason || "";
+  const text = h("textarea", {});
+  text.value = draft.text || "";
+  const errors = h("div", { className: "flash flash-error", role: "alert", tabindex: "-1", hidden: true });
+  const keep = () => store.saveLocal("addendum_draft", contact.id, childId, { reason: reason.value, text: text.value });
+  return h("form", { className: "narrow", novalidate: true, oninput: keep, onsubmit: async (event) => {
+    event.preventDefault();
+    const problems = [];
+    if (!reason.value.trim()) problems.push("Reason for the addendum: give the reason for the addendum.");
+    if (!text.value.trim()) problems.push("Addendum: enter the text of the addendum.");
+    errorSummary(errors, problems);
+    if (problems.length) return;
+    const id = crypto.randomUUID();
+    const data = { contact_id: contact.id, reason: reason.value.trim(), text: text.value.trim() };
+    await store.queue([{ mutation_id: crypto.randomUUID(), op: "create", record_type: "addendum", record_id: id, base_version: null, data }],
+      { type: "addendum", id, childId, data: { ...data, child_id: childId, author_id: state.user.id } },
+      { remove: [["addendum_draft", contact.id]] });
+    await go(`/tablet/contacts/${contact.id}`);
+    hooks.syncNow();
+  } },
+  h("h2", {}, "Add an addendum"), errors,
+  h("p", { className: "hint" }, "A submitted contact is never changed; corrections and later information are added here."),
+  field("Reason for the addendum", reason), field("Addendum", text),
+  h("button", { type: "submit" }, "Add addendum"));
+}
+
+// R2 (`004` § Contact with child): a return visit to the NT of a child living or boarding
+// interstate, as arranged in My Care Plan.
+export async function returnVisitForm(childId) {
+  const store = state.store;
+  const child = await store.record("child", childId);
+  if (!child || !INTERSTATE.has(child.data.residence)) return childScreen(childId);
+  const draft = (await store.record("return_visit_draft", childId))?.data || {};
+  const arrival = h("input", { type: "date", value: draft.arrival_date || "" });
+  const departure = h("input", { type: "date", value: draft.departure_date || "" });
+  const note = h("textarea", {});
+  note.value = draft.arrangement_note || "";
+  const errors = h("div", { className: "flash flash-error", role: "alert", tabindex: "-1", hidden: true });
+  const values = () => ({ child_id: childId, arrival_date: arrival.value || null, departure_date: departure.value || null, arrangement_note: note.value.trim() || null });
+  const keep = () => store.saveLocal("return_visit_draft", childId, childId, values());
+  const name = childName(child.data);
+  page(h("p", { className: "breadcrumb" }, link(`/tablet/children/${childId}`, `Back to ${name}`)),
+    h("h1", {}, "Record return visit ", h("span", { className: "subtitle" }, `for ${name}`)),
+    h("form", { className: "narrow", novalidate: true, oninput: keep, onchange: keep, onsubmit: async (event) => {
+      event.preventDefault();
+      const visit = values();
+      const problems = [];
+      if (!visit.arrival_date) problems.push("Arrival date: enter the arrival date.");
+      if (!visit.departure_date) problems.push("Departure date: enter the departure date.");
+      if (visit.arrival_date && visit.departure_date && visit.departure_date < visit.arrival_date) problems.push("Departure date: the departure date cannot be before the arrival date.");
+      errorSummary(errors, problems);
+      if (problems.length) return;
+      const id = crypto.randomUUID();
+      await store.queue([{ mutation_id: crypto.randomUUID(), op: "create", record_type: "return_visit", record_id: id, base_version: null, data: visit }],
+        { type: "return_visit", id, childId, data: visit }, { remove: [["return_visit_draft", childId]] });
+      await go(`/tablet/children/${childId}`);
+      hooks.syncNow();
+    } },
+    errors,
+    h("div", { className: "row" }, field("Arrival date", arrival), field("Departure date", departure)),
+    field("Arrangement (as documented in My Care Plan)", note),
+    h("button", { type: "submit" }, "Save return visit")));
+}
+

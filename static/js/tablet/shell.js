@@ -1,0 +1,103 @@
+// The tablet's frame: who is signed in, the header, the sync status bar and client-side
+// navigation. Screens build their content and hand it to page().
+
+import { clockWarning, deviceToday } from "./clock.js";
+import { dmy, h } from "./dom.js";
+
+export const state = {
+  store: null, user: null, csrfToken: null, syncing: false, failures: 0,
+  lastActivity: Date.now(), timer: null, signInRequired: false,
+};
+
+// Set by main.js: the screens call back into routing, sync and sign-out without importing it.
+export const hooks = { route: async () => {}, syncNow: async () => {}, signOut: async () => {}, signInAgain: () => {} };
+
+const app = document.getElementById("tablet");
+
+export function render(...content) {
+  app.replaceChildren(...content);
+}
+
+export function navigate(event) {
+  event.preventDefault();
+  go(event.currentTarget.getAttribute("href"));
+}
+
+export function go(path) {
+  history.pushState({}, "", path);
+  return hooks.route();
+}
+
+export function link(href, text, attributes = {}) {
+  return h("a", { href, onclick: navigate, ...attributes }, text);
+}
+
+export function childName(child) {
+  return `${child.preferred_name || child.given_name} ${child.family_name}`;
+}
+
+function header() {
+  return h("header", { className: "app-header" },
+    link("/tablet", "fieldapp", { className: "brand" }),
+    h("nav", { "aria-label": "Main" }, h("ul", {}, h("li", {}, link("/tablet", "My caseload")))),
+    h("div", { className: "who" }, h("span", {}, state.user.name),
+      h("button", { type: "button", className: "button-secondary", onclick: () => hooks.signOut() }, "Sign out")));
+}
+
+function statusBar() {
+  return h("div", { className: "sync-bar" },
+    h("p", { role: "status", id: "sync-status" }, ""),
+    h("progress", { id: "sync-progress", max: "100", value: "0", hidden: true, "aria-label": "Sync progress" }),
+    h("button", { type: "button", className: "button-secondary", onclick: () => hooks.syncNow() }, "Sync now"),
+    h("div", { id: "sign-in-again", className: "flash flash-error", hidden: true },
+      h("p", {}, "Your session on the server has ended, so nothing can sync. Your work is safe on this tablet."),
+      h("button", { type: "button", onclick: () => hooks.signInAgain() }, "Sign in again")),
+    h("p", { id: "clock-warning", className: "flash flash-error", hidden: true }, ""),
+    h("p", { id: "storage-warning", className: "flash flash-error", hidden: true }, ""));
+}
+
+export async function refreshStatus(message) {
+  const status = document.getElementById("sync-status");
+  if (!status || !state.store) return;
+  const store = state.store;
+  const waiting = await store.outboxCount();
+  const rejected = (await store.listSealed("rejected")).length;
+  const conflicts = (await store.listSealed("conflicts")).length;
+  let text = message || (waiting ? `${waiting} waiting to sync` : "All changes synced");
+  if (rejected) text += ` · ${rejected} refused by the server`;
+  if (conflicts) text += ` · ${conflicts} in conflict`;
+  status.textContent = text;
+
+  document.getElementById("sign-in-again").hidden = !state.signInRequired;
+
+  const wrongClock = clockWarning(await store.getMeta("clock"), deviceToday());
+  const clock = document.getElementById("clock-warning");
+  clock.hidden = !wrongClock;
+  if (wrongClock) {
+    clock.textContent = `This tablet's date is ${dmy(wrongClock.today)}, but the server's date was ${dmy(wrongClock.serverDate)} at the last sync. `
+      + "Check the tablet's date setting: contact dates and due dates on the tablet use it.";
+  }
+
+  const warning = document.getElementById("storage-warning");
+  const persisted = navigator.storage && navigator.storage.persisted ? await navigator.storage.persisted() : true;
+  warning.hidden = persisted || !waiting;
+  warning.textContent = "This browser may clear offline data when space runs low, and work is waiting to sync. Sync before closing the browser.";
+}
+
+export function page(...content) {
+  render(header(), h("main", { id: "main" }, statusBar(), ...content));
+  refreshStatus();
+}
+
+export function alertBox(message) {
+  const main = document.getElementById("main");
+  main.prepend(h("p", { className: "flash flash-error", role: "alert" }, message));
+}
+
+// Field-named problems as a list that takes focus, so a screen reader announces it.
+export function errorSummary(container, problems) {
+  container.replaceChildren(...(problems.length ? [h("h2", {}, "There is a problem"),
+    h("ul", {}, problems.map((problem) => h("li", { className: "field-error" }, problem)))] : []));
+  container.hidden = !problems.length;
+  if (problems.length) container.focus();
+}
