@@ -2,12 +2,11 @@
 outbox and sync client against the real server."""
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fieldapp.models import Contact
@@ -15,66 +14,9 @@ from fieldapp.services.clock import today_in
 
 from ..factories import PASSWORD
 from .conftest import TIMEZONE
+from .tablet_pages import VIEWS, contacts_with, first_visit, record_contact, unlock
 
 pytestmark = pytest.mark.browser
-
-VIEWS = "I want to stay with Aunty and see my brother on weekends."
-
-
-def unlock(page, email="pat@example.org", password=PASSWORD, heading="My caseload"):
-    page.get_by_label("Email", exact=True).fill(email)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    expect(page.get_by_role("heading", name=heading)).to_be_visible()
-
-
-def first_visit(page):
-    """Online, in the office: sign in, let the worker install and the caseload sync."""
-    page.goto("/tablet")
-    unlock(page)
-    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
-    expect(page.get_by_role("status")).to_have_text("All changes synced", timeout=15_000)
-    expect(page.get_by_role("link", name="Mia Anderson", exact=True)).to_be_visible()
-
-
-def record_contact(page, views=VIEWS):
-    """A complete contact (SPEC §4 contact shape): every section of the form, a second
-    participant and an action."""
-    page.get_by_role("link", name="Mia Anderson", exact=True).click()
-    page.get_by_role("link", name="Record contact", exact=True).click()
-    page.get_by_label("Start time", exact=True).fill("10:30")
-    page.get_by_label("Duration (minutes)", exact=True).fill("45")
-    page.get_by_label("Contact type", exact=True).select_option(label="Face-to-face")
-    page.get_by_label("Made by", exact=True).select_option(label="Me")
-    page.get_by_label("Child seen", exact=True).check()
-    page.get_by_label("Seen alone", exact=True).check()
-    page.get_by_label("Location", exact=True).select_option(label="Placement (where the child lives)")
-    page.get_by_label("Location details", exact=True).fill("Aunty's house")
-    page.get_by_label("Child's views (in their own words)", exact=True).fill(views)
-    page.get_by_label("How the views were gathered", exact=True).select_option(label="Conversation")
-    page.get_by_label("Language used", exact=True).fill("English")
-    page.get_by_role("button", name="Add participant", exact=True).click()
-    carer = page.get_by_role("group", name="Participant 2")
-    carer.get_by_label("Role", exact=True).select_option(label="Carer")
-    carer.get_by_label("Name", exact=True).fill("Aunty Jo")
-    carer.get_by_label("Took part in decisions", exact=True).check()
-    carer.get_by_label("Views and wishes", exact=True).fill("Happy for Mia to stay long term.")
-    page.get_by_label("Worries", exact=True).fill("Missed family time twice.")
-    page.get_by_label("What's working well", exact=True).fill("Settled at school.")
-    page.get_by_label("What needs to happen", exact=True).fill("Family time every fortnight.")
-    page.get_by_label("Safety scale", exact=True).fill("7")
-    page.get_by_role("button", name="Add action", exact=True).click()
-    action = page.get_by_role("group", name="Action 1")
-    action.get_by_label("What", exact=True).fill("Book family time with her brother")
-    action.get_by_label("Who", exact=True).fill("Pat")
-    page.get_by_role("button", name="Submit", exact=True).click()
-    expect(page.get_by_role("heading", name="Mia Anderson")).to_be_visible()
-
-
-def contacts_with(session, text) -> int:
-    session.rollback()  # end the read transaction: a SQLite WAL reader keeps its snapshot
-    return session.scalar(select(func.count()).select_from(Contact).where(Contact.child_views == text))
-
 
 def test_offline_cold_start_record_and_sync_exactly_once(context, caseload, db_session):
     page = context.new_page()
@@ -183,9 +125,10 @@ def test_the_local_database_holds_no_readable_case_data(context, caseload):
         }
         return out.join("\\n");
     }""")
-    for secret in ("Mia", "Anderson", "A secret only the child said.", "I am fine.",
-                   caseload.child.date_of_birth.isoformat()):
-        assert secret not in dump, f"{secret!r} is readable in IndexedDB"
+    dump += page.evaluate("JSON.stringify(localStorage)")
+    for secret in ("Mia", "Anderson", "A secret only the child said.", "I am fine.", "Aunty Jo",
+                   caseload.child.date_of_birth.isoformat(), "Pat Practitioner", "pat@example.org"):
+        assert secret not in dump, f"{secret!r} is readable in IndexedDB or localStorage"
     assert len(dump) > 1000  # the records are there, sealed
 
 

@@ -1,0 +1,66 @@
+"""Page steps the tablet tests share: unlocking, the first visit online, a complete contact."""
+from __future__ import annotations
+
+from playwright.sync_api import expect
+from sqlalchemy import func, select
+
+from fieldapp.models import Contact
+
+from ..factories import PASSWORD
+
+VIEWS = "I want to stay with Aunty and see my brother on weekends."
+
+
+def unlock(page, email="pat@example.org", password=PASSWORD, heading="My caseload"):
+    page.get_by_label("Email", exact=True).fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.get_by_role("heading", name=heading)).to_be_visible()
+
+
+def first_visit(page):
+    """Online, in the office: sign in, let the worker install and the caseload sync."""
+    page.goto("/tablet")
+    unlock(page)
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    expect(page.get_by_role("status")).to_have_text("All changes synced", timeout=15_000)
+    expect(page.get_by_role("link", name="Mia Anderson", exact=True)).to_be_visible()
+
+
+def record_contact(page, views=VIEWS):
+    """A complete contact (SPEC §4 contact shape): every section of the form, a second
+    participant and an action."""
+    page.get_by_role("link", name="Mia Anderson", exact=True).click()
+    page.get_by_role("link", name="Record contact", exact=True).click()
+    page.get_by_label("Start time", exact=True).fill("10:30")
+    page.get_by_label("Duration (minutes)", exact=True).fill("45")
+    page.get_by_label("Contact type", exact=True).select_option(label="Face-to-face")
+    page.get_by_label("Made by", exact=True).select_option(label="Me")
+    page.get_by_label("Child seen", exact=True).check()
+    page.get_by_label("Seen alone", exact=True).check()
+    page.get_by_label("Location", exact=True).select_option(label="Placement (where the child lives)")
+    page.get_by_label("Location details", exact=True).fill("Aunty's house")
+    page.get_by_label("Child's views (in their own words)", exact=True).fill(views)
+    page.get_by_label("How the views were gathered", exact=True).select_option(label="Conversation")
+    page.get_by_label("Language used", exact=True).fill("English")
+    page.get_by_role("button", name="Add participant", exact=True).click()
+    carer = page.get_by_role("group", name="Participant 2")
+    carer.get_by_label("Role", exact=True).select_option(label="Carer")
+    carer.get_by_label("Name", exact=True).fill("Aunty Jo")
+    carer.get_by_label("Took part in decisions", exact=True).check()
+    carer.get_by_label("Views and wishes", exact=True).fill("Happy for Mia to stay long term.")
+    page.get_by_label("Worries", exact=True).fill("Missed family time twice.")
+    page.get_by_label("What's working well", exact=True).fill("Settled at school.")
+    page.get_by_label("What needs to happen", exact=True).fill("Family time every fortnight.")
+    page.get_by_label("Safety scale", exact=True).fill("7")
+    page.get_by_role("button", name="Add action", exact=True).click()
+    action = page.get_by_role("group", name="Action 1")
+    action.get_by_label("What", exact=True).fill("Book family time with her brother")
+    action.get_by_label("Who", exact=True).fill("Pat")
+    page.get_by_role("button", name="Submit", exact=True).click()
+    expect(page.get_by_role("heading", name="Mia Anderson")).to_be_visible()
+
+
+def contacts_with(session, text) -> int:
+    session.rollback()  # end the read transaction: a SQLite WAL reader keeps its snapshot
+    return session.scalar(select(func.count()).select_from(Contact).where(Contact.child_views == text))
