@@ -18,6 +18,7 @@ from .tablet_pages import VIEWS, contacts_with, first_visit, record_contact, unl
 
 pytestmark = pytest.mark.browser
 
+
 def test_offline_cold_start_record_and_sync_exactly_once(context, caseload, db_session):
     page = context.new_page()
     first_visit(page)

@@ -168,9 +168,11 @@ async function syncNow() {
   try {
     await client.run();
     state.failures = 0;
-    await refreshStatus();
-    // A form being filled in is never redrawn under the practitioner's fingers.
+    state.syncing = false;
+    // A form being filled in is never redrawn under the practitioner's fingers. The status
+    // changes only after the redraw, so "All changes synced" always describes what is shown.
     if (state.store === store && !document.querySelector("form.contact-form, form.narrow")) await route();
+    await refreshStatus();
   } catch (error) {
     if (error instanceof DeviceRevoked) {
       state.store = null;

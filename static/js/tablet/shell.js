@@ -63,7 +63,7 @@ export async function refreshStatus(message) {
   const waiting = await store.outboxCount();
   const rejected = (await store.listSealed("rejected")).length;
   const conflicts = (await store.listSealed("conflicts")).length;
-  let text = message || (waiting ? `${waiting} waiting to sync` : "All changes synced");
+  let text = message || (state.syncing ? "Syncing…" : waiting ? `${waiting} waiting to sync` : "All changes synced");
   if (rejected) text += ` · ${rejected} refused by the server`;
   if (conflicts) text += ` · ${conflicts} in conflict`;
   status.textContent = text;

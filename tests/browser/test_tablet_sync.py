@@ -1,0 +1,144 @@
+"""How the tablet's sync behaves around it (issue 5, SPEC §3 and §5): one sync runner across
+tabs, the storage-persistence warning, a reset (409) while work waits, a wrong device clock, and
+a session that ended on the server."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from fieldapp.services.clock import today_in
+
+from .conftest import TIMEZONE
+from .tablet_pages import contacts_with, first_visit, record_contact, unlock
+
+pytestmark = pytest.mark.browser
+
+
+def wait_until(page, condition, timeout_ms=10_000):
+    for _ in range(timeout_ms // 50):
+        if condition():
+            return
+        page.wait_for_timeout(50)
+    assert condition()
+
+
+def test_two_tabs_never_sync_at_once(context, caseload, db_session):
+    first = context.new_page()
+    first_visit(first)
+    second = context.new_page()
+    second.goto("/tablet")
+    unlock(second)
+    expect(second.get_by_role("status")).to_have_text("All changes synced", timeout=15_000)
+
+    held = []
+    context.route("**/api/sync/push", lambda route: held.append(route))  # answered below
+    record_contact(first, "Pushed by one tab only.")
+    wait_until(first, lambda: len(held) == 1)
+    # The second tab asks to sync while the first tab's push is in flight: it waits for the
+    # first tab's lock, instead of sending the same outbox again.
+    second.get_by_role("button", name="Sync now", exact=True).click()
+    expect(second.get_by_role("status")).to_have_text("Syncing…")
+    second.wait_for_timeout(500)
+    assert len(held) == 1
+    held[0].continue_()
+    expect(first.get_by_role("status")).to_have_text("All changes synced", timeout=15_000)
+    expect(second.get_by_role("status")).to_have_text("All changes synced", timeout=15_000)
+    assert len(held) == 1  # the second tab found an empty outbox: nothing to push
+    assert contacts_with(db_session, "Pushed by one tab only.") == 1
+
+
+@pytest.mark.parametrize("granted", [False, True])
+def test_a_warning_shows_while_storage_is_not_persistent_and_work_waits(context, caseload, granted):
+    # The browser decides whether to grant persistence; this stands in for its answer.
+    context.add_init_script(f"""
+        navigator.storage.persist = async () => {json.dumps(granted)};
+        navigator.storage.persisted = async () => {json.dumps(granted)};
+    """)
+    page = context.new_page()
+    first_visit(page)
+    warning = page.get_by_text("This browser may clear offline data")
+    expect(warning).to_be_hidden()  # nothing waiting, nothing to lose
+    context.set_offline(True)
+    record_contact(page, "Waiting while storage may be cleared.")
+    expect(page.get_by_role("status")).to_have_text("1 waiting to sync")
+    if granted:
+        expect(warning).to_be_hidden()
+    else:
+        expect(warning).to_be_visible()
+        expect(warning).to_contain_text("Sync before closing the browser.")
+    context.set_offline(False)
+    page.get_by_role("button", name="Sync now", exact=True).click()
+    expect(page.get_by_role("status")).to_have_text("All changes synced", timeout=15_000)
+    expect(warning).to_be_hidden()
+
+
+def test_a_reset_while_work_waits_refetches_and_keeps_the_work(context, caseload, db_session):
+    page = context.new_page()
+    first_visit(page)
+    held = []
+    page.route("**/api/sync/pull*", lambda route: held.append(route) if not held else route.continue_())
+    page.get_by_role("button", name="Sync now", exact=True).click()
+    wait_until(page, lambda: len(held) == 1)
+    # While that pull is in flight, a contact is recorded and a draft typed.
+    record_contact(page, "Queued during the reset.")
+    page.get_by_role("link", name="Record contact", exact=True).click()
+    page.get_by_label("Worries", exact=True).fill("Typed during the reset.")
+    page.get_by_role("link", name="Back to Mia Anderson").click()
+    # The server was restored from a backup: the cursor belongs to another epoch.
+    with page.expect_response("**/api/sync/pull*"):  # the refetch, from no cursor
+        held[0].fulfill(status=409, json={"error": "reset_required"})
+    # The status line changes only once the sync is over and the page redrawn.
+    expect(page.get_by_role("status")).to_have_text("1 waiting to sync", timeout=15_000)
+    # The page is redrawn from the refetched records: the older contact is back from the
+    # server, and the local work is still there beside it.
+    earlier = (today_in(TIMEZONE) - timedelta(days=30)).strftime("%d/%m/%Y")
+    expect(page.get_by_role("link", name=f"{earlier} · Face-to-face", exact=True)).to_be_visible()
+    expect(page.get_by_text("not yet synced")).to_be_visible()
+    expect(page.get_by_text("not saved yet")).to_be_visible()
+    page.get_by_role("button", name="Sync now", exact=True).click()
+    expect(page.get_by_role("status")).to_have_text("All changes synced", timeout=15_000)
+    assert contacts_with(db_session, "Queued during the reset.") == 1
+    page.get_by_role("link", name="My caseload", exact=True).click()
+    for name in ("Mia Anderson", "Kai Baker"):  # refetched in full
+        expect(page.get_by_role("link", name=name, exact=True)).to_be_visible()
+
+
+def test_a_wrong_device_date_is_pointed_out(context, caseload):
+    page = context.new_page()
+    first_visit(page)
+    warning = page.get_by_text("Check the tablet's date setting")
+    expect(warning).to_be_hidden()
+    page.close()
+
+    # The tablet's date has been set three days ahead; the next sync tells it the server's date.
+    server_today = today_in(TIMEZONE)
+    wrong = context.new_page()
+    wrong.clock.install(time=datetime.now() + timedelta(days=3))
+    wrong.goto("/tablet")
+    unlock(wrong)
+    expect(wrong.get_by_role("status")).to_have_text("All changes synced", timeout=15_000)
+    ahead = (server_today + timedelta(days=3)).strftime("%d/%m/%Y")
+    expect(wrong.get_by_text("Check the tablet's date setting")).to_contain_text(
+        f"This tablet's date is {ahead}, but the server's date was {server_today.strftime('%d/%m/%Y')}")
+
+
+def test_a_session_ended_on_the_server_asks_to_sign_in_again_and_keeps_the_work(context, caseload, db_session):
+    page = context.new_page()
+    first_visit(page)
+    context.set_offline(True)
+    record_contact(page, "Kept while signed out elsewhere.")
+    context.set_offline(False)
+    # Signed out elsewhere (or the password was changed): this session is over on the server.
+    context.clear_cookies()
+    page.get_by_role("button", name="Sync now", exact=True).click()
+    prompt = page.get_by_role("button", name="Sign in again", exact=True)
+    expect(prompt).to_be_visible(timeout=15_000)
+    expect(page.get_by_role("status")).to_have_text("1 waiting to sync")
+    assert contacts_with(db_session, "Kept while signed out elsewhere.") == 0
+    prompt.click()
+    unlock(page, heading="Mia Anderson")
+    expect(page.get_by_role("status")).to_have_text("All changes synced", timeout=15_000)
+    assert contacts_with(db_session, "Kept while signed out elsewhere.") == 1
