@@ -24,11 +24,10 @@ from werkzeug.serving import make_server
 from fieldapp import create_app
 from fieldapp.extensions import build_engine
 from fieldapp.web import ROOT, SHELL_FILES
+from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS
 
 from .common import fresh_database, write_section
 
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 PASSWORD = "bench-password-2026"
 
 
@@ -59,7 +58,7 @@ def cold_start(runs: int, children: int) -> list[float]:
         base = f"http://127.0.0.1:{server.server_port}"
         timings = []
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             context = browser.new_context(base_url=base, viewport={"width": 768, "height": 1024})
             page = context.new_page()
             page.goto("/tablet")

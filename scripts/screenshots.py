@@ -6,7 +6,8 @@
 
 Signs in as the demo practitioner with headless Chromium (Playwright) at 768x1024 and writes
 docs/screenshots/caseload-tablet.png, contact-form-tablet.png (viewport only, so the files stay
-small) and, as the demo team leader, compliance-tablet.png. Pages are found by the accessible names of SPEC §5, like the browser
+small) and, as the demo team leader, compliance-tablet.png; then the tablet app offline:
+offline-caseload-tablet.png and offline-contact-form-tablet.png. Pages are found by the accessible names of SPEC §5, like the browser
 tests. The server must send the session cookie over plain HTTP (FIELDAPP_INSECURE_COOKIES=1 or
 FLASK_DEBUG=1) unless it is behind HTTPS.
 """
@@ -19,14 +20,9 @@ from pathlib import Path
 from playwright.sync_api import expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+sys.path.insert(0, str(ROOT))
+from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+
 TABLET = {"width": 768, "height": 1024}
 DEMO_EMAIL = "jo.nguyen@demo.fieldapp.example"
 DEMO_PASSWORD = "fieldapp-demo-2026"
@@ -51,6 +47,7 @@ def take(args: argparse.Namespace) -> list[Path]:
     form_png = args.out / "contact-form-tablet.png"
     dashboard_png = args.out / "compliance-tablet.png"
     offline_png = args.out / "offline-caseload-tablet.png"
+    offline_form_png = args.out / "offline-contact-form-tablet.png"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=args.chromium or None, args=CHROMIUM_ARGS, headless=True
@@ -108,9 +105,24 @@ def take(args: argparse.Namespace) -> list[Path]:
             tablet_sign_in(tablet, args)
             expect(tablet.get_by_role("table").get_by_role("link").first).to_be_visible()
             tablet.screenshot(path=offline_png)
+
+            # Still offline: a contact under way, with a second participant added.
+            tablet.get_by_role("table").get_by_role("link").first.click()
+            tablet.get_by_role("link", name="Record contact", exact=True).click()
+            tablet.get_by_label("Start time", exact=True).fill("10:30")
+            tablet.get_by_label("Duration (minutes)", exact=True).fill("45")
+            tablet.get_by_label("Child seen", exact=True).check()
+            tablet.get_by_label("Location", exact=True).select_option(label="Placement (where the child lives)")
+            tablet.get_by_role("button", name="Add participant", exact=True).click()
+            carer = tablet.get_by_role("group", name="Participant 2")
+            carer.get_by_label("Role", exact=True).select_option(label="Carer")
+            tablet.get_by_label("Child's views (in their own words)", exact=True).fill(
+                "I like living here. I want to see my brother more.")
+            tablet.get_by_role("group", name="Who took part").evaluate("e => e.scrollIntoView({block: 'start'})")
+            tablet.screenshot(path=offline_form_png)
         finally:
             browser.close()
-    return [caseload_png, form_png, dashboard_png, offline_png]
+    return [caseload_png, form_png, dashboard_png, offline_png, offline_form_png]
 
 
 def tablet_sign_in(page, args) -> None:

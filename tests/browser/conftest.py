@@ -24,15 +24,8 @@ from fieldapp.services.clock import today_in
 
 from ..databases import TestDatabase, create_sqlite, empty_all_tables
 from ..factories import PASSWORD, gen_agency, gen_child, gen_contact, gen_team, gen_user
+from .chromium import CHROMIUM, CHROMIUM_ARGS
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 IN_CI = os.environ.get("CI") == "true"
 TIMEZONE = "Australia/Darwin"  # the app's default FIELDAPP_TIMEZONE
 TABLET = {"width": 768, "height": 1024}

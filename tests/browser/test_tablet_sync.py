@@ -142,3 +142,20 @@ def test_a_session_ended_on_the_server_asks_to_sign_in_again_and_keeps_the_work(
     unlock(page, heading="Mia Anderson")
     expect(page.get_by_role("status")).to_have_text("All changes synced", timeout=15_000)
     assert contacts_with(db_session, "Kept while signed out elsewhere.") == 1
+
+
+@pytest.mark.parametrize(("device_at_sync", "server", "today", "warns"), [
+    ("2026-11-23", "2026-11-23", "2026-11-23", False),
+    ("2026-11-24", "2026-11-23", "2026-11-24", False),  # a day apart: timezones, midnight
+    ("2026-11-25", "2026-11-23", "2026-11-25", True),   # two days ahead at the last sync
+    ("2026-11-21", "2026-11-23", "2026-11-21", True),   # two days behind
+    ("2026-11-23", "2026-11-23", "2026-11-30", False),  # a week offline: the date moved on
+    ("2026-11-23", "2026-11-23", "2026-11-20", True),   # the date went backwards since
+])
+def test_when_the_device_date_is_wrong(page, live_server, device_at_sync, server, today, warns):
+    page.goto("/tablet")
+    warning = page.evaluate("""async ([deviceDate, serverDate, today]) => {
+        const { clockWarning } = await import("/static/js/tablet/clock.js");
+        return clockWarning({ deviceDate, serverDate }, today);
+    }""", [device_at_sync, server, today])
+    assert (warning is not None) == warns

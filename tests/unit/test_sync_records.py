@@ -233,9 +233,12 @@ def test_child_return_visit_and_addendum_shapes():
                                         "departure_date": "2027-01-10",
                                         "arrangement_note": "My Care Plan 4.2"}
     contact_id = uuid.uuid4()
-    addendum = Addendum(contact_id=contact_id, author_id=5, reason="Date", text="It was Monday.",
+    addendum = Addendum(contact_id=contact_id, contact=Contact(id=contact_id, child_id=CHILD_ID),
+                        author_id=5,
+                        reason="Date", text="It was Monday.",
                         created_at=datetime(2026, 11, 21, 3, 0, tzinfo=timezone.utc))
-    assert addendum_data(addendum) == {"contact_id": str(contact_id), "reason": "Date",
+    assert addendum_data(addendum) == {"contact_id": str(contact_id), "child_id": str(CHILD_ID),
+                                       "reason": "Date",
                                        "text": "It was Monday.", "author_id": 5,
                                        "created_at": "2026-11-21T03:00:00+00:00"}
 
