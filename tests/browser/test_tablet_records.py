@@ -206,6 +206,7 @@ def test_a_draft_edited_on_two_tablets_merges_and_a_clash_keeps_both_texts(brows
         second.get_by_role("link", name="My caseload", exact=True).click()
         attention = second.get_by_role("region", name="Needs your attention")
         expect(attention).to_contain_text("Worries as recorded: Second tablet's worry.")
+        expect(attention).to_contain_text("Worries on the server now: First tablet's worry.")
         [draft] = fresh(db_session, Contact, Contact.status == "draft")
         assert draft.worries == "First tablet's worry."
         # The second tablet now shows the server's text in the draft itself.

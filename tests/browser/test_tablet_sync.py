@@ -8,9 +8,12 @@ from datetime import datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import func, select
 
+from fieldapp.models import Contact
 from fieldapp.services.clock import today_in
 
+from ..factories import PASSWORD
 from .conftest import TIMEZONE
 from .tablet_pages import contacts_with, first_visit, record_contact, unlock
 
@@ -159,3 +162,55 @@ def test_when_the_device_date_is_wrong(page, live_server, device_at_sync, server
         return clockWarning({ deviceDate, serverDate }, today);
     }""", [device_at_sync, server, today])
     assert (warning is not None) == warns
+
+
+def test_a_database_from_the_previous_version_is_upgraded_with_its_outbox(page, caseload, db_session):
+    """Version 1 had no `server` store. A tablet updated with work waiting opens it, gains the
+    store, and still sends the work."""
+    page.goto("/tablet")
+    page.evaluate("""async ([userId, password, childId]) => {
+        const c = await import("/static/js/tablet/crypto.js");
+        const salt = c.randomBytes(16);
+        const { wrapped, key } = await c.createDataKey(await c.deriveWrappingKey(password, salt));
+        const contact = { child_id: childId, status: "draft", contact_date: null, mode: "face_to_face",
+                          made_by: "practitioner", worries: "Waiting since version 1.", participants: [], actions: [] };
+        const mutation = { mutation_id: crypto.randomUUID(), op: "create", record_type: "contact",
+                           record_id: crypto.randomUUID(), base_version: null, data: contact };
+        const sealedMutation = await c.encryptJson(key, mutation);
+        const sealedRecord = await c.encryptJson(key, contact);
+        const db = await new Promise((ok, fail) => {
+            const request = indexedDB.open(`fieldapp-user-${userId}`, 1);
+            request.onupgradeneeded = () => {
+                const db = request.result;
+                db.createObjectStore("meta", { keyPath: "key" });
+                db.createObjectStore("outbox", { keyPath: "seq" });
+                const records = db.createObjectStore("records", { keyPath: ["type", "id"] });
+                records.createIndex("by_type", "type");
+                records.createIndex("by_child", "childId");
+                db.createObjectStore("rejected", { keyPath: "mutationId" });
+                db.createObjectStore("conflicts", { keyPath: "id" });
+                db.createObjectStore("held", { keyPath: "childId" });
+            };
+            request.onsuccess = () => ok(request.result);
+            request.onerror = () => fail(request.error);
+        });
+        const tx = db.transaction(["meta", "outbox", "records"], "readwrite");
+        tx.objectStore("meta").put({ key: "salt", value: salt });
+        tx.objectStore("meta").put({ key: "wrappedKey", value: wrapped });
+        tx.objectStore("meta").put({ key: "nextSeq", value: 2 });
+        tx.objectStore("outbox").put({ seq: 1, mutationId: mutation.mutation_id, sealed: sealedMutation });
+        tx.objectStore("records").put({ type: "contact", id: mutation.record_id, childId, pending: true, sealed: sealedRecord });
+        await new Promise((ok) => { tx.oncomplete = ok; });
+        db.close();
+    }""", [caseload.practitioner.id, PASSWORD, str(caseload.child.id)])
+
+    unlock(page)
+    expect(page.get_by_role("status")).to_have_text("All changes synced", timeout=15_000)
+    db_session.rollback()
+    assert db_session.scalar(select(func.count()).select_from(Contact)
+                             .where(Contact.worries == "Waiting since version 1.")) == 1
+    stores = page.evaluate("""() => new Promise((ok) => {
+        const request = indexedDB.open(`fieldapp-user-%d`);
+        request.onsuccess = () => { ok([request.result.version, [...request.result.objectStoreNames]]); request.result.close(); };
+    })""" % caseload.practitioner.id)
+    assert stores[0] == 2 and "server" in stores[1] and "outbox" in stores[1]

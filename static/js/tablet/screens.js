@@ -39,6 +39,7 @@ function attentionPanel(items) {
       h("strong", {}, item.store === "rejected" ? "Refused by the server" : "Conflict"), ": ",
       Object.entries(item.result.errors || {}).map(([name, messages]) => `${fieldLabel(name)}: ${messages.join(" ")}`).join("; "),
       ...keptTexts(item.mutation),
+      ...serverTexts(item),
       h("button", { type: "button", className: "button-secondary", onclick: async () => { await state.store.dismiss(item.store, item.key); caseloadScreen(); } }, "Dismiss")))));
 }
 
@@ -54,12 +55,27 @@ function keptTexts(mutation) {
   return texts;
 }
 
+// For a conflict, the server's text beside the tablet's, so both are in view.
+function serverTexts(item) {
+  if (!item.server) return [];
+  return Object.keys(item.result.errors || {}).filter((name) => FREE_TEXT.includes(name) && item.server[name])
+    .map((name) => h("p", { className: "text" }, `${fieldLabel(name)} on the server now: ${item.server[name]}`));
+}
+
+async function attentionItems() {
+  const items = await state.store.attention();
+  for (const item of items) {
+    if (item.store === "conflicts" && item.mutation) item.server = await state.store.serverRecord(item.mutation.record_type, item.mutation.record_id);
+  }
+  return items;
+}
+
 export async function caseloadScreen() {
   const children = (await state.store.recordsOfType("child")).map((r) => r.data);
   const rows = [];
   for (const child of children) rows.push({ child, result: await assess(child) });
   rows.sort((a, b) => (a.result.dueDate || "9999").localeCompare(b.result.dueDate || "9999"));
-  page(h("h1", {}, "My caseload"), attentionPanel(await state.store.attention()),
+  page(h("h1", {}, "My caseload"), attentionPanel(await attentionItems()),
     rows.length ? h("table", { className: "caseload" },
       h("thead", {}, h("tr", {}, ["Child", "Last face-to-face contact", "Due", "Status"].map((t) => h("th", { scope: "col" }, t)))),
       h("tbody", {}, rows.map(({ child, result }) => h("tr", {},

@@ -5,16 +5,20 @@
 
 import { createDataKey, decryptJson, deriveWrappingKey, encryptJson, randomBytes, unwrapDataKey } from "./crypto.js";
 
-const SCHEMA_VERSION = 1;
+// Version 2 added the `server` store. Upgrades only ever add stores and indexes, so a tablet
+// opening an older database keeps everything in it (including the outbox).
+const SCHEMA_VERSION = 2;
 const PREFIX = "fieldapp-user-";
 const STORES = {
   meta: { keyPath: "key" },                    // clear: salt, wrapped key, device id, next seq, cursor
   outbox: { keyPath: "seq" },                  // mutations waiting to be pushed, in seq order
+  server: { keyPath: ["type", "id"] },         // records as the server last sent them
   records: { keyPath: ["type", "id"] },        // what the UI reads: server records and local edits
   rejected: { keyPath: "mutationId" },         // refused by the server: kept until the user acts
   conflicts: { keyPath: "id" },                // conflicts the server recorded
   held: { keyPath: "childId" },                // children this device holds
 };
+const INDEXED = new Set(["records", "server"]); // by_type and by_child
 
 function promised(request) {
   return new Promise((resolve, reject) => {
@@ -37,7 +41,7 @@ function openDatabase(name) {
     for (const [store, options] of Object.entries(STORES)) {
       if (!db.objectStoreNames.contains(store)) {
         const created = db.createObjectStore(store, options);
-        if (store === "records") {
+        if (INDEXED.has(store)) {
           created.createIndex("by_type", "type");
           created.createIndex("by_child", "childId");
         }
@@ -252,8 +256,9 @@ export class TabletStore {
     return Promise.all(rows.map((row) => decryptJson(this.key, row.sealed)));
   }
 
-  // One pull page and its cursor: one transaction. A record with local typing not yet queued
-  // keeps that typing; only its base and version move to the server's.
+  // One pull page and its cursor: one transaction. The server store takes the page as sent.
+  // The records the UI reads take it too, except where local typing is not yet queued: that
+  // typing stays, and only its base and version move to the server's.
   async applyPull(page) {
     const rows = [];
     for (const change of page.changes) {
@@ -262,19 +267,22 @@ export class TabletStore {
       const sealed = await encryptJson(this.key, change.data);
       rows.push({ type: change.record_type, id: change.record_id, childId, version: change.version, sealed, baseSealed: sealed, pending: false, edited: false });
     }
-    const tx = this.db.transaction(["records", "meta", "held"], "readwrite", { durability: "strict" });
+    const tx = this.db.transaction(["server", "records", "meta", "held"], "readwrite", { durability: "strict" });
+    const server = tx.objectStore("server");
     const records = tx.objectStore("records");
     for (const row of rows) {
+      server.put({ type: row.type, id: row.id, childId: row.childId, version: row.version, sealed: row.sealed });
       const existing = records.get([row.type, row.id]);
       existing.onsuccess = () => {
         const local = existing.result;
         records.put(local && local.edited ? { ...local, version: row.version, baseSealed: row.baseSealed } : row);
       };
     }
-    for (const change of page.changes) if (change.op === "delete") records.delete([change.record_type, change.record_id]);
-    for (const purge of page.purge) {
-      records.delete([purge.record_type, purge.record_id]);
-      if (purge.record_type === "child") tx.objectStore("held").delete(purge.record_id);
+    const gone = [...page.changes.filter((c) => c.op === "delete"), ...page.purge];
+    for (const { record_type: type, record_id: id } of gone) {
+      server.delete([type, id]);
+      records.delete([type, id]);
+      if (type === "child") tx.objectStore("held").delete(id);
     }
     for (const row of rows) if (row.type === "child") tx.objectStore("held").put({ childId: row.id });
     const meta = tx.objectStore("meta");
@@ -283,9 +291,15 @@ export class TabletStore {
     await finished(tx);
   }
 
-  // 409 reset_required: forget server state, keep the outbox and local edits.
+  // A record as the server last sent it (null if it never has).
+  async serverRecord(type, id) {
+    const row = await promised(this.db.transaction("server").objectStore("server").get([type, id]));
+    return row ? decryptJson(this.key, row.sealed) : null;
+  }
+
+  // 409 reset_required: forget server state, keep the outbox, queued records and typing.
   async resetServerState() {
-    const tx = this.db.transaction(["records", "meta", "held"], "readwrite", { durability: "strict" });
+    const tx = this.db.transaction(["server", "records", "meta", "held"], "readwrite", { durability: "strict" });
     const records = tx.objectStore("records");
     const cursorRequest = records.openCursor();
     cursorRequest.onsuccess = () => {
@@ -294,6 +308,7 @@ export class TabletStore {
       if (!cursor.value.pending && !cursor.value.edited) cursor.delete();
       cursor.continue();
     };
+    tx.objectStore("server").clear();
     tx.objectStore("held").clear();
     tx.objectStore("meta").delete("cursor");
     await finished(tx);
