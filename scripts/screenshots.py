@@ -7,8 +7,8 @@
 Signs in as the demo practitioner with headless Chromium (Playwright) at 768x1024 and writes
 docs/screenshots/caseload-tablet.png, contact-form-tablet.png (viewport only, so the files stay
 small) and, as the demo team leader, compliance-tablet.png; then the tablet app offline:
-offline-caseload-tablet.png and offline-contact-form-tablet.png. Pages are found by the accessible names of SPEC §5, like the browser
-tests. The server must send the session cookie over plain HTTP (FIELDAPP_INSECURE_COOKIES=1 or
+offline-caseload-tablet.png and offline-contact-form-tablet.png. Pages are found by the
+accessible names of SPEC §5, like the browser tests. The server must send the session cookie over plain HTTP (FIELDAPP_INSECURE_COOKIES=1 or
 FLASK_DEBUG=1) unless it is behind HTTPS.
 """
 from __future__ import annotations
