@@ -33,3 +33,4 @@ bench: install
 	$(BIN)/python -m bench.compliance --write
 	$(BIN)/python -m bench.sync --write
 	$(BIN)/python -m bench.tablet --write
+	$(BIN)/python -m bench.fleet --write

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ..models import (
     Addendum,
@@ -698,7 +698,8 @@ def _full_records(session: Session, user: User, child_ids: list[uuid.UUID], toda
     for child in session.scalars(select(Child).where(Child.id.in_(child_ids)).order_by(Child.id)):
         changes.append(_change("child", child, child_data(
             child, last.get(child.id), due_date(last.get(child.id), child.care_start_date))))
-    contacts = list(session.scalars(scope.visible_contacts(user).where(Contact.child_id.in_(child_ids))))
+    contacts = list(session.scalars(scope.visible_contacts(user).where(Contact.child_id.in_(child_ids))
+                                    .options(*_CONTACT_ROWS)))
     changes += [_change("contact", c, contact_data(c)) for c in contacts]
     changes += [_change("return_visit", v, return_visit_data(v)) for v in session.scalars(
         select(ReturnVisit).where(ReturnVisit.child_id.in_(child_ids)))]
@@ -708,6 +709,11 @@ def _full_records(session: Session, user: User, child_ids: list[uuid.UUID], toda
             select(Addendum).where(Addendum.contact_id.in_(contact_ids))
             .options(joinedload(Addendum.contact)))]
     return changes
+
+
+# A contact's participants and actions go on the wire with it: one query each per page, not
+# one per contact.
+_CONTACT_ROWS = (selectinload(Contact.participants), selectinload(Contact.actions))
 
 
 def _change(record_type: str, record, data: dict) -> dict:
@@ -731,6 +737,7 @@ def _changes_since(session: Session, user: User, child_ids: set[uuid.UUID], afte
             c, last.get(c.id), due_date(last.get(c.id), c.care_start_date)))) for c in children]
     found += [(c.change_seq, _change("contact", c, contact_data(c))) for c in session.scalars(
         scope.visible_contacts(user).where(Contact.child_id.in_(ids), window(Contact.change_seq))
+        .options(*_CONTACT_ROWS)
         .order_by(Contact.change_seq).limit(limit + 1))]
     found += [(v.change_seq, _change("return_visit", v, return_visit_data(v))) for v in session.scalars(
         select(ReturnVisit).where(ReturnVisit.child_id.in_(ids), window(ReturnVisit.change_seq))
