@@ -216,3 +216,27 @@ def test_a_draft_edited_on_two_tablets_merges_and_a_clash_keeps_both_texts(brows
     finally:
         for tablet in tablets:
             tablet.close()
+
+
+def test_every_tablet_screen_renders_without_errors_or_csp_violations(page, caseload, engine):
+    with Session(engine) as session:
+        team = session.get(Child, caseload.child.id).team
+        gen_child(session, team, session.merge(caseload.practitioner), given_name="Ruby",
+                  family_name="Nguyen", residence="interstate")
+        session.commit()
+    first_visit(page)
+    page.get_by_role("link", name="Ruby Nguyen", exact=True).click()
+    page.get_by_role("link", name="Record return visit", exact=True).click()
+    expect(page.get_by_role("heading", name="Record return visit for Ruby Nguyen")).to_be_visible()
+    page.get_by_role("link", name="My caseload", exact=True).click()
+    page.get_by_role("link", name="Mia Anderson", exact=True).click()
+    earlier = (today_in(TIMEZONE) - timedelta(days=30)).strftime("%d/%m/%Y")
+    page.get_by_role("link", name=f"{earlier} · Face-to-face", exact=True).click()
+    expect(page.get_by_role("heading", name="Add an addendum")).to_be_visible()
+    page.go_back()
+    page.get_by_role("link", name="Record contact", exact=True).click()
+    page.get_by_role("button", name="Add participant", exact=True).click()
+    page.get_by_role("button", name="Add action", exact=True).click()
+    expect(page.get_by_role("group", name="Action 1")).to_be_visible()
+    assert page.console_log.errors == []
+    assert page.console_log.csp_violations() == []
