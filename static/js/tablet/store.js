@@ -36,7 +36,7 @@ function finished(transaction) {
 
 function openDatabase(name) {
   const request = indexedDB.open(name, SCHEMA_VERSION);
-  request.onupgradeneeded = () => {
+  request.onupgradeneeded = (event) => {
     const db = request.result;
     for (const [store, options] of Object.entries(STORES)) {
       if (!db.objectStoreNames.contains(store)) {
@@ -46,6 +46,20 @@ function openDatabase(name) {
           created.createIndex("by_child", "childId");
         }
       }
+    }
+    const outbox = request.transaction.objectStore("outbox");
+    if (!outbox.indexNames.contains("by_record")) outbox.createIndex("by_record", "record");
+    if (event.oldVersion === 1) {
+      // Version 1 rows have no base and did not tell typing from queued work: treat every
+      // local change as typing (a pull never overwrites it) and refetch everything.
+      request.transaction.objectStore("meta").delete("cursor");
+      const cursorRequest = request.transaction.objectStore("records").openCursor();
+      cursorRequest.onsuccess = () => {
+        const cursor = cursorRequest.result;
+        if (!cursor) return;
+        if (cursor.value.pending) cursor.update({ ...cursor.value, edited: true });
+        cursor.continue();
+      };
     }
   };
   return promised(request);
@@ -58,6 +72,13 @@ export class TabletStore {
     this.db = db;
     this.key = key;
     this.userId = userId;
+    this.onclose = () => {};
+    // Another tab is upgrading or wiping this database: let it, and tell the app it is locked.
+    db.onversionchange = () => {
+      db.close();
+      this.key = null;
+      this.onclose();
+    };
   }
 
   static databaseName(userId) {
@@ -172,7 +193,7 @@ export class TabletStore {
     seqRequest.onsuccess = () => {
       let seq = seqRequest.result.value;
       list.forEach((mutation, index) => {
-        tx.objectStore("outbox").put({ seq, mutationId: mutation.mutation_id, sealed: sealedMutations[index] });
+        tx.objectStore("outbox").put({ seq, mutationId: mutation.mutation_id, record: [mutation.record_type, mutation.record_id], sealed: sealedMutations[index] });
         seq += 1;
       });
       meta.put({ key: "nextSeq", value: seq });
@@ -256,9 +277,8 @@ export class TabletStore {
     return Promise.all(rows.map((row) => decryptJson(this.key, row.sealed)));
   }
 
-  // One pull page and its cursor: one transaction. The server store takes the page as sent.
-  // The records the UI reads take it too, except where local typing is not yet queued: that
-  // typing stays, and only its base and version move to the server's.
+  // One pull page and its cursor: one transaction. The server store takes the page as sent;
+  // the records the UI reads take it too, except where there is local work.
   async applyPull(page) {
     const rows = [];
     for (const change of page.changes) {
@@ -267,21 +287,44 @@ export class TabletStore {
       const sealed = await encryptJson(this.key, change.data);
       rows.push({ type: change.record_type, id: change.record_id, childId, version: change.version, sealed, baseSealed: sealed, pending: false, edited: false });
     }
-    const tx = this.db.transaction(["server", "records", "meta", "held"], "readwrite", { durability: "strict" });
+    const tx = this.db.transaction(["server", "records", "meta", "held", "outbox"], "readwrite", { durability: "strict" });
     const server = tx.objectStore("server");
     const records = tx.objectStore("records");
-    for (const row of rows) {
-      server.put({ type: row.type, id: row.id, childId: row.childId, version: row.version, sealed: row.sealed });
-      const existing = records.get([row.type, row.id]);
-      existing.onsuccess = () => {
+    const waiting = tx.objectStore("outbox").index("by_record");
+    // Local work (typing, or changes still in the outbox) keeps its row as it is, through an
+    // upsert, a delete or a purge. Its base stays what that work started from, so saving it
+    // later sends only what the practitioner changed and the server merges the rest; a record
+    // whose child has left is still shown, under "Needs your attention", until it is sent.
+    // Two reads, then one decision; requests run in the order they are made, so the page's
+    // order is kept.
+    const unlessLocalWork = (key, change) => {
+      const existing = records.get(key);
+      const queued = waiting.count(key);
+      let answers = 0;
+      const decide = () => {
+        if (++answers < 2) return;
         const local = existing.result;
-        records.put(local && local.edited ? { ...local, version: row.version, baseSealed: row.baseSealed } : row);
+        if (local && (local.edited || queued.result > 0)) return;
+        change();
       };
+      existing.onsuccess = decide;
+      queued.onsuccess = decide;
+    };
+    const byKey = new Map(rows.map((row) => [`${row.type}/${row.id}`, row]));
+    for (const change of page.changes) {
+      const key = [change.record_type, change.record_id];
+      const row = byKey.get(`${change.record_type}/${change.record_id}`);
+      if (change.op === "delete" || !row) {
+        server.delete(key);
+        unlessLocalWork(key, () => records.delete(key));
+      } else {
+        server.put({ type: row.type, id: row.id, childId: row.childId, version: row.version, sealed: row.sealed });
+        unlessLocalWork(key, () => records.put(row));
+      }
     }
-    const gone = [...page.changes.filter((c) => c.op === "delete"), ...page.purge];
-    for (const { record_type: type, record_id: id } of gone) {
+    for (const { record_type: type, record_id: id } of page.purge) {
       server.delete([type, id]);
-      records.delete([type, id]);
+      unlessLocalWork([type, id], () => records.delete([type, id]));
       if (type === "child") tx.objectStore("held").delete(id);
     }
     for (const row of rows) if (row.type === "child") tx.objectStore("held").put({ childId: row.id });
