@@ -240,3 +240,18 @@ def test_every_tablet_screen_renders_without_errors_or_csp_violations(page, case
     expect(page.get_by_role("group", name="Action 1")).to_be_visible()
     assert page.console_log.errors == []
     assert page.console_log.csp_violations() == []
+
+
+def test_a_double_tap_on_submit_queues_the_contact_once(context, caseload):
+    page = context.new_page()
+    first_visit(page)
+    context.set_offline(True)
+    page.get_by_role("link", name="Mia Anderson", exact=True).click()
+    page.get_by_role("link", name="Record contact", exact=True).click()
+    page.get_by_label("Child seen", exact=True).check()
+    page.get_by_label("Child's views (in their own words)", exact=True).fill("Tapped twice.")
+    page.get_by_label("How the views were gathered", exact=True).select_option(label="Conversation")
+    page.get_by_role("button", name="Submit", exact=True).dblclick()
+    expect(page.get_by_role("heading", name="Mia Anderson", exact=True)).to_be_visible()
+    expect(page.get_by_role("status")).to_have_text("1 waiting to sync")
+    expect(page.get_by_role("listitem").filter(has_text="Submitted")).to_have_count(2)  # + the earlier one

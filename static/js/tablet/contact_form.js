@@ -5,7 +5,7 @@
 import { LOCATION, MADE_BY, MODE, PARTICIPANT_ROLE, VIEWS_METHOD } from "./choices.js";
 import { deviceToday } from "./clock.js";
 import { checkbox, field, h } from "./dom.js";
-import { childName, errorSummary, go, hooks, link, page, state } from "./shell.js";
+import { childName, errorSummary, go, hooks, keeper, link, page, state, submitOnce } from "./shell.js";
 
 const MAX_ROWS = 30; // as the server (services/contacts.py MAX_PARTICIPANTS, MAX_ACTIONS)
 const NOT_SENT = new Set(["status", "child_id", "author_id"]);
@@ -96,6 +96,13 @@ const ACTION = {
   layout: (c) => [field("What", c.description), h("div", { className: "row" }, field("Who", c.responsible), field("By when", c.due_date))],
 };
 
+// A number field holding something that is not a number reads as empty: say so, by name.
+function unreadable(controls) {
+  const names = { duration_minutes: "Duration (minutes)", safety_scale: "Safety scale" };
+  return Object.entries(names).filter(([name]) => controls[name].validity.badInput)
+    .map(([, label]) => `${label}: enter a whole number.`);
+}
+
 // The rules the server applies (services/contacts.py validate_contact: R1, R5, R6), so the
 // tablet refuses early, offline, naming the field. The server still checks everything.
 export function check(record, child, submitting, today = deviceToday()) {
@@ -171,21 +178,20 @@ export async function contactForm(childId, existing) {
     for (const [fieldName, control] of Object.entries(c)) record[fieldName] = valueOf(control);
     record.participants = participants.values();
     record.actions = actions.values();
+    if (record.made_by !== "third_party") {
+      // The server keeps no third party for a contact made by the practitioner; neither does
+      // the tablet, or a later edit would send an `old` value the server never had.
+      record.third_party_name = null;
+      record.third_party_role = null;
+    }
     return record;
   }
 
-  // Every keystroke is kept. Writes run one after another, each taking the form as it is
-  // then, so an older write never lands last. The address becomes the draft's own, so a
-  // reload reopens this draft rather than a blank form.
-  let saving = Promise.resolve();
-  let dirty = false;
+  // Every keystroke is kept. The address becomes the draft's own, so a reload reopens this
+  // draft rather than a blank form.
+  const typing = keeper(() => store.saveLocal("contact", contactId, childId, values()));
   function keep() {
-    if (dirty) return;
-    dirty = true;
-    saving = saving.then(() => {
-      dirty = false;
-      return store.saveLocal("contact", contactId, childId, values());
-    });
+    typing.keep();
     if (!existing && location.pathname !== `/tablet/contacts/${contactId}`) history.replaceState({}, "", `/tablet/contacts/${contactId}`);
   }
 
@@ -220,15 +226,14 @@ export async function contactForm(childId, existing) {
       h("button", { type: "submit", value: "submit" }, "Submit")),
     h("p", { className: "muted" }, "Once submitted, a contact cannot be edited; corrections are added as addenda."));
 
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
+  submitOnce(form, async (event) => {
     const submitting = event.submitter && event.submitter.value === "submit";
     const record = values();
-    const problems = check(record, child.data, submitting);
+    const problems = [...unreadable(c), ...check(record, child.data, submitting)];
     errorSummary(errors, problems);
     if (problems.length) return;
     record.status = submitting ? "submitted" : "draft";
-    await saving;
+    await typing.flush();
     await store.queue(contactMutations(contactId, base, record, submitting), { type: "contact", id: contactId, childId, data: record });
     await go(`/tablet/children/${childId}`);
     hooks.syncNow();
@@ -236,22 +241,29 @@ export async function contactForm(childId, existing) {
 
   page(h("p", { className: "breadcrumb" }, link(`/tablet/children/${childId}`, `Back to ${name}`)),
     h("h1", {}, existing ? "Draft contact " : "Record contact ", h("span", { className: "subtitle" }, `with ${name}`)),
-    form, existing ? deleteDraft(contactId, childId, base) : null);
+    form, deleteDraft(contactId, childId, base, typing.flush));
 }
 
-function deleteDraft(contactId, childId, base) {
-  const confirmBox = h("div", { hidden: true },
-    h("p", {}, "Delete this draft? This cannot be undone."),
-    h("button", { type: "button", className: "button-danger", onclick: async () => {
-      if (base) {
-        await state.store.queue([{ mutation_id: crypto.randomUUID(), op: "delete", record_type: "contact", record_id: contactId, base_version: null, data: {} }],
-          null, { remove: [["contact", contactId]] });
-      } else {
-        await state.store.removeLocal("contact", contactId);
-      }
-      await go(`/tablet/children/${childId}`);
-      if (base) hooks.syncNow();
-    } }, "Yes, delete this draft"));
-  const start = h("button", { type: "button", className: "button-danger", onclick: () => { confirmBox.hidden = false; start.hidden = true; } }, "Delete draft");
+// Deleting a draft: forgotten here if the server never heard of it, otherwise a delete is
+// queued. Asks once more first; focus moves to the question.
+function deleteDraft(contactId, childId, base, pendingWrites) {
+  const confirmButton = h("button", { type: "button", className: "button-danger", onclick: async () => {
+    confirmButton.disabled = true;
+    await pendingWrites(); // a keystroke's write must not land after the removal
+    if (base) {
+      await state.store.queue([{ mutation_id: crypto.randomUUID(), op: "delete", record_type: "contact", record_id: contactId, base_version: null, data: {} }],
+        null, { remove: [["contact", contactId]] });
+    } else {
+      await state.store.removeLocal("contact", contactId);
+    }
+    await go(`/tablet/children/${childId}`);
+    if (base) hooks.syncNow();
+  } }, "Yes, delete this draft");
+  const confirmBox = h("div", { hidden: true }, h("p", {}, "Delete this draft? This cannot be undone."), confirmButton);
+  const start = h("button", { type: "button", className: "button-danger", onclick: () => {
+    confirmBox.hidden = false;
+    start.hidden = true;
+    confirmButton.focus();
+  } }, "Delete draft");
   return h("div", { className: "danger-zone" }, start, confirmBox);
 }

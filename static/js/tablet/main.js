@@ -98,6 +98,11 @@ async function signIn(email, password) {
     await store.setMeta({ csrfToken });
     state.signInRequired = false;
   }
+  store.onclose = () => {
+    if (state.store !== store) return;
+    lock();
+    signInScreen("The app was updated or signed out in another tab. Sign in again to continue; your work is kept.");
+  };
   state.store = store;
   state.user = user || (await store.getSealedMeta("profile"));
   state.csrfToken = csrfToken || (await store.getMeta("csrfToken"));
@@ -108,10 +113,23 @@ async function signIn(email, password) {
   syncNow();
 }
 
+function plural(count, one, many) {
+  return `${count} ${count === 1 ? one : many}`;
+}
+
+// Signing out wipes this user's data from the tablet, so it waits until nothing on it exists
+// only here: queued changes, typing not yet saved, and what the server refused or disputed.
 async function signOut() {
-  const waiting = await state.store.outboxCount();
-  if (waiting) {
-    alertBox(`You have ${waiting} change${waiting === 1 ? "" : "s"} waiting to sync. Connect and choose "Sync now" before signing out, or they would be lost.`);
+  const store = state.store;
+  const waiting = await store.outboxCount();
+  const unsaved = await store.unsavedCount();
+  const attention = (await store.listSealed("rejected")).length + (await store.listSealed("conflicts")).length;
+  const reasons = [];
+  if (waiting) reasons.push(`${plural(waiting, "change is", "changes are")} waiting to sync: connect and choose "Sync now".`);
+  if (unsaved) reasons.push(`${plural(unsaved, "form has", "forms have")} typing not yet saved: open ${unsaved === 1 ? "it" : "them"} and save or delete.`);
+  if (attention) reasons.push(`${plural(attention, "item needs", "items need")} your attention on "My caseload": deal with ${attention === 1 ? "it" : "them"} first.`);
+  if (reasons.length) {
+    alertBox(`You cannot sign out yet: signing out deletes this tablet's copy of your work. ${reasons.join(" ")}`);
     return;
   }
   const userId = state.user.id;

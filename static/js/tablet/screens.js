@@ -6,7 +6,7 @@ import { fieldLabel, FREE_TEXT, labelOf, LOCATION, MADE_BY, MODE, PARTICIPANT_RO
 import { assessChild } from "./compliance.js";
 import { deviceToday } from "./clock.js";
 import { dmy, field, h } from "./dom.js";
-import { childName, errorSummary, go, hooks, link, page, state } from "./shell.js";
+import { childName, errorSummary, go, hooks, keeper, link, page, state, submitOnce } from "./shell.js";
 
 const STATUS_TEXT = { overdue: "Overdue", due_soon: "Due soon", on_track: "On track" };
 const VISIT_TEXT = { met: "Seen during the visit", pending: "Not seen yet", missed: "Missed: not seen during the visit" };
@@ -168,14 +168,19 @@ async function addendumForm(contact) {
   const text = h("textarea", {});
   text.value = draft.text || "";
   const errors = h("div", { className: "flash flash-error", role: "alert", tabindex: "-1", hidden: true });
-  const keep = () => store.saveLocal("addendum_draft", contact.id, childId, { reason: reason.value, text: text.value });
-  return h("form", { className: "narrow", novalidate: true, oninput: keep, onsubmit: async (event) => {
-    event.preventDefault();
+  const typing = keeper(() => store.saveLocal("addendum_draft", contact.id, childId, { reason: reason.value, text: text.value }));
+  const form = h("form", { className: "narrow", novalidate: true, oninput: () => typing.keep() },
+    h("h2", {}, "Add an addendum"), errors,
+    h("p", { className: "hint" }, "A submitted contact is never changed; corrections and later information are added here."),
+    field("Reason for the addendum", reason), field("Addendum", text),
+    h("button", { type: "submit" }, "Add addendum"));
+  submitOnce(form, async () => {
     const problems = [];
     if (!reason.value.trim()) problems.push("Reason for the addendum: give the reason for the addendum.");
     if (!text.value.trim()) problems.push("Addendum: enter the text of the addendum.");
     errorSummary(errors, problems);
     if (problems.length) return;
+    await typing.flush();
     const id = crypto.randomUUID();
     const data = { contact_id: contact.id, reason: reason.value.trim(), text: text.value.trim() };
     await store.queue([{ mutation_id: crypto.randomUUID(), op: "create", record_type: "addendum", record_id: id, base_version: null, data }],
@@ -183,11 +188,8 @@ async function addendumForm(contact) {
       { remove: [["addendum_draft", contact.id]] });
     await go(`/tablet/contacts/${contact.id}`);
     hooks.syncNow();
-  } },
-  h("h2", {}, "Add an addendum"), errors,
-  h("p", { className: "hint" }, "A submitted contact is never changed; corrections and later information are added here."),
-  field("Reason for the addendum", reason), field("Addendum", text),
-  h("button", { type: "submit" }, "Add addendum"));
+  });
+  return form;
 }
 
 // R2 (`004` § Contact with child): a return visit to the NT of a child living or boarding
@@ -203,28 +205,28 @@ export async function returnVisitForm(childId) {
   note.value = draft.arrangement_note || "";
   const errors = h("div", { className: "flash flash-error", role: "alert", tabindex: "-1", hidden: true });
   const values = () => ({ child_id: childId, arrival_date: arrival.value || null, departure_date: departure.value || null, arrangement_note: note.value.trim() || null });
-  const keep = () => store.saveLocal("return_visit_draft", childId, childId, values());
+  const typing = keeper(() => store.saveLocal("return_visit_draft", childId, childId, values()));
   const name = childName(child.data);
-  page(h("p", { className: "breadcrumb" }, link(`/tablet/children/${childId}`, `Back to ${name}`)),
-    h("h1", {}, "Record return visit ", h("span", { className: "subtitle" }, `for ${name}`)),
-    h("form", { className: "narrow", novalidate: true, oninput: keep, onchange: keep, onsubmit: async (event) => {
-      event.preventDefault();
-      const visit = values();
-      const problems = [];
-      if (!visit.arrival_date) problems.push("Arrival date: enter the arrival date.");
-      if (!visit.departure_date) problems.push("Departure date: enter the departure date.");
-      if (visit.arrival_date && visit.departure_date && visit.departure_date < visit.arrival_date) problems.push("Departure date: the departure date cannot be before the arrival date.");
-      errorSummary(errors, problems);
-      if (problems.length) return;
-      const id = crypto.randomUUID();
-      await store.queue([{ mutation_id: crypto.randomUUID(), op: "create", record_type: "return_visit", record_id: id, base_version: null, data: visit }],
-        { type: "return_visit", id, childId, data: visit }, { remove: [["return_visit_draft", childId]] });
-      await go(`/tablet/children/${childId}`);
-      hooks.syncNow();
-    } },
+  const form = h("form", { className: "narrow", novalidate: true, oninput: () => typing.keep(), onchange: () => typing.keep() },
     errors,
     h("div", { className: "row" }, field("Arrival date", arrival), field("Departure date", departure)),
     field("Arrangement (as documented in My Care Plan)", note),
-    h("button", { type: "submit" }, "Save return visit")));
+    h("button", { type: "submit" }, "Save return visit"));
+  submitOnce(form, async () => {
+    const visit = values();
+    const problems = [];
+    if (!visit.arrival_date) problems.push("Arrival date: enter the arrival date.");
+    if (!visit.departure_date) problems.push("Departure date: enter the departure date.");
+    if (visit.arrival_date && visit.departure_date && visit.departure_date < visit.arrival_date) problems.push("Departure date: the departure date cannot be before the arrival date.");
+    errorSummary(errors, problems);
+    if (problems.length) return;
+    await typing.flush();
+    const id = crypto.randomUUID();
+    await store.queue([{ mutation_id: crypto.randomUUID(), op: "create", record_type: "return_visit", record_id: id, base_version: null, data: visit }],
+      { type: "return_visit", id, childId, data: visit }, { remove: [["return_visit_draft", childId]] });
+    await go(`/tablet/children/${childId}`);
+    hooks.syncNow();
+  });
+  page(h("p", { className: "breadcrumb" }, link(`/tablet/children/${childId}`, `Back to ${name}`)),
+    h("h1", {}, "Record return visit ", h("span", { className: "subtitle" }, `for ${name}`)), form);
 }
-

@@ -101,3 +101,41 @@ export function errorSummary(container, problems) {
   container.hidden = !problems.length;
   if (problems.length) container.focus();
 }
+
+// Keeps a form's typing: each change schedules one write of the form as it is then, writes run
+// one after another (an older write never lands last), and a failed write is reported and
+// does not stop the next. flush() waits for the writes scheduled so far.
+export function keeper(write) {
+  let chain = Promise.resolve();
+  let scheduled = false;
+  return {
+    keep() {
+      if (scheduled) return;
+      scheduled = true;
+      chain = chain.then(() => {
+        scheduled = false;
+        return write();
+      }).catch((error) => {
+        alertBox(`Your typing could not be saved on this tablet (${error && error.message ? error.message : error}). Keep this page open and try again; if it goes on, sync now.`);
+      });
+    },
+    flush: () => chain,
+  };
+}
+
+// A form's submit handler that runs once at a time: a double tap must not queue twice.
+export function submitOnce(form, handler) {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (form.dataset.busy) return;
+    form.dataset.busy = "1";
+    const buttons = [...form.querySelectorAll("button")];
+    buttons.forEach((button) => { button.disabled = true; });
+    try {
+      await handler(event);
+    } finally {
+      delete form.dataset.busy;
+      buttons.forEach((button) => { button.disabled = false; });
+    }
+  });
+}

@@ -224,6 +224,12 @@ export class TabletStore {
     return sealed ? decryptJson(this.key, sealed) : null;
   }
 
+  // Records with typing not yet saved (drafts of contacts, addenda and return visits).
+  async unsavedCount() {
+    const rows = await promised(this.db.transaction("records").objectStore("records").getAll());
+    return rows.filter((row) => row.edited).length;
+  }
+
   async outboxBatch(limit) {
     const rows = await promised(this.db.transaction("outbox").objectStore("outbox").getAll(null, limit));
     return Promise.all(rows.map(async (row) => ({ ...(await decryptJson(this.key, row.sealed)), seq: row.seq })));
