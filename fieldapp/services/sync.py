@@ -251,6 +251,8 @@ def _push(session: Session, user: User, device: Device, mutations: list[dict], t
         else:
             apply = _apply_in_savepoint if isolate else _apply_checked
             outcome = apply(session, user, device, mutation, mutation_id, seq, today, context)
+            if outcome.status in ("rejected", "conflict") and mutation.get("record_type") == "contact":
+                context.unapplied.add(str(mutation.get("record_id")))
             attempted += 1
             if outcome.failure is not None:
                 failures.append(outcome.failure)
@@ -282,6 +284,9 @@ class _BatchContext:
 
     def __init__(self, session: Session, user: User, mutations: list[dict]):
         self.denied: list[dict] = []
+        # Contacts with a change in this batch that was refused or conflicted: a submit that
+        # follows must not freeze the server's older content (see _submit_contact).
+        self.unapplied: set[str] = set()
         wanted = set()
         for mutation in mutations:
             data = mutation.get("data")
@@ -573,9 +578,21 @@ def _as_text(value: Any) -> str | None:
 
 
 def _submit_contact(ctx: _Context) -> MutationResult:
+    """Submits a draft as the server holds it. Refused while a change the tablet made to it was
+    not applied (refused, or in conflict and unresolved): submitting then would make the
+    server's older text final without the practitioner's words, and a submitted contact can
+    never change again (R8)."""
     contact = _contact_in_scope(ctx)
     if contact.is_submitted:
         raise ImmutableRecord("This contact is already submitted.")
+    open_conflict = ctx.session.scalar(select(SyncConflict.id).where(
+        SyncConflict.record_id == contact.id, SyncConflict.user_id == ctx.user.id,
+        SyncConflict.resolved_at.is_(None)).limit(1))
+    if str(contact.id) in ctx.batch.unapplied or open_conflict is not None:
+        raise _Rejected({"record_id": [
+            "Not submitted: an earlier change to this draft was not applied (refused, or in "
+            "conflict with a change made elsewhere). The draft is kept; resolve that first, then "
+            "submit again."]})
     values = {name: _typed(name, value) for name, value in contact_data(contact).items()
               if name in EDITABLE_CONTACT_FIELDS}
     saved = save_contact(ctx.session, ctx.user, contact.child, values, ctx.today, submit=True,

@@ -21,6 +21,7 @@ from fieldapp.models import (
     SyncState,
     SyncTombstone,
 )
+from fieldapp.models.base import utcnow
 
 from .sync_helpers import (
     Tablet,
@@ -454,3 +455,39 @@ def test_an_offline_edit_after_the_child_left_and_was_not_held_then_goes_to_revi
     items = db().scalars(select(SyncReviewItem)).all()
     assert [(i.record_id, i.payload["data"]["worries"]["new"]) for i in items] == [
         (org.draft.id, "Late words")]
+
+
+def test_a_submit_after_an_unapplied_change_keeps_the_draft_a_draft(client, org, db):
+    """The tablet queues "update, then submit". If the update conflicts or is refused, the submit
+    must not make the server's older text final (a submitted contact never changes again)."""
+    first = Tablet.signed_in(client, "pat@example.org")
+    second = first.another()
+    assert statuses(first.push([first.update_contact(
+        org.draft.id, child_views=("Draft words", "Alpha: Mia wants to see her nan."))])) == ["applied"]
+    answer = second.push([
+        second.update_contact(org.draft.id, child_views=("Draft words", "Bravo: Mia wants more time with Nan.")),
+        second.mutation("submit", "contact", org.draft.id, {}),
+    ]).get_json()
+    assert [r["status"] for r in answer["results"]] == ["conflict", "rejected"]
+    assert "earlier change to this draft was not applied" in answer["results"][1]["errors"]["record_id"][0]
+    assert db().get(Contact, org.draft.id).status == "draft"
+
+    # Later, on its own: still refused while the conflict is open...
+    assert statuses(second.push([second.mutation("submit", "contact", org.draft.id, {})])) == ["rejected"]
+    session = db()
+    for conflict in session.scalars(select(SyncConflict)):
+        conflict.resolved_at = utcnow()
+    session.commit()
+    # ...and once it is resolved, the draft is submitted as the server now holds it.
+    assert statuses(second.push([second.mutation("submit", "contact", org.draft.id, {})])) == ["applied"]
+    assert db().get(Contact, org.draft.id).status == "submitted"
+
+
+def test_a_submit_after_a_refused_change_in_the_same_batch_is_refused(client, org, db):
+    tablet = Tablet.signed_in(client, "pat@example.org")
+    answer = tablet.push([
+        tablet.update_contact(org.draft.id, safety_scale=(None, 11)),  # out of range: refused
+        tablet.mutation("submit", "contact", org.draft.id, {}),
+    ]).get_json()
+    assert [r["status"] for r in answer["results"]] == ["rejected", "rejected"]
+    assert db().get(Contact, org.draft.id).status == "draft"
