@@ -255,3 +255,44 @@ def test_a_double_tap_on_submit_queues_the_contact_once(context, caseload):
     expect(page.get_by_role("heading", name="Mia Anderson", exact=True)).to_be_visible()
     expect(page.get_by_role("status")).to_have_text("1 waiting to sync")
     expect(page.get_by_role("listitem").filter(has_text="Submitted")).to_have_count(2)  # + the earlier one
+
+
+def test_typing_for_a_child_who_left_the_caseload_is_kept_and_can_go_for_review(context, caseload, engine, db_session):
+    from fieldapp.models import Allocation, SyncReviewItem
+
+    from ..factories import gen_user
+
+    page = context.new_page()
+    first_visit(page)
+    page.get_by_role("link", name="Kai Baker", exact=True).click()
+    page.get_by_role("link", name="Record contact", exact=True).click()
+    page.get_by_label("Worries", exact=True).fill("Kai said he is scared at night.")
+    page.get_by_role("link", name="Back to Kai Baker").click()
+    # Meanwhile the office records that a colleague has held Kai since his tenth day in care.
+    kai = caseload.others[0]
+    with Session(engine) as session:
+        child = session.get(Child, kai.id)
+        colleague = gen_user(session, "practitioner", child.team)
+        handover = child.care_start_date + timedelta(days=10)
+        session.query(Allocation).filter(Allocation.child_id == kai.id).update({"end_date": handover})
+        session.add(Allocation(child_id=kai.id, practitioner_id=colleague.id, start_date=handover))
+        child.practitioner_id = colleague.id
+        session.commit()
+    page.get_by_role("link", name="My caseload", exact=True).click()
+    synced(page)
+    expect(page.get_by_role("link", name="Kai Baker", exact=True)).to_have_count(0)  # purged
+    attention = page.get_by_role("region", name="Needs your attention")
+    expect(attention).to_contain_text("For a child no longer on your caseload")
+    expect(attention).to_contain_text("Worries: Kai said he is scared at night.")
+    page.get_by_role("button", name="Sign out", exact=True).click()
+    expect(page.get_by_role("alert")).to_contain_text("typing not yet saved")
+
+    attention.get_by_role("button", name="Send to the server").click()
+    expect(page.get_by_role("status")).to_contain_text("1 in conflict", timeout=15_000)
+    db_session.rollback()
+    [item] = db_session.scalars(select(SyncReviewItem)).all()
+    assert item.child_id == kai.id and item.payload["data"]["worries"] == "Kai said he is scared at night."
+    # The tablet keeps the words sent with the server's answer, and no longer as a draft.
+    page.get_by_role("link", name="My caseload", exact=True).click()
+    expect(attention).to_contain_text("Worries as recorded: Kai said he is scared at night.")
+    expect(attention).not_to_contain_text("For a child no longer on your caseload")

@@ -4,6 +4,7 @@
 
 import { fieldLabel, FREE_TEXT, labelOf, LOCATION, MADE_BY, MODE, PARTICIPANT_ROLE, VIEWS_METHOD } from "./choices.js";
 import { assessChild } from "./compliance.js";
+import { contactMutations } from "./contact_form.js";
 import { deviceToday } from "./clock.js";
 import { dmy, field, h } from "./dom.js";
 import { childName, errorSummary, go, hooks, keeper, link, page, state, submitOnce } from "./shell.js";
@@ -36,11 +37,12 @@ function attentionPanel(items) {
   return h("section", { className: "panel", "aria-labelledby": "attention" },
     h("h2", { id: "attention" }, "Needs your attention"),
     h("ul", { className: "record-list" }, items.map((item) => h("li", {},
+      item.store === "orphan" ? orphanItem(item.record) : [
       h("strong", {}, item.store === "rejected" ? "Refused by the server" : "Conflict"), ": ",
       Object.entries(item.result.errors || {}).map(([name, messages]) => `${fieldLabel(name)}: ${messages.join(" ")}`).join("; "),
       ...keptTexts(item.mutation),
       ...serverTexts(item),
-      h("button", { type: "button", className: "button-secondary", onclick: async () => { await state.store.dismiss(item.store, item.key); caseloadScreen(); } }, "Dismiss")))));
+      h("button", { type: "button", className: "button-secondary", onclick: async () => { await state.store.dismiss(item.store, item.key); caseloadScreen(); } }, "Dismiss")]))));
 }
 
 // The words the practitioner sent, shown so nothing typed is lost from sight.
@@ -55,6 +57,28 @@ function keptTexts(mutation) {
   return texts;
 }
 
+// Work for a child who has left this caseload since it was typed (the child's record went
+// with the last sync). It is never dropped: a contact is sent to the server, which accepts it
+// if the practitioner held the child on the contact date and otherwise passes it to the team
+// leader's review queue; an unfinished addendum or return visit can only be deleted, by choice.
+function orphanItem(record) {
+  const texts = FREE_TEXT.filter((name) => typeof record.data[name] === "string" && record.data[name].trim())
+    .map((name) => h("p", { className: "text" }, `${fieldLabel(name)}: ${record.data[name]}`));
+  const send = record.type === "contact" ? h("button", { type: "button", onclick: async () => {
+    const base = await state.store.base("contact", record.id);
+    await state.store.queue(contactMutations(record.id, base, record.data, false), { type: "contact", id: record.id, childId: record.childId, data: record.data });
+    await caseloadScreen();
+    hooks.syncNow();
+  } }, "Send to the server") : null;
+  const remove = h("button", { type: "button", className: "button-secondary", onclick: async () => {
+    await state.store.removeLocal(record.type, record.id);
+    caseloadScreen();
+  } }, "Delete");
+  return [h("strong", {}, "For a child no longer on your caseload"),
+    `: ${record.type === "contact" ? `a draft contact of ${dmy(record.data.contact_date)}` : "an unfinished form"}, not yet sent.`,
+    ...texts, record.pending ? h("p", { className: "muted" }, "Waiting to sync.") : h("p", {}, send, " ", remove)];
+}
+
 // For a conflict, the server's text beside the tablet's, so both are in view.
 function serverTexts(item) {
   if (!item.server) return [];
@@ -64,6 +88,7 @@ function serverTexts(item) {
 
 async function attentionItems() {
   const items = await state.store.attention();
+  for (const orphan of await state.store.orphans()) items.push({ store: "orphan", key: [orphan.type, orphan.id], record: orphan, result: {} });
   for (const item of items) {
     if (item.store === "conflicts" && item.mutation) item.server = await state.store.serverRecord(item.mutation.record_type, item.mutation.record_id);
   }
@@ -121,8 +146,10 @@ export async function childScreen(childId) {
 export async function contactScreen(contactId, edit) {
   const record = await state.store.record("contact", contactId);
   if (!record) return caseloadScreen();
-  if (record.data.status !== "submitted") return edit(record.data.child_id, record);
   const c = record.data;
+  const submitted = c.status === "submitted";
+  // A team leader's tablet also holds their team's drafts; only the author may change one.
+  if (!submitted && (!c.author_id || c.author_id === state.user.id)) return edit(c.child_id, record);
   const child = await state.store.record("child", c.child_id);
   const addenda = (await recordsOf(c.child_id)).addenda.filter((a) => a.data.contact_id === contactId);
   const facts = [
@@ -137,7 +164,9 @@ export async function contactScreen(contactId, edit) {
     ["What needs to happen", c.needs_to_happen], ["Safety scale", c.safety_scale], ["Other notes", c.notes],
   ];
   page(h("p", { className: "breadcrumb" }, link(`/tablet/children/${c.child_id}`, child ? `Back to ${childName(child.data)}` : "Back")),
-    h("h1", {}, `Contact on ${dmy(c.contact_date)}`), record.pending ? h("p", { className: "muted" }, "Not yet synced.") : null,
+    h("h1", {}, `${submitted ? "Contact" : "Draft contact"} on ${dmy(c.contact_date)}`),
+    record.pending ? h("p", { className: "muted" }, "Not yet synced.") : null,
+    submitted ? null : h("p", { className: "flash" }, "A draft by another practitioner: only its author can change or submit it."),
     h("dl", { className: "facts wide" }, facts.map(([label, value]) => h("div", {}, h("dt", {}, label), h("dd", { className: "text" }, value ?? "—")))),
     h("h2", {}, "Who took part"),
     (c.participants || []).length ? h("ul", { className: "record-list" }, c.participants.map((p) => h("li", {},
@@ -154,7 +183,7 @@ export async function contactScreen(contactId, edit) {
       h("strong", {}, a.data.reason), a.pending ? h("span", { className: "muted" }, " · not yet synced") : null,
       h("p", { className: "text" }, a.data.text))))
       : h("p", {}, "No addenda."),
-    await addendumForm(record));
+    submitted ? await addendumForm(record) : null);
 }
 
 // R8 (SPEC §3): a submitted contact is corrected by an addendum (reason and text). The text in

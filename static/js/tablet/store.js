@@ -258,6 +258,28 @@ export class TabletStore {
     await finished(tx);
   }
 
+  // Local work whose child is no longer on this tablet (the child left the caseload).
+  // Once the server has answered for one (its outbox entries are gone; a refusal or review is
+  // kept with the words sent, under rejected or conflicts), the copy here is dropped.
+  async orphans() {
+    const rows = await promised(this.db.transaction("records").objectStore("records").getAll());
+    const children = new Set(rows.filter((row) => row.type === "child").map((row) => row.id));
+    const orphaned = rows.filter((row) => row.type !== "child" && (row.edited || row.pending) && row.childId && !children.has(row.childId));
+    const tx = this.db.transaction(["records", "outbox"], "readwrite", { durability: "strict" });
+    const kept = [];
+    for (const row of orphaned) {
+      if (row.edited) { kept.push(row); continue; }
+      const key = [row.type, row.id];
+      const waiting = tx.objectStore("outbox").index("by_record").count(key);
+      waiting.onsuccess = () => {
+        if (waiting.result > 0) kept.push(row);
+        else tx.objectStore("records").delete(key);
+      };
+    }
+    await finished(tx);
+    return Promise.all(kept.map((row) => this.open_(row)));
+  }
+
   // Refused mutations and conflicts, each with the server's answer and what was sent.
   async attention() {
     const items = [];
