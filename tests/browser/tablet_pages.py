@@ -15,7 +15,7 @@ def unlock(page, email="pat@example.org", password=PASSWORD, heading="My caseloa
     page.get_by_label("Email", exact=True).fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in", exact=True).click()
-    expect(page.get_by_role("heading", name=heading)).to_be_visible()
+    expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
 
 
 def first_visit(page):
@@ -58,7 +58,7 @@ def record_contact(page, views=VIEWS):
     action.get_by_label("What", exact=True).fill("Book family time with her brother")
     action.get_by_label("Who", exact=True).fill("Pat")
     page.get_by_role("button", name="Submit", exact=True).click()
-    expect(page.get_by_role("heading", name="Mia Anderson")).to_be_visible()
+    expect(page.get_by_role("heading", name="Mia Anderson", exact=True)).to_be_visible()
 
 
 def contacts_with(session, text) -> int:

@@ -140,7 +140,7 @@ def test_sign_out_is_refused_with_unsynced_work_then_wipes(context, caseload):
     record_contact(page, "Not yet sent.")
     page.get_by_role("button", name="Sign out", exact=True).click()
     expect(page.get_by_role("alert")).to_contain_text("waiting to sync")
-    expect(page.get_by_role("heading", name="Mia Anderson")).to_be_visible()  # still signed in
+    expect(page.get_by_role("heading", name="Mia Anderson", exact=True)).to_be_visible()  # still signed in
     context.set_offline(False)
     page.get_by_role("button", name="Sync now", exact=True).click()
     expect(page.get_by_role("status")).to_have_text("All changes synced", timeout=15_000)
@@ -151,7 +151,7 @@ def test_sign_out_is_refused_with_unsynced_work_then_wipes(context, caseload):
     expect(page.get_by_role("alert")).to_contain_text("1 form has typing not yet saved")
     page.get_by_role("button", name="Delete draft", exact=True).click()
     page.get_by_role("button", name="Yes, delete this draft", exact=True).click()
-    expect(page.get_by_role("heading", name="Mia Anderson")).to_be_visible()
+    expect(page.get_by_role("heading", name="Mia Anderson", exact=True)).to_be_visible()
     page.get_by_role("button", name="Sign out", exact=True).click()
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     names = page.evaluate("indexedDB.databases().then(list => list.map(d => d.name))")
@@ -189,7 +189,7 @@ def test_refused_and_conflicting_records_are_shown_and_kept(context, caseload, e
     page.get_by_label("Date of contact", exact=True).fill((today - timedelta(days=5)).isoformat())
     page.get_by_label("Child's views (in their own words)", exact=True).fill("Refused words stay.")
     page.get_by_role("button", name="Save draft", exact=True).click()
-    expect(page.get_by_role("heading", name="Mia Anderson")).to_be_visible()
+    expect(page.get_by_role("heading", name="Mia Anderson", exact=True)).to_be_visible()
     with Session(engine) as session:
         session.get(Child, caseload.child.id).care_start_date = today - timedelta(days=2)
         session.commit()

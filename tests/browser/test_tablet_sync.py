@@ -214,3 +214,39 @@ def test_a_database_from_the_previous_version_is_upgraded_with_its_outbox(page, 
         request.onsuccess = () => { ok([request.result.version, [...request.result.objectStoreNames]]); request.result.close(); };
     })""" % caseload.practitioner.id)
     assert stores[0] == 2 and "server" in stores[1] and "outbox" in stores[1]
+
+
+def test_after_a_password_change_the_previous_password_unlocks_the_work_once(context, caseload, engine, db_session):
+    from sqlalchemy.orm import Session
+
+    from fieldapp.models import User
+    from fieldapp.services.accounts import hash_password
+
+    page = context.new_page()
+    first_visit(page)
+    context.set_offline(True)
+    record_contact(page, "Locked under the old password.")
+    page.close()  # put away before it could sync
+    context.set_offline(False)
+    assert contacts_with(db_session, "Locked under the old password.") == 0
+    new_password = "a-brand-new-password-2026"
+    with Session(engine) as session:  # changed on the web meanwhile
+        session.get(User, caseload.practitioner.id).password_hash = hash_password(new_password)
+        session.commit()
+
+    page = context.new_page()
+    page.goto("/tablet")
+    unlock(page, password=new_password, heading="Your password has changed")
+    page.get_by_label("Previous password", exact=True).fill("not-the-old-one-either")
+    page.get_by_role("button", name="Unlock", exact=True).click()
+    expect(page.get_by_role("alert")).to_contain_text("That is not the previous password either")
+    page.get_by_label("Previous password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Unlock", exact=True).click()
+    expect(page.get_by_role("heading", name="My caseload")).to_be_visible()
+    expect(page.get_by_role("status")).to_have_text("All changes synced", timeout=15_000)
+    assert contacts_with(db_session, "Locked under the old password.") == 1
+
+    # From now on the new password alone unlocks it, offline too.
+    context.set_offline(True)
+    page.goto("/tablet")
+    unlock(page, password=new_password)

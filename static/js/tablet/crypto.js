@@ -44,3 +44,10 @@ export async function decryptJson(key, sealed) {
   const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: sealed.iv }, key, sealed.ct);
   return JSON.parse(decoder.decode(plain));
 }
+
+// The user's password changed: the same data key, wrapped again under the new password. The
+// key is extractable only inside this function, for the re-wrap.
+export async function rewrapDataKey(oldWrappingKey, wrapped, newWrappingKey) {
+  const key = await crypto.subtle.unwrapKey("raw", wrapped, oldWrappingKey, "AES-KW", { name: "AES-GCM" }, true, ["encrypt", "decrypt"]);
+  return new Uint8Array(await crypto.subtle.wrapKey("raw", key, newWrappingKey, "AES-KW"));
+}

@@ -89,9 +89,38 @@ async function signIn(email, password) {
   try {
     store = await TabletStore.open(userId, password);
   } catch (error) {
-    if (error instanceof WrongPassword) return signInScreen("That password does not unlock this tablet's data.");
-    throw error;
+    if (!(error instanceof WrongPassword)) throw error;
+    // The server took this password, so it changed since the tablet last unlocked.
+    if (user) return previousPasswordScreen(email, password, { user, csrfToken });
+    return signInScreen("That password does not unlock this tablet's data.");
   }
+  await opened(store, email, { user, csrfToken });
+}
+
+// The password was changed (on the web, or by an admin) while this tablet held data under the
+// old one: the old password unlocks it once, and from then on the new one does.
+function previousPasswordScreen(email, newPassword, signedIn, error) {
+  const previous = h("input", { type: "password", autocomplete: "off", required: true });
+  const form = h("form", { className: "narrow", onsubmit: async (event) => {
+    event.preventDefault();
+    try {
+      await TabletStore.changePassword(signedIn.user.id, previous.value, newPassword);
+    } catch (failure) {
+      if (failure instanceof WrongPassword) return previousPasswordScreen(email, newPassword, signedIn, "That is not the previous password either. Try again, or ask your administrator.");
+      throw failure;
+    }
+    await opened(await TabletStore.open(signedIn.user.id, newPassword), email, signedIn);
+  } },
+  h("h1", {}, "Your password has changed"),
+  error ? h("p", { className: "flash flash-error", role: "alert" }, error) : null,
+  h("p", {}, "The work on this tablet is locked with your previous password. Enter it once; from then on your new password unlocks it."),
+  field("Previous password", previous),
+  h("button", { type: "submit" }, "Unlock"));
+  render(h("main", { id: "main" }, form));
+  previous.focus();
+}
+
+async function opened(store, email, { user, csrfToken }) {
   if (user) {
     await rememberUser(email, user.id);
     await store.setSealedMeta("profile", user);

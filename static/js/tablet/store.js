@@ -3,7 +3,7 @@
 // fields stay clear. Rule: all encryption happens before a transaction opens, and nothing else
 // is awaited inside one (an IndexedDB transaction commits as soon as it has no pending work).
 
-import { createDataKey, decryptJson, deriveWrappingKey, encryptJson, randomBytes, unwrapDataKey } from "./crypto.js";
+import { createDataKey, decryptJson, deriveWrappingKey, encryptJson, randomBytes, rewrapDataKey, unwrapDataKey } from "./crypto.js";
 
 // Version 2 added the `server` store. Upgrades only ever add stores and indexes, so a tablet
 // opening an older database keeps everything in it (including the outbox).
@@ -112,6 +112,30 @@ export class TabletStore {
     } catch {
       db.close();
       throw new WrongPassword("The password does not unlock this tablet's data.");
+    }
+  }
+
+  // After a password change on the server: the previous password unlocks the data key once
+  // more, and the key is stored wrapped under the new one. A wrong previous password throws.
+  static async changePassword(userId, previousPassword, newPassword) {
+    const db = await openDatabase(TabletStore.databaseName(userId));
+    try {
+      const meta = db.transaction("meta").objectStore("meta");
+      const [saltRow, wrappedRow] = await Promise.all([promised(meta.get("salt")), promised(meta.get("wrappedKey"))]);
+      const salt = randomBytes(16);
+      let wrapped;
+      try {
+        wrapped = await rewrapDataKey(await deriveWrappingKey(previousPassword, saltRow.value), wrappedRow.value,
+          await deriveWrappingKey(newPassword, salt));
+      } catch {
+        throw new WrongPassword("The previous password does not unlock this tablet's data.");
+      }
+      const tx = db.transaction("meta", "readwrite", { durability: "strict" });
+      tx.objectStore("meta").put({ key: "salt", value: salt });
+      tx.objectStore("meta").put({ key: "wrappedKey", value: wrapped });
+      await finished(tx);
+    } finally {
+      db.close();
     }
   }
 
