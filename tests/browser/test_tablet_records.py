@@ -227,7 +227,10 @@ def test_every_tablet_screen_renders_without_errors_or_csp_violations(page, case
     first_visit(page)
     page.get_by_role("link", name="Ruby Nguyen", exact=True).click()
     page.get_by_role("link", name="Record return visit", exact=True).click()
-    expect(page.get_by_role("heading", name="Record return visit for Ruby Nguyen")).to_be_visible()
+    # A move to a new screen names it in the title and puts focus on its heading.
+    expect(page.get_by_role("heading", name="Record return visit for Ruby Nguyen")).to_be_focused()
+    expect(page).to_have_title("Record return visit for Ruby Nguyen · fieldapp")
+    expect(page.get_by_label("Arrangement (as documented in My Care Plan)", exact=True)).to_be_visible()
     page.get_by_role("link", name="My caseload", exact=True).click()
     page.get_by_role("link", name="Mia Anderson", exact=True).click()
     earlier = (today_in(TIMEZONE) - timedelta(days=30)).strftime("%d/%m/%Y")

@@ -47,7 +47,10 @@ function repeatList(title, buildRow, items, onChange) {
   const addButton = h("button", { type: "button", className: "button-secondary" }, `Add ${title.toLowerCase()}`);
 
   function renumber() {
-    rows.forEach((row, index) => { row.legend.textContent = `${title} ${index + 1}`; });
+    rows.forEach((row, index) => {
+      row.legend.textContent = `${title} ${index + 1}`;
+      row.remove.setAttribute("aria-label", `Remove ${title.toLowerCase()} ${index + 1}`);
+    });
     addButton.disabled = rows.length >= MAX_ROWS;
   }
 
@@ -56,7 +59,7 @@ function repeatList(title, buildRow, items, onChange) {
     const legend = h("legend", {});
     const remove = h("button", { type: "button", className: "button-secondary" }, `Remove ${title.toLowerCase()}`);
     const element = h("fieldset", { className: "repeat" }, legend, buildRow.layout(controls), remove);
-    const row = { element, legend, controls };
+    const row = { element, legend, controls, remove };
     remove.addEventListener("click", () => {
       rows.splice(rows.indexOf(row), 1);
       element.remove();

@@ -17,7 +17,8 @@ export function h(tag, attributes = {}, ...children) {
 export function field(label, control, hint) {
   const id = control.id || `f-${Math.random().toString(36).slice(2)}`;
   control.id = id;
-  return h("div", { className: "field" }, h("label", { for: id }, label), hint ? h("p", { className: "hint" }, hint) : null, control);
+  if (hint) control.setAttribute("aria-describedby", `${id}-hint`);
+  return h("div", { className: "field" }, h("label", { for: id }, label), hint ? h("p", { className: "hint", id: `${id}-hint` }, hint) : null, control);
 }
 
 export function checkbox(label, input) {

@@ -43,7 +43,7 @@ async function forgetUser(userId) {
 
 // ------------------------------------------------------------------ routing
 
-window.addEventListener("popstate", () => route());
+window.addEventListener("popstate", () => { state.moved = true; route(); });
 
 async function route() {
   if (!state.store) return signInScreen();

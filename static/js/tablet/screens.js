@@ -36,23 +36,37 @@ function attentionPanel(items) {
   if (!items.length) return null;
   return h("section", { className: "panel", "aria-labelledby": "attention" },
     h("h2", { id: "attention" }, "Needs your attention"),
-    h("ul", { className: "record-list" }, items.map((item) => h("li", {},
+    h("ul", { className: "record-list" }, items.map((item, index) => h("li", {},
       item.store === "orphan" ? orphanItem(item.record) : [
       h("strong", {}, item.store === "rejected" ? "Refused by the server" : "Conflict"), ": ",
       Object.entries(item.result.errors || {}).map(([name, messages]) => `${fieldLabel(name)}: ${messages.join(" ")}`).join("; "),
       ...keptTexts(item.mutation),
       ...serverTexts(item),
-      h("button", { type: "button", className: "button-secondary", onclick: async () => { await state.store.dismiss(item.store, item.key); caseloadScreen(); } }, "Dismiss")]))));
+      h("button", { type: "button", className: "button-secondary", "aria-label": `Dismiss ${item.store === "rejected" ? "refused change" : "conflict"} ${index + 1}`,
+        onclick: async () => { await state.store.dismiss(item.store, item.key); caseloadScreen(); } }, "Dismiss")]))));
 }
 
-// The words the practitioner sent, shown so nothing typed is lost from sight.
+// The words the practitioner sent, shown so nothing typed is lost from sight: the free-text
+// fields, and what was written for each participant and action.
 function keptTexts(mutation) {
   if (!mutation || !mutation.data) return [];
+  const sent = (name) => {
+    const value = mutation.data[name];
+    return value && typeof value === "object" && !Array.isArray(value) && "new" in value ? value.new : value;
+  };
   const texts = [];
   for (const name of FREE_TEXT) {
-    const value = mutation.data[name];
-    const text = value && typeof value === "object" ? value.new : value;
+    const text = sent(name);
     if (typeof text === "string" && text.trim()) texts.push(h("p", { className: "text" }, `${fieldLabel(name)} as recorded: ${text}`));
+  }
+  const rows = [["participants", "Participant", ["name", "views_and_wishes", "feedback", "concerns"]], ["actions", "Action", ["description", "responsible"]]];
+  for (const [name, title, keys] of rows) {
+    const list = sent(name);
+    if (!Array.isArray(list)) continue;
+    list.forEach((row, index) => {
+      const parts = keys.map((key) => row && row[key]).filter((text) => typeof text === "string" && text.trim());
+      if (parts.length) texts.push(h("p", { className: "text" }, `${title} ${index + 1} as recorded: ${parts.join(" · ")}`));
+    });
   }
   return texts;
 }

@@ -6,7 +6,7 @@ import { dmy, h } from "./dom.js";
 
 export const state = {
   store: null, user: null, csrfToken: null, syncing: false, failures: 0,
-  lastActivity: Date.now(), timer: null, signInRequired: false,
+  lastActivity: Date.now(), timer: null, signInRequired: false, moved: false,
 };
 
 // Set by main.js: the screens call back into routing, sync and sign-out without importing it.
@@ -25,6 +25,7 @@ export function navigate(event) {
 
 export function go(path) {
   history.pushState({}, "", path);
+  state.moved = true;
   return hooks.route();
 }
 
@@ -84,8 +85,17 @@ export async function refreshStatus(message) {
   warning.textContent = "This browser may clear offline data when space runs low, and work is waiting to sync. Sync before closing the browser.";
 }
 
+// A new screen: its title names it, and after a move (not a redraw by sync) focus goes to its
+// heading, so a screen reader says where the practitioner now is.
 export function page(...content) {
   render(header(), h("main", { id: "main" }, statusBar(), ...content));
+  const heading = document.querySelector("main h1");
+  if (heading) {
+    document.title = `${heading.textContent} · fieldapp`;
+    heading.setAttribute("tabindex", "-1");
+    if (state.moved) heading.focus({ preventScroll: true });
+  }
+  state.moved = false;
   refreshStatus();
 }
 
