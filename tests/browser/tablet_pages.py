@@ -64,3 +64,25 @@ def record_contact(page, views=VIEWS):
 def contacts_with(session, text) -> int:
     session.rollback()  # end the read transaction: a SQLite WAL reader keeps its snapshot
     return session.scalar(select(func.count()).select_from(Contact).where(Contact.child_views == text))
+
+
+def hand_over_to_a_colleague(engine, child_id, after_days: int = 10) -> None:
+    """The office records that the practitioner held the child only for its first
+    `after_days` days in care, and a colleague has held it since (the child leaves the
+    practitioner's caseload, and they did not hold it on any recent date)."""
+    from datetime import timedelta
+
+    from sqlalchemy.orm import Session
+
+    from fieldapp.models import Allocation, Child
+
+    from ..factories import gen_user
+
+    with Session(engine) as session:
+        child = session.get(Child, child_id)
+        colleague = gen_user(session, "practitioner", child.team)
+        handover = child.care_start_date + timedelta(days=after_days)
+        session.query(Allocation).filter(Allocation.child_id == child_id).update({"end_date": handover})
+        session.add(Allocation(child_id=child_id, practitioner_id=colleague.id, start_date=handover))
+        child.practitioner_id = colleague.id
+        session.commit()

@@ -14,7 +14,7 @@ from fieldapp.services.clock import today_in
 
 from ..factories import PASSWORD
 from .conftest import TIMEZONE
-from .tablet_pages import VIEWS, contacts_with, first_visit, record_contact, unlock
+from .tablet_pages import VIEWS, contacts_with, first_visit, hand_over_to_a_colleague, record_contact, unlock
 
 pytestmark = pytest.mark.browser
 
@@ -175,8 +175,7 @@ def test_the_service_worker_caches_the_shell_only(context, caseload):
 
 
 def test_refused_and_conflicting_records_are_shown_and_kept(context, caseload, engine):
-    from fieldapp.models import Allocation, Child
-    from ..factories import gen_user
+    from fieldapp.models import Child
 
     page = context.new_page()
     first_visit(page)
@@ -195,15 +194,7 @@ def test_refused_and_conflicting_records_are_shown_and_kept(context, caseload, e
         session.commit()
     # Conflict: meanwhile the office corrects Kai's history: Pat held him only in his first ten
     # days in care, and a colleague has held him since. Today's contact goes to review.
-    kai = caseload.others[0]
-    with Session(engine) as session:
-        child = session.get(Child, kai.id)
-        colleague = gen_user(session, "practitioner", child.team)
-        handover = child.care_start_date + timedelta(days=10)
-        session.query(Allocation).filter(Allocation.child_id == kai.id).update({"end_date": handover})
-        session.add(Allocation(child_id=kai.id, practitioner_id=colleague.id, start_date=handover))
-        child.practitioner_id = colleague.id
-        session.commit()
+    hand_over_to_a_colleague(engine, caseload.others[0].id)
     page.get_by_role("link", name="Back to caseload").click()
     page.get_by_role("link", name="Kai Baker", exact=True).click()
     page.get_by_role("link", name="Record contact", exact=True).click()
@@ -267,8 +258,8 @@ def test_a_service_worker_update_with_work_waiting_loses_nothing(context, caselo
     first_visit(page)
     context.set_offline(True)
     record_contact(page, "Kept across a worker update.")
-    context.set_offline(False)
     page.route("**/api/sync/**", lambda route: route.abort())  # keep it waiting for now
+    context.set_offline(False)
     # A new worker version: the old one and every cache it made are replaced.
     page.evaluate("""async () => {
         for (const registration of await navigator.serviceWorker.getRegistrations()) await registration.unregister();

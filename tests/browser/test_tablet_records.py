@@ -17,7 +17,7 @@ from fieldapp.services.clock import today_in
 
 from ..factories import gen_child
 from .conftest import TABLET, TIMEZONE
-from .tablet_pages import first_visit, unlock
+from .tablet_pages import first_visit, hand_over_to_a_colleague, unlock
 
 pytestmark = pytest.mark.browser
 
@@ -261,9 +261,7 @@ def test_a_double_tap_on_submit_queues_the_contact_once(context, caseload):
 
 
 def test_typing_for_a_child_who_left_the_caseload_is_kept_and_can_go_for_review(context, caseload, engine, db_session):
-    from fieldapp.models import Allocation, SyncReviewItem
-
-    from ..factories import gen_user
+    from fieldapp.models import SyncReviewItem
 
     page = context.new_page()
     first_visit(page)
@@ -273,14 +271,7 @@ def test_typing_for_a_child_who_left_the_caseload_is_kept_and_can_go_for_review(
     page.get_by_role("link", name="Back to Kai Baker").click()
     # Meanwhile the office records that a colleague has held Kai since his tenth day in care.
     kai = caseload.others[0]
-    with Session(engine) as session:
-        child = session.get(Child, kai.id)
-        colleague = gen_user(session, "practitioner", child.team)
-        handover = child.care_start_date + timedelta(days=10)
-        session.query(Allocation).filter(Allocation.child_id == kai.id).update({"end_date": handover})
-        session.add(Allocation(child_id=kai.id, practitioner_id=colleague.id, start_date=handover))
-        child.practitioner_id = colleague.id
-        session.commit()
+    hand_over_to_a_colleague(engine, kai.id)
     page.get_by_role("link", name="My caseload", exact=True).click()
     synced(page)
     expect(page.get_by_role("link", name="Kai Baker", exact=True)).to_have_count(0)  # purged

@@ -133,9 +133,9 @@ def test_a_session_ended_on_the_server_asks_to_sign_in_again_and_keeps_the_work(
     first_visit(page)
     context.set_offline(True)
     record_contact(page, "Kept while signed out elsewhere.")
-    context.set_offline(False)
     # Signed out elsewhere (or the password was changed): this session is over on the server.
     context.clear_cookies()
+    context.set_offline(False)
     page.get_by_role("button", name="Sync now", exact=True).click()
     prompt = page.get_by_role("button", name="Sign in again", exact=True)
     expect(prompt).to_be_visible(timeout=15_000)
