@@ -578,26 +578,35 @@ def _as_text(value: Any) -> str | None:
 
 
 def _submit_contact(ctx: _Context) -> MutationResult:
-    """Submits a draft as the server holds it. Refused while a change the tablet made to it was
-    not applied (refused, or in conflict and unresolved): submitting then would make the
-    server's older text final without the practitioner's words, and a submitted contact can
-    never change again (R8)."""
+    """Submits a draft as the server holds it. The tablet queues "update, then submit"; if that
+    update was refused or conflicted, the submit is refused too: submitting would make the
+    server's older text final without the practitioner's words, and a submitted contact never
+    changes again (R8). A later submit, made after the tablet has shown both texts, goes through.
+    """
     contact = _contact_in_scope(ctx)
     if contact.is_submitted:
         raise ImmutableRecord("This contact is already submitted.")
-    open_conflict = ctx.session.scalar(select(SyncConflict.id).where(
-        SyncConflict.record_id == contact.id, SyncConflict.user_id == ctx.user.id,
-        SyncConflict.resolved_at.is_(None)).limit(1))
-    if str(contact.id) in ctx.batch.unapplied or open_conflict is not None:
+    if str(contact.id) in ctx.batch.unapplied or _previous_change_conflicted(ctx, contact):
         raise _Rejected({"record_id": [
-            "Not submitted: an earlier change to this draft was not applied (refused, or in "
-            "conflict with a change made elsewhere). The draft is kept; resolve that first, then "
-            "submit again."]})
+            "Not submitted: the change made just before to this draft was not applied (refused, "
+            "or in conflict with a change made elsewhere). The draft is kept as it is on the "
+            "server; check it, then submit again."]})
     values = {name: _typed(name, value) for name, value in contact_data(contact).items()
               if name in EDITABLE_CONTACT_FIELDS}
     saved = save_contact(ctx.session, ctx.user, contact.child, values, ctx.today, submit=True,
                          contact=contact)
     return ctx.result("applied", saved.version)
+
+
+def _previous_change_conflicted(ctx: _Context, contact: Contact) -> bool:
+    """Whether this device's mutation just before this one (answered in an earlier request, as
+    when a batch split between the two) raised a conflict on this contact."""
+    previous = ctx.session.get(SyncMutation, (ctx.device.id, ctx.seq - 1))
+    if previous is None or previous.status != "conflict":
+        return False
+    return ctx.session.scalar(select(SyncConflict.id).where(
+        SyncConflict.mutation_id == previous.mutation_id,
+        SyncConflict.record_id == contact.id).limit(1)) is not None
 
 
 def _delete_contact(ctx: _Context) -> MutationResult:

@@ -21,7 +21,6 @@ from fieldapp.models import (
     SyncState,
     SyncTombstone,
 )
-from fieldapp.models.base import utcnow
 
 from .sync_helpers import (
     Tablet,
@@ -469,18 +468,21 @@ def test_a_submit_after_an_unapplied_change_keeps_the_draft_a_draft(client, org,
         second.mutation("submit", "contact", org.draft.id, {}),
     ]).get_json()
     assert [r["status"] for r in answer["results"]] == ["conflict", "rejected"]
-    assert "earlier change to this draft was not applied" in answer["results"][1]["errors"]["record_id"][0]
+    assert "change made just before to this draft was not applied" in answer["results"][1]["errors"]["record_id"][0]
     assert db().get(Contact, org.draft.id).status == "draft"
 
-    # Later, on its own: still refused while the conflict is open...
+    # The same, when the batch was split between the update and the submit.
+    edit = second.update_contact(org.draft.id, worries=(None, "Charlie: nights are hard."))
+    first_edit = first.update_contact(org.draft.id, worries=(None, "Delta: school is hard."))
+    assert statuses(first.push([first_edit])) == ["applied"]
+    assert statuses(second.push([edit])) == ["conflict"]
     assert statuses(second.push([second.mutation("submit", "contact", org.draft.id, {})])) == ["rejected"]
-    session = db()
-    for conflict in session.scalars(select(SyncConflict)):
-        conflict.resolved_at = utcnow()
-    session.commit()
-    # ...and once it is resolved, the draft is submitted as the server now holds it.
+    assert db().get(Contact, org.draft.id).status == "draft"
+
+    # A later submit, once the tablet has shown both texts, goes through as the server holds it.
     assert statuses(second.push([second.mutation("submit", "contact", org.draft.id, {})])) == ["applied"]
-    assert db().get(Contact, org.draft.id).status == "submitted"
+    submitted = db().get(Contact, org.draft.id)
+    assert submitted.status == "submitted" and submitted.worries == "Delta: school is hard."
 
 
 def test_a_submit_after_a_refused_change_in_the_same_batch_is_refused(client, org, db):
