@@ -524,6 +524,7 @@ def _update_contact(ctx: _Context) -> MutationResult:
     errors = FieldErrors()
     changes: dict[str, Any] = {}
     conflicts: list[str] = []
+    settled: list[str] = []  # fields the author has now decided, having seen the server's value
     current = contact_data(contact)
     for name, change in ctx.data.items():
         if name not in EDITABLE_CONTACT_FIELDS:
@@ -537,9 +538,11 @@ def _update_contact(ctx: _Context) -> MutationResult:
         # Compared as stored (text trimmed, "" as null), or a tablet's own trailing space would
         # look like someone else's edit.
         if server == comparable(name, new):
+            settled.append(name)
             continue
         if server == comparable(name, old):
             changes[name] = parse_contact_value(name, new, errors)
+            settled.append(name)
             continue
         conflicts.append(SyncConflict(
             record_type="contact", record_id=contact.id, child_id=contact.child_id, field=name,
@@ -555,6 +558,7 @@ def _update_contact(ctx: _Context) -> MutationResult:
         merged.update(changes)
         save_contact(ctx.session, ctx.user, contact.child, merged, ctx.today, submit=False,
                      contact=contact)
+    _settle_conflicts(ctx, contact, settled)
     ctx.session.add_all(conflicts)
     conflicts = [conflict.field for conflict in conflicts]
     if conflicts:
@@ -564,6 +568,18 @@ def _update_contact(ctx: _Context) -> MutationResult:
                    "Changed on the server too: the server kept its value."]
             for name in conflicts})
     return ctx.result("applied", contact.version)
+
+
+def _settle_conflicts(ctx: _Context, contact: Contact, fields: list[str]) -> None:
+    """An update from the author whose `old` was the server's value (or whose `new` already is
+    it) shows they saw the server's text and chose: their open conflicts on those fields are
+    resolved. "Keep the server's text" on the tablet is such an update, with new = the server's."""
+    if not fields:
+        return
+    ctx.session.execute(update(SyncConflict).where(
+        SyncConflict.record_id == contact.id, SyncConflict.user_id == ctx.user.id,
+        SyncConflict.field.in_(fields), SyncConflict.resolved_at.is_(None),
+    ).values(resolved_at=utcnow(), resolved_by_id=ctx.user.id))
 
 
 def _typed(name: str, value: Any) -> Any:

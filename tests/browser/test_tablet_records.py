@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fieldapp.contacts import forms
-from fieldapp.models import Addendum, Child, Contact, ReturnVisit
+from fieldapp.models import Addendum, Child, Contact, ReturnVisit, SyncConflict
 from fieldapp.services.clock import today_in
 
 from ..factories import gen_child
@@ -213,6 +213,15 @@ def test_a_draft_edited_on_two_tablets_merges_and_a_clash_keeps_both_texts(brows
         second.get_by_role("link", name="Mia Anderson", exact=True).click()
         second.get_by_role("link", name=f"{today} · Face-to-face").first.click()
         expect(second.get_by_label("Worries", exact=True)).to_have_value("First tablet's worry.")
+
+        # The practitioner chooses their own words: an ordinary update, and the conflict closes.
+        second.get_by_role("link", name="My caseload", exact=True).click()
+        attention.get_by_role("button", name="Use my words", exact=True).click()
+        expect(second.get_by_role("status")).to_have_text("All changes synced", timeout=15_000)
+        expect(second.get_by_role("region", name="Needs your attention")).to_have_count(0)
+        [draft] = fresh(db_session, Contact, Contact.status == "draft")
+        assert draft.worries == "Second tablet's worry."
+        assert all(c.resolved_at is not None for c in fresh(db_session, SyncConflict))
     finally:
         for tablet in tablets:
             tablet.close()

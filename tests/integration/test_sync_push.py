@@ -493,3 +493,31 @@ def test_a_submit_after_a_refused_change_in_the_same_batch_is_refused(client, or
     ]).get_json()
     assert [r["status"] for r in answer["results"]] == ["rejected", "rejected"]
     assert db().get(Contact, org.draft.id).status == "draft"
+
+
+def test_the_authors_later_choice_resolves_their_conflict(client, org, db):
+    """After a conflict the tablet offers "Use my words" (an update from the server's text to
+    the tablet's) or "Keep the server's text" (an update to the value the server has). Either
+    settles that conflict; a field nobody chose stays open."""
+    first = Tablet.signed_in(client, "pat@example.org")
+    second = first.another()
+    assert statuses(first.push([first.update_contact(
+        org.draft.id, child_views=("Draft words", "Alpha."), worries=(None, "Alpha worry."))])) == ["applied"]
+    assert statuses(second.push([second.update_contact(
+        org.draft.id, child_views=("Draft words", "Bravo."), worries=(None, "Bravo worry."))])) == ["conflict"]
+
+    def open_fields() -> set[str]:
+        return {c.field for c in db().scalars(select(SyncConflict).where(SyncConflict.resolved_at.is_(None)))}
+
+    assert open_fields() == {"child_views", "worries"}
+    # Use my words, for the child's views: from the server's text to the tablet's.
+    assert statuses(second.push([second.update_contact(org.draft.id, child_views=("Alpha.", "Bravo."))])) == ["applied"]
+    assert open_fields() == {"worries"}
+    # Keep the server's text, for the worries: an update to the value the server already has.
+    assert statuses(second.push([second.update_contact(
+        org.draft.id, worries=("Bravo worry.", "Alpha worry."))])) == ["applied"]
+    assert open_fields() == set()
+    draft = db().get(Contact, org.draft.id)
+    assert (draft.child_views, draft.worries) == ("Bravo.", "Alpha worry.")
+    resolved = db().scalars(select(SyncConflict)).all()
+    assert {c.resolved_by_id for c in resolved} == {org.practitioner.id}

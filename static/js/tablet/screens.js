@@ -42,6 +42,7 @@ function attentionPanel(items) {
       Object.entries(item.result.errors || {}).map(([name, messages]) => `${fieldLabel(name)}: ${messages.join(" ")}`).join("; "),
       ...keptTexts(item.mutation),
       ...serverTexts(item),
+      ...conflictChoices(item),
       h("button", { type: "button", className: "button-secondary", "aria-label": `Dismiss ${item.store === "rejected" ? "refused change" : "conflict"} ${index + 1}`,
         onclick: async () => { await state.store.dismiss(item.store, item.key); caseloadScreen(); } }, "Dismiss")]))));
 }
@@ -98,6 +99,32 @@ function serverTexts(item) {
   if (!item.server) return [];
   return Object.keys(item.result.errors || {}).filter((name) => FREE_TEXT.includes(name) && item.server[name])
     .map((name) => h("p", { className: "text" }, `${fieldLabel(name)} on the server now: ${item.server[name]}`));
+}
+
+// The practitioner decides a conflict on their own draft: their words, or the server's. Either
+// is an ordinary update (SPEC §4) that the server merges, and it closes the conflict there.
+function conflictChoices(item) {
+  const mutation = item.mutation;
+  if (item.store !== "conflicts" || !item.server || !mutation || mutation.op !== "update") return [];
+  if (item.server.status !== "draft" || item.server.author_id !== state.user.id) return [];
+  const fields = Object.keys(item.result.errors || {}).filter((name) => mutation.data[name] && "new" in mutation.data[name]);
+  if (!fields.length) return [];
+  const mine = (name) => mutation.data[name].new;
+  const theirs = (name) => item.server[name] ?? null;
+  const decide = async (useMine) => {
+    const data = Object.fromEntries(fields.map((name) => [name, useMine ? { old: theirs(name), new: mine(name) } : { old: mine(name), new: theirs(name) }]));
+    const change = { mutation_id: crypto.randomUUID(), op: "update", record_type: "contact", record_id: mutation.record_id, base_version: null, data };
+    const local = await state.store.record("contact", mutation.record_id);
+    const record = useMine && local && !local.edited
+      ? { type: "contact", id: local.id, childId: local.childId, data: { ...item.server, ...Object.fromEntries(fields.map((name) => [name, mine(name)])) } }
+      : null;
+    await state.store.queue([change], record);
+    await state.store.dismiss(item.store, item.key);
+    await caseloadScreen();
+    hooks.syncNow();
+  };
+  return [h("button", { type: "button", onclick: () => decide(true) }, "Use my words"), " ",
+    h("button", { type: "button", className: "button-secondary", onclick: () => decide(false) }, "Keep the server's text"), " "];
 }
 
 async function attentionItems() {
