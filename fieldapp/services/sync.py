@@ -251,14 +251,19 @@ def _push(session: Session, user: User, device: Device, mutations: list[dict], t
         else:
             apply = _apply_in_savepoint if isolate else _apply_checked
             outcome = apply(session, user, device, mutation, mutation_id, seq, today, context)
-            if outcome.status in ("rejected", "conflict") and mutation.get("record_type") == "contact":
+            if outcome.status in ("rejected", "conflict") and mutation.get("record_type") == "contact" \
+                    and mutation.get("op") == "update":
                 context.unapplied.add(str(mutation.get("record_id")))
             attempted += 1
             if outcome.failure is not None:
                 failures.append(outcome.failure)
         if seq == last_seq + 1:
+            # The record is kept with the outcome so a later submit can tell whether the change
+            # just before it, to the same record, was applied (see _submit_contact).
             row = {"device_id": device.id, "seq": seq, "mutation_id": mutation_id,
-                   "payload_hash": digest, "status": outcome.status, "result": outcome.as_dict(),
+                   "payload_hash": digest, "status": outcome.status,
+                   "result": outcome.as_dict() | {"record_id": str(mutation.get("record_id")),
+                                                  "op": mutation.get("op")},
                    "received_at": utcnow()}
             processed.append(row)
             first_seen.setdefault(mutation_id, SyncMutation(**row))
@@ -602,7 +607,7 @@ def _submit_contact(ctx: _Context) -> MutationResult:
     contact = _contact_in_scope(ctx)
     if contact.is_submitted:
         raise ImmutableRecord("This contact is already submitted.")
-    if str(contact.id) in ctx.batch.unapplied or _previous_change_conflicted(ctx, contact):
+    if str(contact.id) in ctx.batch.unapplied or _previous_change_unapplied(ctx, contact):
         raise _Rejected({"record_id": [
             "Not submitted: the change made just before to this draft was not applied (refused, "
             "or in conflict with a change made elsewhere). The draft is kept as it is on the "
@@ -614,15 +619,14 @@ def _submit_contact(ctx: _Context) -> MutationResult:
     return ctx.result("applied", saved.version)
 
 
-def _previous_change_conflicted(ctx: _Context, contact: Contact) -> bool:
+def _previous_change_unapplied(ctx: _Context, contact: Contact) -> bool:
     """Whether this device's mutation just before this one (answered in an earlier request, as
-    when a batch split between the two) raised a conflict on this contact."""
+    when a batch split between the two) was a change to this contact that was refused or
+    conflicted."""
     previous = ctx.session.get(SyncMutation, (ctx.device.id, ctx.seq - 1))
-    if previous is None or previous.status != "conflict":
+    if previous is None or previous.status not in ("rejected", "conflict"):
         return False
-    return ctx.session.scalar(select(SyncConflict.id).where(
-        SyncConflict.mutation_id == previous.mutation_id,
-        SyncConflict.record_id == contact.id).limit(1)) is not None
+    return previous.result.get("op") == "update" and previous.result.get("record_id") == str(contact.id)
 
 
 def _delete_contact(ctx: _Context) -> MutationResult:

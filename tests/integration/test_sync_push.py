@@ -485,14 +485,19 @@ def test_a_submit_after_an_unapplied_change_keeps_the_draft_a_draft(client, org,
     assert submitted.status == "submitted" and submitted.worries == "Delta: school is hard."
 
 
-def test_a_submit_after_a_refused_change_in_the_same_batch_is_refused(client, org, db):
+def test_a_submit_after_a_refused_change_is_refused_in_the_same_batch_or_the_next(client, org, db):
     tablet = Tablet.signed_in(client, "pat@example.org")
     answer = tablet.push([
         tablet.update_contact(org.draft.id, safety_scale=(None, 11)),  # out of range: refused
         tablet.mutation("submit", "contact", org.draft.id, {}),
     ]).get_json()
     assert [r["status"] for r in answer["results"]] == ["rejected", "rejected"]
+    assert statuses(tablet.push([tablet.update_contact(org.draft.id, safety_scale=(None, 12))])) == ["rejected"]
+    assert statuses(tablet.push([tablet.mutation("submit", "contact", org.draft.id, {})])) == ["rejected"]
     assert db().get(Contact, org.draft.id).status == "draft"
+    # A refusal of a change to another record does not hold this one back.
+    assert statuses(tablet.push([tablet.update_contact(org.contact.id, worries=(None, "x"))])) == ["rejected"]
+    assert statuses(tablet.push([tablet.mutation("submit", "contact", org.draft.id, {})])) == ["applied"]
 
 
 def test_the_authors_later_choice_resolves_their_conflict(client, org, db):

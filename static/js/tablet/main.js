@@ -244,6 +244,7 @@ function signInAgain() {
 }
 
 Object.assign(hooks, { route, syncNow, signOut, signInAgain });
+TabletStore.onblocked = () => alertBox("fieldapp is open in another tab or window with an older version. Close it to continue; nothing is lost.");
 
 if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => {});
 signInScreen();

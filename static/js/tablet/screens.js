@@ -40,7 +40,7 @@ function attentionPanel(items) {
       item.store === "orphan" ? orphanItem(item.record) : [
       h("strong", {}, item.store === "rejected" ? "Refused by the server" : "Conflict"), ": ",
       Object.entries(item.result.errors || {}).map(([name, messages]) => `${fieldLabel(name)}: ${messages.join(" ")}`).join("; "),
-      ...keptTexts(item.mutation),
+      ...keptTexts(item.mutation, Object.keys(item.result.errors || {})),
       ...serverTexts(item),
       ...conflictChoices(item),
       h("button", { type: "button", className: "button-secondary", "aria-label": `Dismiss ${item.store === "rejected" ? "refused change" : "conflict"} ${index + 1}`,
@@ -49,7 +49,7 @@ function attentionPanel(items) {
 
 // The words the practitioner sent, shown so nothing typed is lost from sight: the free-text
 // fields, and what was written for each participant and action.
-function keptTexts(mutation) {
+function keptTexts(mutation, disputed = []) {
   if (!mutation || !mutation.data) return [];
   const sent = (name) => {
     const value = mutation.data[name];
@@ -59,6 +59,11 @@ function keptTexts(mutation) {
   for (const name of FREE_TEXT) {
     const text = sent(name);
     if (typeof text === "string" && text.trim()) texts.push(h("p", { className: "text" }, `${fieldLabel(name)} as recorded: ${text}`));
+  }
+  for (const name of disputed) {
+    const value = sent(name);
+    if (FREE_TEXT.includes(name) || name.endsWith("_id") || value === undefined || Array.isArray(value)) continue;
+    texts.push(h("p", { className: "text" }, `${fieldLabel(name)} as recorded: ${value === null ? "(empty)" : typeof value === "object" ? JSON.stringify(value) : value}`));
   }
   const rows = [["participants", "Participant", ["name", "views_and_wishes", "feedback", "concerns"]], ["actions", "Action", ["description", "responsible"]]];
   for (const [name, title, keys] of rows) {
@@ -79,7 +84,8 @@ function keptTexts(mutation) {
 function orphanItem(record) {
   const texts = FREE_TEXT.filter((name) => typeof record.data[name] === "string" && record.data[name].trim())
     .map((name) => h("p", { className: "text" }, `${fieldLabel(name)}: ${record.data[name]}`));
-  const send = record.type === "contact" ? h("button", { type: "button", onclick: async () => {
+  const send = record.type === "contact" ? h("button", { type: "button", onclick: async (event) => {
+    event.currentTarget.disabled = true; // a double tap sends once
     const base = await state.store.base("contact", record.id);
     await state.store.queue(contactMutations(record.id, base, record.data, false), { type: "contact", id: record.id, childId: record.childId, data: record.data });
     await caseloadScreen();
@@ -97,8 +103,10 @@ function orphanItem(record) {
 // For a conflict, the server's text beside the tablet's, so both are in view.
 function serverTexts(item) {
   if (!item.server) return [];
-  return Object.keys(item.result.errors || {}).filter((name) => FREE_TEXT.includes(name) && item.server[name])
-    .map((name) => h("p", { className: "text" }, `${fieldLabel(name)} on the server now: ${item.server[name]}`));
+  const shown = (value) => (value === null || value === undefined || value === "" ? "(empty)"
+    : typeof value === "object" ? JSON.stringify(value) : String(value));
+  return Object.keys(item.result.errors || {}).filter((name) => name in item.server)
+    .map((name) => h("p", { className: "text" }, `${fieldLabel(name)} on the server now: ${shown(item.server[name])}`));
 }
 
 // The practitioner decides a conflict on their own draft: their words, or the server's. Either
@@ -111,20 +119,22 @@ function conflictChoices(item) {
   if (!fields.length) return [];
   const mine = (name) => mutation.data[name].new;
   const theirs = (name) => item.server[name] ?? null;
-  const decide = async (useMine) => {
+  const decide = async (event, useMine) => {
+    event.currentTarget.disabled = true; // a double tap decides once
     const data = Object.fromEntries(fields.map((name) => [name, useMine ? { old: theirs(name), new: mine(name) } : { old: mine(name), new: theirs(name) }]));
     const change = { mutation_id: crypto.randomUUID(), op: "update", record_type: "contact", record_id: mutation.record_id, base_version: null, data };
     const local = await state.store.record("contact", mutation.record_id);
-    const record = useMine && local && !local.edited
-      ? { type: "contact", id: local.id, childId: local.childId, data: { ...item.server, ...Object.fromEntries(fields.map((name) => [name, mine(name)])) } }
+    const chosen = Object.fromEntries(fields.map((name) => [name, useMine ? mine(name) : theirs(name)]));
+    const record = local && !local.edited
+      ? { type: "contact", id: local.id, childId: local.childId, data: { ...local.data, ...chosen, status: item.server.status } }
       : null;
     await state.store.queue([change], record);
     await state.store.dismiss(item.store, item.key);
     await caseloadScreen();
     hooks.syncNow();
   };
-  return [h("button", { type: "button", onclick: () => decide(true) }, "Use my words"), " ",
-    h("button", { type: "button", className: "button-secondary", onclick: () => decide(false) }, "Keep the server's text"), " "];
+  return [h("button", { type: "button", onclick: (event) => decide(event, true) }, "Use my words"), " ",
+    h("button", { type: "button", className: "button-secondary", onclick: (event) => decide(event, false) }, "Keep the server's text"), " "];
 }
 
 async function attentionItems() {
@@ -227,6 +237,15 @@ export async function contactScreen(contactId, edit) {
     submitted ? await addendumForm(record) : null);
 }
 
+// Throws away a half-typed addendum or return visit (a deliberate tap, after the last write).
+function discardButton(type, id, typing, after) {
+  return h("button", { type: "button", className: "button-secondary", onclick: async () => {
+    await typing.flush();
+    await state.store.removeLocal(type, id);
+    await after();
+  } }, "Discard");
+}
+
 // R8 (SPEC §3): a submitted contact is corrected by an addendum (reason and text). The text in
 // progress is kept on every keystroke, as a contact draft is.
 async function addendumForm(contact) {
@@ -238,12 +257,15 @@ async function addendumForm(contact) {
   const text = h("textarea", {});
   text.value = draft.text || "";
   const errors = h("div", { className: "flash flash-error", role: "alert", tabindex: "-1", hidden: true });
-  const typing = keeper(() => store.saveLocal("addendum_draft", contact.id, childId, { reason: reason.value, text: text.value }));
+  const typing = keeper(() => (reason.value.trim() || text.value.trim()
+    ? store.saveLocal("addendum_draft", contact.id, childId, { reason: reason.value, text: text.value })
+    : store.removeLocal("addendum_draft", contact.id))); // emptied: nothing left to keep
   const form = h("form", { className: "narrow", novalidate: true, oninput: () => typing.keep() },
     h("h2", {}, "Add an addendum"), errors,
     h("p", { className: "hint" }, "A submitted contact is never changed; corrections and later information are added here."),
     field("Reason for the addendum", reason), field("Addendum", text),
-    h("button", { type: "submit" }, "Add addendum"));
+    h("div", { className: "actions-bar" }, h("button", { type: "submit" }, "Add addendum"),
+      discardButton("addendum_draft", contact.id, typing, () => go(`/tablet/contacts/${contact.id}`))));
   submitOnce(form, async () => {
     const problems = [];
     if (!reason.value.trim()) problems.push("Reason for the addendum: give the reason for the addendum.");
@@ -275,13 +297,19 @@ export async function returnVisitForm(childId) {
   note.value = draft.arrangement_note || "";
   const errors = h("div", { className: "flash flash-error", role: "alert", tabindex: "-1", hidden: true });
   const values = () => ({ child_id: childId, arrival_date: arrival.value || null, departure_date: departure.value || null, arrangement_note: note.value.trim() || null });
-  const typing = keeper(() => store.saveLocal("return_visit_draft", childId, childId, values()));
+  const typing = keeper(() => {
+    const visit = values();
+    return visit.arrival_date || visit.departure_date || visit.arrangement_note
+      ? store.saveLocal("return_visit_draft", childId, childId, visit)
+      : store.removeLocal("return_visit_draft", childId); // emptied: nothing left to keep
+  });
   const name = childName(child.data);
   const form = h("form", { className: "narrow", novalidate: true, oninput: () => typing.keep(), onchange: () => typing.keep() },
     errors,
     h("div", { className: "row" }, field("Arrival date", arrival), field("Departure date", departure)),
     field("Arrangement (as documented in My Care Plan)", note),
-    h("button", { type: "submit" }, "Save return visit"));
+    h("div", { className: "actions-bar" }, h("button", { type: "submit" }, "Save return visit"),
+      discardButton("return_visit_draft", childId, typing, () => go(`/tablet/children/${childId}`))));
   submitOnce(form, async () => {
     const visit = values();
     const problems = [];

@@ -50,24 +50,20 @@ function openDatabase(name) {
     const outbox = request.transaction.objectStore("outbox");
     if (!outbox.indexNames.contains("by_record")) outbox.createIndex("by_record", "record");
     if (event.oldVersion === 1) {
-      // Version 1 rows have no base and did not tell typing from queued work: treat every
-      // local change as typing (a pull never overwrites it) and refetch everything.
+      // Refetch everything into the new `server` store; the rest needs the key (finishUpgrade).
       request.transaction.objectStore("meta").delete("cursor");
-      const cursorRequest = request.transaction.objectStore("records").openCursor();
-      cursorRequest.onsuccess = () => {
-        const cursor = cursorRequest.result;
-        if (!cursor) return;
-        if (cursor.value.pending) cursor.update({ ...cursor.value, edited: true });
-        cursor.continue();
-      };
     }
   };
+  // Another tab still holds the database open with older code: it must close first.
+  request.onblocked = () => TabletStore.onblocked();
   return promised(request);
 }
 
 export class WrongPassword extends Error {}
 
 export class TabletStore {
+  static onblocked = () => {};
+
   constructor(db, key, userId) {
     this.db = db;
     this.key = key;
@@ -102,17 +98,55 @@ export class TabletStore {
       meta.put({ key: "salt", value: salt });
       meta.put({ key: "wrappedKey", value: wrapped });
       meta.put({ key: "nextSeq", value: 1 });
+      meta.put({ key: "upgradedTo", value: SCHEMA_VERSION });
       await finished(tx);
       return new TabletStore(db, key, userId);
     }
     const wrapped = await promised(db.transaction("meta").objectStore("meta").get("wrappedKey"));
     try {
       const key = await unwrapDataKey(await deriveWrappingKey(password, saltRow.value), wrapped.value);
-      return new TabletStore(db, key, userId);
-    } catch {
+      const store = new TabletStore(db, key, userId);
+      await store.finishUpgrade();
+      return store;
+    } catch (error) {
       db.close();
-      throw new WrongPassword("The password does not unlock this tablet's data.");
+      if (error instanceof DOMException && error.name === "OperationError") {
+        throw new WrongPassword("The password does not unlock this tablet's data.");
+      }
+      throw error;
     }
+  }
+
+  // The part of an upgrade that needs the data key, run once after unlock. Version 1 outbox
+  // rows did not name their record, and version 1 did not tell typing from queued work: an
+  // outbox row gets its record; a record with queued changes takes what was queued as its
+  // base; a draft with none is typing (shown as not saved, never overwritten by a pull).
+  async finishUpgrade() {
+    if ((await this.getMeta("upgradedTo")) >= 2) return;
+    const read = this.db.transaction(["outbox", "records"]);
+    const [outboxRows, recordRows] = await Promise.all([
+      promised(read.objectStore("outbox").getAll()), promised(read.objectStore("records").getAll())]);
+    const queuedFor = new Set();
+    const outbox = [];
+    for (const row of outboxRows) {
+      const mutation = await decryptJson(this.key, row.sealed);
+      queuedFor.add(`${mutation.record_type}/${mutation.record_id}`);
+      if (!row.record) outbox.push({ ...row, record: [mutation.record_type, mutation.record_id] });
+    }
+    const records = [];
+    for (const row of recordRows) {
+      if (!row.pending || row.baseSealed || row.edited) continue;
+      if (queuedFor.has(`${row.type}/${row.id}`)) {
+        records.push({ ...row, baseSealed: row.sealed });
+      } else if (row.type === "contact" && (await decryptJson(this.key, row.sealed)).status !== "submitted") {
+        records.push({ ...row, edited: true, pending: false });
+      }
+    }
+    const tx = this.db.transaction(["outbox", "records", "meta"], "readwrite", { durability: "strict" });
+    for (const row of outbox) tx.objectStore("outbox").put(row);
+    for (const row of records) tx.objectStore("records").put(row);
+    tx.objectStore("meta").put({ key: "upgradedTo", value: 2 });
+    await finished(tx);
   }
 
   // After a password change on the server: the previous password unlocks the data key once
@@ -278,7 +312,50 @@ export class TabletStore {
         store.put({ [store.keyPath]: result.mutation_id, sealed: sealedResult, mutation: entry ? entry.sealed : null });
       };
     }
+    const unapplied = [];
+    // A record passed to the team leader's review is held on the server as sent: nothing to undo.
+    for (const { result } of kept.filter(({ result }) => !result.review)) {
+      const request = outbox.get(result.seq);
+      request.onsuccess = () => { if (request.result && request.result.record) unapplied.push(request.result.record); };
+    }
     for (const result of results) outbox.delete(result.seq);
+    await finished(tx);
+    await this.revertUnapplied(unapplied);
+  }
+
+  // A change the server refused, or kept its own values against, leaves the tablet's copy
+  // showing what the server does not have. Unless more changes are queued or there is typing,
+  // the copy goes back to the server's (the words sent stay under "Needs your attention"). A
+  // record the server never accepted becomes a draft to correct, kept as unsaved typing.
+  async revertUnapplied(keys) {
+    const updates = [];
+    for (const key of keys) {
+      const read = this.db.transaction(["records", "server"]);
+      const [local, server] = await Promise.all([promised(read.objectStore("records").get(key)), promised(read.objectStore("server").get(key))]);
+      if (!local || local.edited) continue;
+      if (server) {
+        updates.push({ key, row: { type: server.type, id: server.id, childId: server.childId, version: server.version, sealed: server.sealed, baseSealed: server.sealed, pending: false, edited: false } });
+      } else {
+        const data = await decryptJson(this.key, local.sealed);
+        if (local.type === "contact") data.status = "draft";
+        updates.push({ key, row: { ...local, sealed: await encryptJson(this.key, data), baseSealed: undefined, pending: false, edited: true } });
+      }
+    }
+    if (!updates.length) return;
+    const tx = this.db.transaction(["records", "outbox"], "readwrite", { durability: "strict" });
+    const records = tx.objectStore("records");
+    for (const { key, row } of updates) {
+      const local = records.get(key);
+      const queued = tx.objectStore("outbox").index("by_record").count(key);
+      let answers = 0;
+      const decide = () => {
+        if (++answers < 2) return;
+        if (queued.result > 0 || !local.result || local.result.edited) return;
+        records.put(row);
+      };
+      local.onsuccess = decide;
+      queued.onsuccess = decide;
+    }
     await finished(tx);
   }
 
@@ -294,11 +371,18 @@ export class TabletStore {
     for (const row of orphaned) {
       if (row.edited) { kept.push(row); continue; }
       const key = [row.type, row.id];
+      const local = tx.objectStore("records").get(key);
       const waiting = tx.objectStore("outbox").index("by_record").count(key);
-      waiting.onsuccess = () => {
-        if (waiting.result > 0) kept.push(row);
-        else tx.objectStore("records").delete(key);
+      let answers = 0;
+      const decide = () => {
+        if (++answers < 2) return;
+        const now = local.result; // as it is now, not as first read
+        if (!now) return;
+        if (waiting.result > 0 || now.edited) kept.push(now);
+        else if (now.pending) tx.objectStore("records").delete(key); // answered: see above
       };
+      local.onsuccess = decide;
+      waiting.onsuccess = decide;
     }
     await finished(tx);
     return Promise.all(kept.map((row) => this.open_(row)));
@@ -356,7 +440,7 @@ export class TabletStore {
       const decide = () => {
         if (++answers < 2) return;
         const local = existing.result;
-        if (local && (local.edited || queued.result > 0)) return;
+        if (queued.result > 0 || (local && local.edited)) return; // a queued delete has no row
         change();
       };
       existing.onsuccess = decide;
