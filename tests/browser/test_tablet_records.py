@@ -137,6 +137,9 @@ def test_an_addendum_and_a_return_visit_recorded_offline_reach_the_server(contex
     page.get_by_role("link", name="Mia Anderson", exact=True).click()
     page.get_by_role("link", name=f"{earlier} · Face-to-face").click()
     expect(page.get_by_role("heading", name=f"Contact on {earlier}")).to_be_visible()
+    page.get_by_label("Reason for the addendum", exact=True).fill("Started by mistake")
+    page.get_by_role("button", name="Discard", exact=True).click()
+    expect(page.get_by_label("Reason for the addendum", exact=True)).to_have_value("")
     page.get_by_role("button", name="Add addendum", exact=True).click()
     expect(page.get_by_role("alert")).to_contain_text("Reason for the addendum: give the reason")
     page.get_by_label("Reason for the addendum", exact=True).fill("Carer's name was misspelt")
@@ -299,3 +302,64 @@ def test_typing_for_a_child_who_left_the_caseload_is_kept_and_can_go_for_review(
     page.get_by_role("link", name="My caseload", exact=True).click()
     expect(attention).to_contain_text("Worries as recorded: Kai said he is scared at night.")
     expect(attention).not_to_contain_text("For a child no longer on your caseload")
+
+
+def test_a_submit_refused_after_a_clash_leaves_a_draft_to_finish(browser, live_server, caseload, db_session):
+    """The second tablet submits its version of a draft that the first has changed meanwhile:
+    its change conflicts, so the submit is refused. The tablet shows the draft again as the
+    server holds it (not as submitted, and not counted for the six-weekly rule); the
+    practitioner chooses their words and submits."""
+    tablets = [browser.new_context(base_url=live_server, viewport=TABLET, locale="en-AU", timezone_id=TIMEZONE)
+               for _ in range(2)]
+    try:
+        first, second = (tablet.new_page() for tablet in tablets)
+        first_visit(first)
+        first.get_by_role("link", name="Mia Anderson", exact=True).click()
+        first.get_by_role("link", name="Record contact", exact=True).click()
+        first.get_by_label("Child seen", exact=True).check()
+        first.get_by_label("Child's views (in their own words)", exact=True).fill("Started on the first tablet.")
+        first.get_by_label("How the views were gathered", exact=True).select_option(label="Conversation")
+        saved_and_synced(first)
+        first_visit(second)
+        today = today_in(TIMEZONE).strftime("%d/%m/%Y")
+        # The second tablet starts typing in the draft...
+        second.get_by_role("link", name="Mia Anderson", exact=True).click()
+        second.get_by_role("link", name=f"{today} · Face-to-face", exact=True).click()
+        second.get_by_label("Child's views (in their own words)", exact=True).fill("Finished on the second tablet.")
+        # ...while the first changes the same words, and the second tablet syncs (its typing stays).
+        first.get_by_role("link", name=f"{today} · Face-to-face", exact=True).click()
+        first.get_by_label("Child's views (in their own words)", exact=True).fill("Changed on the first tablet.")
+        saved_and_synced(first)
+        second.get_by_role("button", name="Sync now", exact=True).click()
+        expect(second.get_by_role("status")).to_have_text("All changes synced", timeout=15_000)
+        expect(second.get_by_label("Child's views (in their own words)", exact=True)).to_have_value("Finished on the second tablet.")
+
+        second.get_by_role("button", name="Submit", exact=True).click()
+        expect(second.get_by_role("heading", name="Mia Anderson", exact=True)).to_be_visible()
+        expect(second.get_by_role("status")).to_have_text(
+            "All changes synced · 1 refused by the server · 1 in conflict", timeout=15_000)
+        [draft] = fresh(db_session, Contact, Contact.status == "draft")
+        assert draft.child_views == "Changed on the first tablet."
+
+        # Back to a draft, as the server holds it; the earlier contact is still the last one.
+        contact = second.get_by_role("listitem").filter(has=second.get_by_role("link", name=f"{today} · Face-to-face"))
+        expect(contact).to_contain_text("Draft")
+        second.get_by_role("link", name="My caseload", exact=True).click()
+        mia = second.get_by_role("row").filter(has=second.get_by_role("link", name="Mia Anderson"))
+        expect(mia).not_to_contain_text(today)
+
+        attention = second.get_by_role("region", name="Needs your attention")
+        expect(attention).to_contain_text("Child's views (in their own words) on the server now: Changed on the first tablet.")
+        attention.get_by_role("button", name="Use my words", exact=True).click()
+        expect(second.get_by_role("status")).to_have_text("All changes synced · 1 refused by the server", timeout=15_000)
+        attention.get_by_role("button", name="Dismiss refused change 1").click()
+        expect(second.get_by_role("status")).to_have_text("All changes synced")
+        second.get_by_role("link", name="Mia Anderson", exact=True).click()
+        second.get_by_role("link", name=f"{today} · Face-to-face", exact=True).click()
+        expect(second.get_by_label("Child's views (in their own words)", exact=True)).to_have_value("Finished on the second tablet.")
+        saved_and_synced(second, "Submit")
+        [submitted] = fresh(db_session, Contact, Contact.child_views == "Finished on the second tablet.")
+        assert submitted.status == "submitted"
+    finally:
+        for tablet in tablets:
+            tablet.close()

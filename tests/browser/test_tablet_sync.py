@@ -178,6 +178,9 @@ def test_a_database_from_the_previous_version_is_upgraded_with_its_outbox(page, 
                            record_id: crypto.randomUUID(), base_version: null, data: contact };
         const sealedMutation = await c.encryptJson(key, mutation);
         const sealedRecord = await c.encryptJson(key, contact);
+        // Typed under version 1 and never queued: version 1 marked it pending too.
+        const typed = { ...contact, worries: "Typed under version 1." };
+        const sealedTyped = await c.encryptJson(key, typed);
         const db = await new Promise((ok, fail) => {
             const request = indexedDB.open(`fieldapp-user-${userId}`, 1);
             request.onupgradeneeded = () => {
@@ -200,6 +203,7 @@ def test_a_database_from_the_previous_version_is_upgraded_with_its_outbox(page, 
         tx.objectStore("meta").put({ key: "nextSeq", value: 2 });
         tx.objectStore("outbox").put({ seq: 1, mutationId: mutation.mutation_id, sealed: sealedMutation });
         tx.objectStore("records").put({ type: "contact", id: mutation.record_id, childId, pending: true, sealed: sealedRecord });
+        tx.objectStore("records").put({ type: "contact", id: crypto.randomUUID(), childId, pending: true, sealed: sealedTyped });
         await new Promise((ok) => { tx.oncomplete = ok; });
         db.close();
     }""", [caseload.practitioner.id, PASSWORD, str(caseload.child.id)])
@@ -214,6 +218,12 @@ def test_a_database_from_the_previous_version_is_upgraded_with_its_outbox(page, 
         request.onsuccess = () => { ok([request.result.version, [...request.result.objectStoreNames]]); request.result.close(); };
     })""" % caseload.practitioner.id)
     assert stores[0] == 2 and "server" in stores[1] and "outbox" in stores[1]
+    # The typed draft is still there, as typing not yet saved: kept through the pull, and it
+    # holds sign-out back.
+    page.get_by_role("link", name="Mia Anderson", exact=True).click()
+    expect(page.get_by_text("not saved yet")).to_have_count(1)
+    page.get_by_role("button", name="Sign out", exact=True).click()
+    expect(page.get_by_role("alert")).to_contain_text("1 form has typing not yet saved")
 
 
 def test_after_a_password_change_the_previous_password_unlocks_the_work_once(context, caseload, engine, db_session):
