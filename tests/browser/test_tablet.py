@@ -31,6 +31,9 @@ def test_offline_cold_start_record_and_sync_exactly_once(context, caseload, db_s
     offline.goto("/tablet")  # cold start: the worker answers from its cache
     unlock(offline)
     expect(offline.get_by_role("link", name="Mia Anderson", exact=True)).to_be_visible()
+    freshness = offline.locator("#sync-freshness")
+    expect(freshness).to_contain_text("No connection: your work is kept on this tablet")
+    expect(freshness).to_contain_text("Last synced")  # the office sync, before the signal went
     record_contact(offline)
     expect(offline.get_by_role("status")).to_have_text("1 waiting to sync")
     reached_network = [r.url for r in requests if r.response() is None or not r.response().from_service_worker]
@@ -44,6 +47,7 @@ def test_offline_cold_start_record_and_sync_exactly_once(context, caseload, db_s
     context.set_offline(False)
     offline.get_by_role("button", name="Sync now", exact=True).click()
     expect(offline.get_by_role("status")).to_have_text("All changes synced", timeout=15_000)
+    expect(offline.locator("#sync-freshness")).not_to_contain_text("No connection")
     assert contacts_with(db_session, VIEWS) == 1
     saved = db_session.scalar(select(Contact).where(Contact.child_views == VIEWS))
     assert (saved.status, saved.mode, saved.child_seen) == ("submitted", "face_to_face", True)

@@ -197,6 +197,7 @@ function startTimers() {
 
 setInterval(() => { if (state.store) syncNow(); }, SYNC_INTERVAL_MS);
 window.addEventListener("online", () => { if (state.store) syncNow(); });
+window.addEventListener("offline", () => refreshStatus());
 
 // ------------------------------------------------------------------ sync
 
@@ -214,6 +215,7 @@ async function syncNow() {
   });
   try {
     await client.run();
+    await store.setMeta({ lastSyncAt: Date.now() });
     state.failures = 0;
     state.syncing = false;
     // A form being filled in is never redrawn under the practitioner's fingers. The status

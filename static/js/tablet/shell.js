@@ -48,6 +48,7 @@ function header() {
 function statusBar() {
   return h("div", { className: "sync-bar" },
     h("p", { role: "status", id: "sync-status" }, ""),
+    h("p", { id: "sync-freshness", className: "muted" }, ""),
     h("progress", { id: "sync-progress", max: "100", value: "0", hidden: true, "aria-label": "Sync progress" }),
     h("button", { type: "button", className: "button-secondary", onclick: () => hooks.syncNow() }, "Sync now"),
     h("div", { id: "sign-in-again", className: "flash flash-error", hidden: true },
@@ -70,6 +71,15 @@ export async function refreshStatus(message) {
   status.textContent = text;
 
   document.getElementById("sign-in-again").hidden = !state.signInRequired;
+
+  // Where the caseload stands: offline or not, and when it last synced (shown only; the device
+  // clock never orders anything).
+  const lastSync = await store.getMeta("lastSyncAt");
+  const when = lastSync ? new Date(lastSync).toLocaleString("en-AU", { dateStyle: "short", timeStyle: "short" }) : null;
+  document.getElementById("sync-freshness").textContent = [
+    navigator.onLine ? null : "No connection: your work is kept on this tablet and syncs when you are back in range.",
+    when ? `Last synced ${when}.` : "Not synced yet.",
+  ].filter(Boolean).join(" ");
 
   const wrongClock = clockWarning(await store.getMeta("clock"), deviceToday());
   const clock = document.getElementById("clock-warning");
