@@ -6,6 +6,8 @@ to the app.
 """
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 from flask import Flask, current_app, g
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
@@ -14,6 +16,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
+
+# True while a web request runs. Every request may write (sessions, audit events, sync), and on
+# SQLite a transaction that read first and writes later fails at once ("database is locked")
+# if another request wrote in between; BEGIN IMMEDIATE takes the write lock up front, so
+# concurrent requests wait their turn (busy timeout) instead. Outside requests (CLI, tests'
+# own sessions) transactions stay deferred.
+_begin_immediate: ContextVar[bool] = ContextVar("fieldapp_sqlite_begin_immediate", default=False)
 
 
 def build_engine(url: str) -> Engine:
@@ -39,7 +48,7 @@ def build_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):
-            conn.exec_driver_sql("BEGIN")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if _begin_immediate.get() else "BEGIN")
 
         return engine
     if url.startswith("postgresql://"):
@@ -61,6 +70,19 @@ class Database:
             "sessionmaker": sessionmaker(engine, expire_on_commit=False),
         }
         app.teardown_appcontext(self._close_session)
+        # First of all before_request functions, so no query of the request runs before it.
+        app.before_request_funcs.setdefault(None, []).insert(0, self._request_started)
+        app.teardown_request(self._request_finished)
+
+    @staticmethod
+    def _request_started() -> None:
+        g.db_begin_token = _begin_immediate.set(True)
+
+    @staticmethod
+    def _request_finished(_exc: BaseException | None) -> None:
+        token = g.pop("db_begin_token", None)
+        if token is not None:
+            _begin_immediate.reset(token)
 
     @property
     def engine(self) -> Engine:
