@@ -260,3 +260,19 @@ def test_after_a_password_change_the_previous_password_unlocks_the_work_once(con
     context.set_offline(True)
     page.goto("/tablet")
     unlock(page, password=new_password)
+
+
+def test_signing_out_in_one_tab_wipes_the_data_and_locks_the_other_tab(context, caseload):
+    first = context.new_page()
+    first_visit(first)
+    second = context.new_page()
+    second.goto("/tablet")
+    unlock(second)
+    expect(second.get_by_role("status")).to_have_text("All changes synced", timeout=15_000)
+    first.get_by_role("button", name="Sign out", exact=True).click()
+    expect(first.get_by_role("heading", name="Sign in", exact=True)).to_be_visible()
+    # The other tab let go of the database (or the wipe would wait for ever) and is locked.
+    expect(second.get_by_role("alert")).to_contain_text("signed out in another tab")
+    expect(second.get_by_role("heading", name="Sign in", exact=True)).to_be_visible()
+    names = first.evaluate("indexedDB.databases().then(list => list.map(d => d.name))")
+    assert f"fieldapp-user-{caseload.practitioner.id}" not in names

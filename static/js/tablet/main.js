@@ -64,7 +64,12 @@ function signInScreen(error) {
   const password = h("input", { type: "password", autocomplete: "current-password", required: true });
   const form = h("form", { className: "narrow", onsubmit: async (event) => {
     event.preventDefault();
-    await signIn(email.value.trim().toLowerCase(), password.value);
+    try {
+      await signIn(email.value.trim().toLowerCase(), password.value);
+    } catch (error) {
+      // Nothing is deleted on a failure here; say what happened rather than hang.
+      signInScreen(`This tablet's data could not be opened (${error && error.message ? error.message : error}). Try again; if it goes on, tell your administrator.`);
+    }
   } },
   h("h1", {}, "Sign in"),
   error ? h("p", { className: "flash flash-error", role: "alert" }, error) : null,
