@@ -61,6 +61,14 @@ def record_contact(page, views=VIEWS):
     expect(page.get_by_role("heading", name="Mia Anderson", exact=True)).to_be_visible()
 
 
+def type_without_saving(page, child: str, worries: str) -> None:
+    """Starts a contact for `child`, types the worries and goes back without saving."""
+    page.get_by_role("link", name=child, exact=True).click()
+    page.get_by_role("link", name="Record contact", exact=True).click()
+    page.get_by_label("Worries", exact=True).fill(worries)
+    page.get_by_role("link", name=f"Back to {child}").click()
+
+
 def contacts_with(session, text) -> int:
     session.rollback()  # end the read transaction: a SQLite WAL reader keeps its snapshot
     return session.scalar(select(func.count()).select_from(Contact).where(Contact.child_views == text))

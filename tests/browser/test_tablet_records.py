@@ -17,7 +17,7 @@ from fieldapp.services.clock import today_in
 
 from ..factories import gen_child
 from .conftest import TABLET, TIMEZONE
-from .tablet_pages import first_visit, hand_over_to_a_colleague, unlock
+from .tablet_pages import first_visit, hand_over_to_a_colleague, type_without_saving, unlock
 
 pytestmark = pytest.mark.browser
 
@@ -98,10 +98,7 @@ def test_drafts_are_deleted_locally_or_through_sync(context, caseload, db_sessio
     page = context.new_page()
     first_visit(page)
     # A draft never saved is forgotten on the tablet alone.
-    page.get_by_role("link", name="Mia Anderson", exact=True).click()
-    page.get_by_role("link", name="Record contact", exact=True).click()
-    page.get_by_label("Worries", exact=True).fill("Started by mistake.")
-    page.get_by_role("link", name="Back to Mia Anderson").click()
+    type_without_saving(page, "Mia Anderson", "Started by mistake.")
     expect(page.get_by_text("not saved yet")).to_be_visible()
     todays = f"{today_in(TIMEZONE).strftime('%d/%m/%Y')} · Face-to-face"
     page.get_by_role("link", name=todays, exact=True).click()
@@ -277,10 +274,7 @@ def test_typing_for_a_child_who_left_the_caseload_is_kept_and_can_go_for_review(
 
     page = context.new_page()
     first_visit(page)
-    page.get_by_role("link", name="Kai Baker", exact=True).click()
-    page.get_by_role("link", name="Record contact", exact=True).click()
-    page.get_by_label("Worries", exact=True).fill("Kai said he is scared at night.")
-    page.get_by_role("link", name="Back to Kai Baker").click()
+    type_without_saving(page, "Kai Baker", "Kai said he is scared at night.")
     # Meanwhile the office records that a colleague has held Kai since his tenth day in care.
     kai = caseload.others[0]
     hand_over_to_a_colleague(engine, kai.id)

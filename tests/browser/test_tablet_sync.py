@@ -28,13 +28,19 @@ def wait_until(page, condition, timeout_ms=10_000):
     assert condition()
 
 
-def test_two_tabs_never_sync_at_once(context, caseload, db_session):
+def two_tabs(context):
+    """The app open and unlocked in two tabs of one browser, synced."""
     first = context.new_page()
     first_visit(first)
     second = context.new_page()
     second.goto("/tablet")
     unlock(second)
     expect(second.get_by_role("status")).to_have_text("All changes synced", timeout=15_000)
+    return first, second
+
+
+def test_two_tabs_never_sync_at_once(context, caseload, db_session):
+    first, second = two_tabs(context)
 
     held = []
     context.route("**/api/sync/push", lambda route: held.append(route))  # answered below
@@ -263,12 +269,7 @@ def test_after_a_password_change_the_previous_password_unlocks_the_work_once(con
 
 
 def test_signing_out_in_one_tab_wipes_the_data_and_locks_the_other_tab(context, caseload):
-    first = context.new_page()
-    first_visit(first)
-    second = context.new_page()
-    second.goto("/tablet")
-    unlock(second)
-    expect(second.get_by_role("status")).to_have_text("All changes synced", timeout=15_000)
+    first, second = two_tabs(context)
     first.get_by_role("button", name="Sign out", exact=True).click()
     expect(first.get_by_role("heading", name="Sign in", exact=True)).to_be_visible()
     # The other tab let go of the database (or the wipe would wait for ever) and is locked.

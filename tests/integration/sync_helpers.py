@@ -161,3 +161,16 @@ def reallocate_child(engine, leader_id: int, child_id, to_user_id: int, on: date
 
 def count(session: Session, model, *where) -> int:
     return session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def tablets_of_one_user(app, count: int) -> list[Tablet]:
+    """`count` tablets of the practitioner, each with its own client (one sign-in)."""
+    main = app.test_client()
+    token = sign_in(main, "pat@example.org")
+    cookie = main.get_cookie("session").value
+    tablets = []
+    for number in range(count):
+        client = app.test_client()
+        client.set_cookie("session", cookie)
+        tablets.append(Tablet(client, token, name=f"Tablet {number}"))
+    return tablets

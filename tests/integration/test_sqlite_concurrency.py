@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from fieldapp.models import Contact
 
-from .sync_helpers import Tablet, sign_in
+from .sync_helpers import Tablet, tablets_of_one_user
 
 TABLETS = 6
 ROUNDS = 5
@@ -20,14 +20,7 @@ pytestmark = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 
 
 def test_tablets_syncing_at_once_on_sqlite_all_succeed(app, database, org, db):
-    main = app.test_client()
-    token = sign_in(main, "pat@example.org")
-    cookie = main.get_cookie("session").value
-    tablets = []
-    for number in range(TABLETS):
-        client = app.test_client()
-        client.set_cookie("session", cookie)
-        tablets.append(Tablet(client, token, name=f"Tablet {number}"))
+    tablets = tablets_of_one_user(app, TABLETS)
     start = threading.Barrier(TABLETS)
     outcomes: list[int] = []
     failures: list[BaseException] = []

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from fieldapp.models import Child, Contact
 from fieldapp.services import change_seq
 
-from .sync_helpers import Tablet, sign_in, statuses
+from .sync_helpers import Tablet, statuses, tablets_of_one_user
 
 WRITERS = 8
 BATCHES = 8
@@ -22,19 +22,6 @@ BATCH_SIZE = 10
 # Tablets do not push back to back; the pause also lets the puller (one thread among nine, all
 # sharing one interpreter lock) pull often enough to land between other writers' commits.
 PAUSE = 0.1
-
-
-def tablets_of_one_user(app, count: int) -> list[Tablet]:
-    """`count` tablets of the practitioner, each with its own client (one sign-in)."""
-    main = app.test_client()
-    token = sign_in(main, "pat@example.org")
-    cookie = main.get_cookie("session").value
-    tablets = []
-    for number in range(count):
-        client = app.test_client()
-        client.set_cookie("session", cookie)
-        tablets.append(Tablet(client, token, name=f"Tablet {number}"))
-    return tablets
 
 
 # Concurrent writers need PostgreSQL (SQLite has one writer at a time): these run on it only.
