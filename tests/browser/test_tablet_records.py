@@ -35,6 +35,16 @@ def saved_and_synced(page, button="Save draft", heading="Mia Anderson"):
     expect(page.get_by_role("status")).to_have_text("All changes synced", timeout=15_000)
 
 
+@pytest.fixture
+def two_tablets(browser, live_server):
+    """Two tablets (separate browsers, as two devices), each with a page."""
+    contexts = [browser.new_context(base_url=live_server, viewport=TABLET, locale="en-AU", timezone_id=TIMEZONE)
+                for _ in range(2)]
+    yield tuple(context.new_page() for context in contexts)
+    for context in contexts:
+        context.close()
+
+
 def fresh(session: Session, model, *where):
     session.rollback()  # a SQLite WAL reader keeps its snapshot until its transaction ends
     return session.scalars(select(model).where(*where)).all()
@@ -169,62 +179,56 @@ def test_an_addendum_and_a_return_visit_recorded_offline_reach_the_server(contex
     assert (visit.arrival_date, visit.departure_date) == (today - timedelta(days=2), today + timedelta(days=10))
 
 
-def test_a_draft_edited_on_two_tablets_merges_and_a_clash_keeps_both_texts(browser, live_server, caseload, db_session):
-    tablets = [browser.new_context(base_url=live_server, viewport=TABLET, locale="en-AU", timezone_id=TIMEZONE)
-               for _ in range(2)]
-    try:
-        first, second = (tablet.new_page() for tablet in tablets)
-        first_visit(first)
-        first.get_by_role("link", name="Mia Anderson", exact=True).click()
-        first.get_by_role("link", name="Record contact", exact=True).click()
-        first.get_by_label("Worries", exact=True).fill("Started on the first tablet.")
-        saved_and_synced(first)
+def test_a_draft_edited_on_two_tablets_merges_and_a_clash_keeps_both_texts(two_tablets, caseload, db_session):
+    first, second = two_tablets
+    first_visit(first)
+    first.get_by_role("link", name="Mia Anderson", exact=True).click()
+    first.get_by_role("link", name="Record contact", exact=True).click()
+    first.get_by_label("Worries", exact=True).fill("Started on the first tablet.")
+    saved_and_synced(first)
 
-        first_visit(second)  # the second tablet fetches the draft
-        today = today_in(TIMEZONE).strftime("%d/%m/%Y")
-        for page, field, text in ((second, "What's working well", "Added on the second tablet."),
-                                  (first, "What needs to happen", "Added on the first tablet.")):
-            page.get_by_role("link", name="My caseload", exact=True).click()
-            page.get_by_role("link", name="Mia Anderson", exact=True).click()
-            page.get_by_role("link", name=f"{today} · Face-to-face").click()
-            page.get_by_label(field, exact=True).fill(text)
-            saved_and_synced(page)
+    first_visit(second)  # the second tablet fetches the draft
+    today = today_in(TIMEZONE).strftime("%d/%m/%Y")
+    for page, field, text in ((second, "What's working well", "Added on the second tablet."),
+                              (first, "What needs to happen", "Added on the first tablet.")):
+        page.get_by_role("link", name="My caseload", exact=True).click()
+        page.get_by_role("link", name="Mia Anderson", exact=True).click()
+        page.get_by_role("link", name=f"{today} · Face-to-face").click()
+        page.get_by_label(field, exact=True).fill(text)
+        saved_and_synced(page)
 
-        [draft] = fresh(db_session, Contact, Contact.status == "draft")
-        assert (draft.worries, draft.working_well, draft.needs_to_happen) == (
-            "Started on the first tablet.", "Added on the second tablet.", "Added on the first tablet.")
+    [draft] = fresh(db_session, Contact, Contact.status == "draft")
+    assert (draft.worries, draft.working_well, draft.needs_to_happen) == (
+        "Started on the first tablet.", "Added on the second tablet.", "Added on the first tablet.")
 
-        # Both change the worries: the server keeps the first text to arrive; the second tablet
-        # keeps its words in view as a conflict.
-        for page, text in ((first, "First tablet's worry."), (second, "Second tablet's worry.")):
-            page.get_by_role("link", name=f"{today} · Face-to-face").click()
-            page.get_by_label("Worries", exact=True).fill(text)
-            page.get_by_role("button", name="Save draft", exact=True).click()
-            expect(page.get_by_role("heading", name="Mia Anderson", exact=True)).to_be_visible()
-        expect(first.get_by_role("status")).to_have_text("All changes synced", timeout=15_000)
-        expect(second.get_by_role("status")).to_contain_text("1 in conflict", timeout=15_000)
-        second.get_by_role("link", name="My caseload", exact=True).click()
-        attention = second.get_by_role("region", name="Needs your attention")
-        expect(attention).to_contain_text("Worries as recorded: Second tablet's worry.")
-        expect(attention).to_contain_text("Worries on the server now: First tablet's worry.")
-        [draft] = fresh(db_session, Contact, Contact.status == "draft")
-        assert draft.worries == "First tablet's worry."
-        # The second tablet now shows the server's text in the draft itself.
-        second.get_by_role("link", name="Mia Anderson", exact=True).click()
-        second.get_by_role("link", name=f"{today} · Face-to-face").first.click()
-        expect(second.get_by_label("Worries", exact=True)).to_have_value("First tablet's worry.")
+    # Both change the worries: the server keeps the first text to arrive; the second tablet
+    # keeps its words in view as a conflict.
+    for page, text in ((first, "First tablet's worry."), (second, "Second tablet's worry.")):
+        page.get_by_role("link", name=f"{today} · Face-to-face").click()
+        page.get_by_label("Worries", exact=True).fill(text)
+        page.get_by_role("button", name="Save draft", exact=True).click()
+        expect(page.get_by_role("heading", name="Mia Anderson", exact=True)).to_be_visible()
+    expect(first.get_by_role("status")).to_have_text("All changes synced", timeout=15_000)
+    expect(second.get_by_role("status")).to_contain_text("1 in conflict", timeout=15_000)
+    second.get_by_role("link", name="My caseload", exact=True).click()
+    attention = second.get_by_role("region", name="Needs your attention")
+    expect(attention).to_contain_text("Worries as recorded: Second tablet's worry.")
+    expect(attention).to_contain_text("Worries on the server now: First tablet's worry.")
+    [draft] = fresh(db_session, Contact, Contact.status == "draft")
+    assert draft.worries == "First tablet's worry."
+    # The second tablet now shows the server's text in the draft itself.
+    second.get_by_role("link", name="Mia Anderson", exact=True).click()
+    second.get_by_role("link", name=f"{today} · Face-to-face").first.click()
+    expect(second.get_by_label("Worries", exact=True)).to_have_value("First tablet's worry.")
 
-        # The practitioner chooses their own words: an ordinary update, and the conflict closes.
-        second.get_by_role("link", name="My caseload", exact=True).click()
-        attention.get_by_role("button", name="Use my words", exact=True).click()
-        expect(second.get_by_role("status")).to_have_text("All changes synced", timeout=15_000)
-        expect(second.get_by_role("region", name="Needs your attention")).to_have_count(0)
-        [draft] = fresh(db_session, Contact, Contact.status == "draft")
-        assert draft.worries == "Second tablet's worry."
-        assert all(c.resolved_at is not None for c in fresh(db_session, SyncConflict))
-    finally:
-        for tablet in tablets:
-            tablet.close()
+    # The practitioner chooses their own words: an ordinary update, and the conflict closes.
+    second.get_by_role("link", name="My caseload", exact=True).click()
+    attention.get_by_role("button", name="Use my words", exact=True).click()
+    expect(second.get_by_role("status")).to_have_text("All changes synced", timeout=15_000)
+    expect(second.get_by_role("region", name="Needs your attention")).to_have_count(0)
+    [draft] = fresh(db_session, Contact, Contact.status == "draft")
+    assert draft.worries == "Second tablet's worry."
+    assert all(c.resolved_at is not None for c in fresh(db_session, SyncConflict))
 
 
 def test_every_tablet_screen_renders_without_errors_or_csp_violations(page, caseload, engine):
@@ -298,62 +302,56 @@ def test_typing_for_a_child_who_left_the_caseload_is_kept_and_can_go_for_review(
     expect(attention).not_to_contain_text("For a child no longer on your caseload")
 
 
-def test_a_submit_refused_after_a_clash_leaves_a_draft_to_finish(browser, live_server, caseload, db_session):
+def test_a_submit_refused_after_a_clash_leaves_a_draft_to_finish(two_tablets, caseload, db_session):
     """The second tablet submits its version of a draft that the first has changed meanwhile:
     its change conflicts, so the submit is refused. The tablet shows the draft again as the
     server holds it (not as submitted, and not counted for the six-weekly rule); the
     practitioner chooses their words and submits."""
-    tablets = [browser.new_context(base_url=live_server, viewport=TABLET, locale="en-AU", timezone_id=TIMEZONE)
-               for _ in range(2)]
-    try:
-        first, second = (tablet.new_page() for tablet in tablets)
-        first_visit(first)
-        first.get_by_role("link", name="Mia Anderson", exact=True).click()
-        first.get_by_role("link", name="Record contact", exact=True).click()
-        first.get_by_label("Child seen", exact=True).check()
-        first.get_by_label("Child's views (in their own words)", exact=True).fill("Started on the first tablet.")
-        first.get_by_label("How the views were gathered", exact=True).select_option(label="Conversation")
-        saved_and_synced(first)
-        first_visit(second)
-        today = today_in(TIMEZONE).strftime("%d/%m/%Y")
-        # The second tablet starts typing in the draft...
-        second.get_by_role("link", name="Mia Anderson", exact=True).click()
-        second.get_by_role("link", name=f"{today} · Face-to-face", exact=True).click()
-        second.get_by_label("Child's views (in their own words)", exact=True).fill("Finished on the second tablet.")
-        # ...while the first changes the same words, and the second tablet syncs (its typing stays).
-        first.get_by_role("link", name=f"{today} · Face-to-face", exact=True).click()
-        first.get_by_label("Child's views (in their own words)", exact=True).fill("Changed on the first tablet.")
-        saved_and_synced(first)
-        second.get_by_role("button", name="Sync now", exact=True).click()
-        expect(second.get_by_role("status")).to_have_text("All changes synced", timeout=15_000)
-        expect(second.get_by_label("Child's views (in their own words)", exact=True)).to_have_value("Finished on the second tablet.")
+    first, second = two_tablets
+    first_visit(first)
+    first.get_by_role("link", name="Mia Anderson", exact=True).click()
+    first.get_by_role("link", name="Record contact", exact=True).click()
+    first.get_by_label("Child seen", exact=True).check()
+    first.get_by_label("Child's views (in their own words)", exact=True).fill("Started on the first tablet.")
+    first.get_by_label("How the views were gathered", exact=True).select_option(label="Conversation")
+    saved_and_synced(first)
+    first_visit(second)
+    today = today_in(TIMEZONE).strftime("%d/%m/%Y")
+    # The second tablet starts typing in the draft...
+    second.get_by_role("link", name="Mia Anderson", exact=True).click()
+    second.get_by_role("link", name=f"{today} · Face-to-face", exact=True).click()
+    second.get_by_label("Child's views (in their own words)", exact=True).fill("Finished on the second tablet.")
+    # ...while the first changes the same words, and the second tablet syncs (its typing stays).
+    first.get_by_role("link", name=f"{today} · Face-to-face", exact=True).click()
+    first.get_by_label("Child's views (in their own words)", exact=True).fill("Changed on the first tablet.")
+    saved_and_synced(first)
+    second.get_by_role("button", name="Sync now", exact=True).click()
+    expect(second.get_by_role("status")).to_have_text("All changes synced", timeout=15_000)
+    expect(second.get_by_label("Child's views (in their own words)", exact=True)).to_have_value("Finished on the second tablet.")
 
-        second.get_by_role("button", name="Submit", exact=True).click()
-        expect(second.get_by_role("heading", name="Mia Anderson", exact=True)).to_be_visible()
-        expect(second.get_by_role("status")).to_have_text(
-            "All changes synced · 1 refused by the server · 1 in conflict", timeout=15_000)
-        [draft] = fresh(db_session, Contact, Contact.status == "draft")
-        assert draft.child_views == "Changed on the first tablet."
+    second.get_by_role("button", name="Submit", exact=True).click()
+    expect(second.get_by_role("heading", name="Mia Anderson", exact=True)).to_be_visible()
+    expect(second.get_by_role("status")).to_have_text(
+        "All changes synced · 1 refused by the server · 1 in conflict", timeout=15_000)
+    [draft] = fresh(db_session, Contact, Contact.status == "draft")
+    assert draft.child_views == "Changed on the first tablet."
 
-        # Back to a draft, as the server holds it; the earlier contact is still the last one.
-        contact = second.get_by_role("listitem").filter(has=second.get_by_role("link", name=f"{today} · Face-to-face"))
-        expect(contact).to_contain_text("Draft")
-        second.get_by_role("link", name="My caseload", exact=True).click()
-        mia = second.get_by_role("row").filter(has=second.get_by_role("link", name="Mia Anderson"))
-        expect(mia).not_to_contain_text(today)
+    # Back to a draft, as the server holds it; the earlier contact is still the last one.
+    contact = second.get_by_role("listitem").filter(has=second.get_by_role("link", name=f"{today} · Face-to-face"))
+    expect(contact).to_contain_text("Draft")
+    second.get_by_role("link", name="My caseload", exact=True).click()
+    mia = second.get_by_role("row").filter(has=second.get_by_role("link", name="Mia Anderson"))
+    expect(mia).not_to_contain_text(today)
 
-        attention = second.get_by_role("region", name="Needs your attention")
-        expect(attention).to_contain_text("Child's views (in their own words) on the server now: Changed on the first tablet.")
-        attention.get_by_role("button", name="Use my words", exact=True).click()
-        expect(second.get_by_role("status")).to_have_text("All changes synced · 1 refused by the server", timeout=15_000)
-        attention.get_by_role("button", name="Dismiss refused change 1").click()
-        expect(second.get_by_role("status")).to_have_text("All changes synced")
-        second.get_by_role("link", name="Mia Anderson", exact=True).click()
-        second.get_by_role("link", name=f"{today} · Face-to-face", exact=True).click()
-        expect(second.get_by_label("Child's views (in their own words)", exact=True)).to_have_value("Finished on the second tablet.")
-        saved_and_synced(second, "Submit")
-        [submitted] = fresh(db_session, Contact, Contact.child_views == "Finished on the second tablet.")
-        assert submitted.status == "submitted"
-    finally:
-        for tablet in tablets:
-            tablet.close()
+    attention = second.get_by_role("region", name="Needs your attention")
+    expect(attention).to_contain_text("Child's views (in their own words) on the server now: Changed on the first tablet.")
+    attention.get_by_role("button", name="Use my words", exact=True).click()
+    expect(second.get_by_role("status")).to_have_text("All changes synced · 1 refused by the server", timeout=15_000)
+    attention.get_by_role("button", name="Dismiss refused change 1").click()
+    expect(second.get_by_role("status")).to_have_text("All changes synced")
+    second.get_by_role("link", name="Mia Anderson", exact=True).click()
+    second.get_by_role("link", name=f"{today} · Face-to-face", exact=True).click()
+    expect(second.get_by_label("Child's views (in their own words)", exact=True)).to_have_value("Finished on the second tablet.")
+    saved_and_synced(second, "Submit")
+    [submitted] = fresh(db_session, Contact, Contact.child_views == "Finished on the second tablet.")
+    assert submitted.status == "submitted"
