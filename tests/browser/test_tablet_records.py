@@ -325,7 +325,8 @@ def test_a_submit_refused_after_a_clash_leaves_a_draft_to_finish(two_tablets, ca
     first.get_by_role("link", name=f"{today} · Face-to-face", exact=True).click()
     first.get_by_label("Child's views (in their own words)", exact=True).fill("Changed on the first tablet.")
     saved_and_synced(first)
-    second.get_by_role("button", name="Sync now", exact=True).click()
+    with second.expect_response("**/api/sync/pull*"):
+        second.get_by_role("button", name="Sync now", exact=True).click()
     expect(second.get_by_role("status")).to_have_text("All changes synced", timeout=15_000)
     expect(second.get_by_label("Child's views (in their own words)", exact=True)).to_have_value("Finished on the second tablet.")
 

@@ -5,7 +5,7 @@
 import { LOCATION, MADE_BY, MODE, PARTICIPANT_ROLE, VIEWS_METHOD } from "./choices.js";
 import { deviceToday } from "./clock.js";
 import { checkbox, field, h } from "./dom.js";
-import { childName, errorSummary, go, hooks, keeper, link, page, state, submitOnce } from "./shell.js";
+import { childName, errorSummary, go, hooks, keeper, link, pageFor, state, submitOnce } from "./shell.js";
 
 const MAX_ROWS = 30; // as the server (services/contacts.py MAX_PARTICIPANTS, MAX_ACTIONS)
 const NOT_SENT = new Set(["status", "child_id", "author_id"]);
@@ -148,6 +148,7 @@ export function contactMutations(contactId, base, record, submitting) {
 }
 
 export async function contactForm(childId, existing) {
+  const show = pageFor();
   const store = state.store;
   const child = await store.record("child", childId);
   if (!child) return go("/tablet");
@@ -242,7 +243,7 @@ export async function contactForm(childId, existing) {
     hooks.syncNow();
   });
 
-  page(h("p", { className: "breadcrumb" }, link(`/tablet/children/${childId}`, `Back to ${name}`)),
+  show(h("p", { className: "breadcrumb" }, link(`/tablet/children/${childId}`, `Back to ${name}`)),
     h("h1", {}, existing ? "Draft contact " : "Record contact ", h("span", { className: "subtitle" }, `with ${name}`)),
     form, deleteDraft(contactId, childId, base, typing.flush));
 }

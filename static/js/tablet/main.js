@@ -5,7 +5,7 @@
 import { contactForm } from "./contact_form.js";
 import { field, h } from "./dom.js";
 import { caseloadScreen, childScreen, contactScreen, returnVisitForm } from "./screens.js";
-import { alertBox, hooks, refreshStatus, render, state } from "./shell.js";
+import { alertBox, hooks, newRoute, refreshStatus, render, state } from "./shell.js";
 import { TabletStore, WrongPassword } from "./store.js";
 import { backoffDelay, DeviceRevoked, SignInRequired, SyncClient } from "./sync.js";
 
@@ -47,6 +47,7 @@ window.addEventListener("popstate", () => { state.moved = true; route(); });
 
 async function route() {
   if (!state.store) return signInScreen();
+  newRoute();
   const path = location.pathname.replace(/^\/tablet/, "") || "/";
   const id = "([0-9a-f-]{36})";
   let match;
@@ -60,6 +61,7 @@ async function route() {
 // ------------------------------------------------------------------ sign in / unlock
 
 function signInScreen(error) {
+  newRoute(); // a screen still being drawn (a sync's redraw) must not appear over the lock
   const email = h("input", { type: "email", autocomplete: "username", required: true });
   const password = h("input", { type: "password", autocomplete: "current-password", required: true });
   const form = h("form", { className: "narrow", onsubmit: async (event) => {
@@ -105,6 +107,7 @@ async function signIn(email, password) {
 // The password was changed (on the web, or by an admin) while this tablet held data under the
 // old one: the old password unlocks it once, and from then on the new one does.
 function previousPasswordScreen(email, newPassword, signedIn, error) {
+  newRoute();
   const previous = h("input", { type: "password", autocomplete: "off", required: true });
   const form = h("form", { className: "narrow", onsubmit: async (event) => {
     event.preventDefault();
@@ -207,7 +210,12 @@ window.addEventListener("offline", () => refreshStatus());
 // ------------------------------------------------------------------ sync
 
 async function syncNow() {
-  if (!state.store || state.syncing || state.signInRequired) return refreshStatus();
+  if (state.syncing) {
+    // Work queued while a sync runs is not left for the timer: one more sync follows at once.
+    state.syncAgain = true;
+    return refreshStatus();
+  }
+  if (!state.store || state.signInRequired) return refreshStatus();
   if (!navigator.onLine) return refreshStatus(); // no signal: the "online" event starts the next sync
   const store = state.store;
   state.syncing = true;
@@ -242,6 +250,10 @@ async function syncNow() {
   } finally {
     state.syncing = false;
     if (progress) progress.hidden = true;
+  }
+  if (state.syncAgain && state.failures === 0) {
+    state.syncAgain = false;
+    await syncNow();
   }
 }
 

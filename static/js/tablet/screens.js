@@ -7,7 +7,7 @@ import { assessChild } from "./compliance.js";
 import { contactMutations } from "./contact_form.js";
 import { deviceToday } from "./clock.js";
 import { dmy, field, h } from "./dom.js";
-import { childName, errorSummary, go, hooks, keeper, link, page, state, submitOnce } from "./shell.js";
+import { childName, errorSummary, go, hooks, keeper, link, pageFor, state, submitOnce } from "./shell.js";
 
 const STATUS_TEXT = { overdue: "Overdue", due_soon: "Due soon", on_track: "On track" };
 const VISIT_TEXT = { met: "Seen during the visit", pending: "Not seen yet", missed: "Missed: not seen during the visit" };
@@ -147,11 +147,12 @@ async function attentionItems() {
 }
 
 export async function caseloadScreen() {
+  const show = pageFor();
   const children = (await state.store.recordsOfType("child")).map((r) => r.data);
   const rows = [];
   for (const child of children) rows.push({ child, result: await assess(child) });
   rows.sort((a, b) => (a.result.dueDate || "9999").localeCompare(b.result.dueDate || "9999"));
-  page(h("h1", {}, "My caseload"), attentionPanel(await attentionItems()),
+  show(h("h1", {}, "My caseload"), attentionPanel(await attentionItems()),
     rows.length ? h("table", { className: "caseload" },
       h("thead", {}, h("tr", {}, ["Child", "Last face-to-face contact", "Due", "Status"].map((t) => h("th", { scope: "col" }, t)))),
       h("tbody", {}, rows.map(({ child, result }) => h("tr", {},
@@ -163,6 +164,7 @@ export async function caseloadScreen() {
 }
 
 export async function childScreen(childId) {
+  const show = pageFor();
   const record = await state.store.record("child", childId);
   if (!record) return caseloadScreen();
   const child = record.data;
@@ -172,7 +174,7 @@ export async function childScreen(childId) {
   const interstate = INTERSTATE.has(child.residence);
   // assessChild reports visit statuses in arrival order; list the visits the same way.
   const orderedVisits = visits.map((v) => v.data).sort((x, y) => x.arrival_date.localeCompare(y.arrival_date) || x.departure_date.localeCompare(y.departure_date));
-  page(h("p", { className: "breadcrumb" }, link("/tablet", "Back to caseload")),
+  show(h("p", { className: "breadcrumb" }, link("/tablet", "Back to caseload")),
     h("h1", {}, childName(child)),
     h("dl", { className: "facts" },
       h("div", {}, h("dt", {}, "Date of birth"), h("dd", {}, dmy(child.date_of_birth))),
@@ -195,6 +197,7 @@ export async function childScreen(childId) {
 }
 
 export async function contactScreen(contactId, edit) {
+  const show = pageFor();
   const record = await state.store.record("contact", contactId);
   if (!record) return caseloadScreen();
   const c = record.data;
@@ -214,7 +217,7 @@ export async function contactScreen(contactId, edit) {
     ["Interpreter used", c.interpreter_used ? "Yes" : "No"], ["Worries", c.worries], ["What's working well", c.working_well],
     ["What needs to happen", c.needs_to_happen], ["Safety scale", c.safety_scale], ["Other notes", c.notes],
   ];
-  page(h("p", { className: "breadcrumb" }, link(`/tablet/children/${c.child_id}`, child ? `Back to ${childName(child.data)}` : "Back")),
+  show(h("p", { className: "breadcrumb" }, link(`/tablet/children/${c.child_id}`, child ? `Back to ${childName(child.data)}` : "Back")),
     h("h1", {}, `${submitted ? "Contact" : "Draft contact"} on ${dmy(c.contact_date)}`),
     record.pending ? h("p", { className: "muted" }, "Not yet synced.") : null,
     submitted ? null : h("p", { className: "flash" }, "A draft by another practitioner: only its author can change or submit it."),
@@ -287,6 +290,7 @@ async function addendumForm(contact) {
 // R2 (`004` § Contact with child): a return visit to the NT of a child living or boarding
 // interstate, as arranged in My Care Plan.
 export async function returnVisitForm(childId) {
+  const show = pageFor();
   const store = state.store;
   const child = await store.record("child", childId);
   if (!child || !INTERSTATE.has(child.data.residence)) return childScreen(childId);
@@ -325,6 +329,6 @@ export async function returnVisitForm(childId) {
     await go(`/tablet/children/${childId}`);
     hooks.syncNow();
   });
-  page(h("p", { className: "breadcrumb" }, link(`/tablet/children/${childId}`, `Back to ${name}`)),
+  show(h("p", { className: "breadcrumb" }, link(`/tablet/children/${childId}`, `Back to ${name}`)),
     h("h1", {}, "Record return visit ", h("span", { className: "subtitle" }, `for ${name}`)), form);
 }

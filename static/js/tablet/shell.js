@@ -6,7 +6,7 @@ import { dmy, h } from "./dom.js";
 
 export const state = {
   store: null, user: null, csrfToken: null, syncing: false, failures: 0,
-  lastActivity: Date.now(), timer: null, signInRequired: false, moved: false,
+  lastActivity: Date.now(), timer: null, signInRequired: false, moved: false, syncAgain: false,
 };
 
 // Set by main.js: the screens call back into routing, sync and sign-out without importing it.
@@ -93,6 +93,23 @@ export async function refreshStatus(message) {
   const persisted = navigator.storage && navigator.storage.persisted ? await navigator.storage.persisted() : true;
   warning.hidden = persisted || !waiting;
   warning.textContent = "This browser may clear offline data when space runs low, and work is waiting to sync. Sync before closing the browser.";
+}
+
+// Screens are async (they decrypt records), so two can be under way at once: a sync's redraw
+// and the practitioner's tap. Only the newest route may draw, or a slow redraw started before
+// a tap would replace the screen the tap opened. A screen takes its `show` before its first
+// await; route() starts a new one.
+let routeCount = 0;
+
+export function newRoute() {
+  routeCount += 1;
+}
+
+export function pageFor() {
+  const mine = routeCount;
+  return (...content) => {
+    if (mine === routeCount) page(...content);
+  };
 }
 
 // A new screen: its title names it, and after a move (not a redraw by sync) focus goes to its
