@@ -275,3 +275,34 @@ def test_signing_out_in_one_tab_wipes_the_data_and_locks_the_other_tab(context, 
     expect(second.get_by_role("heading", name="Sign in", exact=True)).to_be_visible()
     names = first.evaluate("indexedDB.databases().then(list => list.map(d => d.name))")
     assert f"fieldapp-user-{caseload.practitioner.id}" not in names
+
+
+def test_a_forgotten_previous_password_can_remove_the_tablets_copy_after_a_warning(context, caseload, engine, db_session):
+    from sqlalchemy.orm import Session
+
+    from fieldapp.models import User
+    from fieldapp.services.accounts import hash_password
+
+    page = context.new_page()
+    first_visit(page)
+    context.set_offline(True)
+    record_contact(page, "Lost with the old password.")
+    page.close()
+    context.set_offline(False)
+    new_password = "a-brand-new-password-2026"
+    with Session(engine) as session:
+        session.get(User, caseload.practitioner.id).password_hash = hash_password(new_password)
+        session.commit()
+
+    page = context.new_page()
+    page.goto("/tablet")
+    unlock(page, password=new_password, heading="Your password has changed")
+    page.get_by_role("button", name="I can't remember it", exact=True).click()
+    expect(page.get_by_role("alert")).to_contain_text("This tablet holds 1 change not yet sent to the server")
+    page.get_by_role("button", name="Go back", exact=True).click()  # nothing removed yet
+    page.get_by_role("button", name="I can't remember it", exact=True).click()
+    page.get_by_role("button", name="Remove this tablet's copy", exact=True).click()
+    expect(page.get_by_role("heading", name="My caseload")).to_be_visible()
+    expect(page.get_by_role("status")).to_have_text("All changes synced", timeout=15_000)
+    expect(page.get_by_role("link", name="Mia Anderson", exact=True)).to_be_visible()  # fetched again
+    assert contacts_with(db_session, "Lost with the old password.") == 0  # as the warning said

@@ -123,9 +123,29 @@ function previousPasswordScreen(email, newPassword, signedIn, error) {
   error ? h("p", { className: "flash flash-error", role: "alert" }, error) : null,
   h("p", {}, "The work on this tablet is locked with your previous password. Enter it once; from then on your new password unlocks it."),
   field("Previous password", previous),
-  h("button", { type: "submit" }, "Unlock"));
+  h("div", { className: "actions-bar" }, h("button", { type: "submit" }, "Unlock"),
+    h("button", { type: "button", className: "button-secondary", onclick: () => forgottenPasswordScreen(email, newPassword, signedIn) }, "I can't remember it")));
   render(h("main", { id: "main" }, form));
   previous.focus();
+}
+
+// The last way out for a tablet nobody can unlock: remove its copy and start again from the
+// server. Changes not yet sent would be lost, so the screen says how many first.
+async function forgottenPasswordScreen(email, newPassword, signedIn) {
+  newRoute();
+  const userId = signedIn.user.id;
+  const waiting = await TabletStore.waitingCount(userId);
+  render(h("main", { id: "main" }, h("div", { className: "narrow" },
+    h("h1", {}, "Remove this tablet's copy?"),
+    h("p", { className: waiting ? "flash flash-error" : "flash", role: waiting ? "alert" : null },
+      waiting ? `This tablet holds ${waiting} change${waiting === 1 ? "" : "s"} not yet sent to the server. Removing this tablet's copy deletes ${waiting === 1 ? "it" : "them"} for good. Ask your team leader before you do this.`
+        : "Everything on this tablet has reached the server. Its copy is removed and fetched again."),
+    h("div", { className: "actions-bar" },
+      h("button", { type: "button", className: waiting ? "button-danger" : null, onclick: async () => {
+        await TabletStore.wipe(userId);
+        await opened(await TabletStore.open(userId, newPassword), email, signedIn);
+      } }, "Remove this tablet's copy"),
+      h("button", { type: "button", className: "button-secondary", onclick: () => previousPasswordScreen(email, newPassword, signedIn) }, "Go back")))));
 }
 
 async function opened(store, email, { user, csrfToken }) {

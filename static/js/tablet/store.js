@@ -173,6 +173,17 @@ export class TabletStore {
     }
   }
 
+  // How many changes wait to be sent, readable without the key (the outbox rows are counted,
+  // not opened): what would be lost if a locked tablet's copy were removed.
+  static async waitingCount(userId) {
+    const db = await openDatabase(TabletStore.databaseName(userId));
+    try {
+      return await promised(db.transaction("outbox").objectStore("outbox").count());
+    } finally {
+      db.close();
+    }
+  }
+
   static async wipe(userId) {
     await promised(indexedDB.deleteDatabase(TabletStore.databaseName(userId)));
   }
