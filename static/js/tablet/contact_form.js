@@ -2,7 +2,7 @@
 // the child's views, who took part, Signs of Safety with actions. Every keystroke is written to
 // IndexedDB; "Save draft" and "Submit" queue the change for sync.
 
-import { LOCATION, MADE_BY, MODE, PARTICIPANT_ROLE, VIEWS_METHOD } from "./choices.js";
+import { FIELD_LABELS, LOCATION, MADE_BY, MODE, PARTICIPANT_ROLE, VIEWS_METHOD } from "./choices.js";
 import { deviceToday } from "./clock.js";
 import { checkbox, field, h } from "./dom.js";
 import { childName, errorSummary, go, hooks, keeper, link, pageFor, state, submitOnce } from "./shell.js";
@@ -101,9 +101,8 @@ const ACTION = {
 
 // A number field holding something that is not a number reads as empty: say so, by name.
 function unreadable(controls) {
-  const names = { duration_minutes: "Duration (minutes)", safety_scale: "Safety scale" };
-  return Object.entries(names).filter(([name]) => controls[name].validity.badInput)
-    .map(([, label]) => `${label}: enter a whole number.`);
+  return ["duration_minutes", "safety_scale"].filter((name) => controls[name].validity.badInput)
+    .map((name) => `${FIELD_LABELS[name]}: enter a whole number.`);
 }
 
 // The rules the server applies (services/contacts.py validate_contact: R1, R5, R6), so the
@@ -199,32 +198,36 @@ export async function contactForm(childId, existing) {
     if (!existing && location.pathname !== `/tablet/contacts/${contactId}`) history.replaceState({}, "", `/tablet/contacts/${contactId}`);
   }
 
+  // Each control under its label from FIELD_LABELS: the names the SPEC fixes (§5), said once.
+  const ask = (name, hint) => field(FIELD_LABELS[name], c[name], hint);
+  const tickBox = (name) => checkbox(FIELD_LABELS[name], c[name]);
+
   const participants = repeatList("Participant", PARTICIPANT, data.participants || [], keep);
   const actions = repeatList("Action", ACTION, data.actions || [], keep);
   const thirdParty = h("div", { className: "row", hidden: data.made_by !== "third_party" },
-    field("Third party name", c.third_party_name, "The appropriate third party you arranged to see the child."), field("Third party role", c.third_party_role));
+    ask("third_party_name", "The appropriate third party you arranged to see the child."), ask("third_party_role"));
   c.made_by.addEventListener("change", () => { thirdParty.hidden = c.made_by.value !== "third_party"; });
   const errors = h("div", { className: "flash flash-error", role: "alert", tabindex: "-1", hidden: true });
 
   const form = h("form", { className: "contact-form", novalidate: true, oninput: keep, onchange: keep },
     errors,
     h("fieldset", {}, h("legend", {}, "The contact"),
-      h("div", { className: "row" }, field("Date of contact", c.contact_date), field("Start time", c.start_time), field("Duration (minutes)", c.duration_minutes)),
-      h("div", { className: "row" }, field("Contact type", c.mode), field("Made by", c.made_by)),
+      h("div", { className: "row" }, ask("contact_date"), ask("start_time"), ask("duration_minutes")),
+      h("div", { className: "row" }, ask("mode"), ask("made_by")),
       thirdParty,
-      h("div", { className: "row checks" }, checkbox("Child seen", c.child_seen), checkbox("Seen alone", c.seen_alone)),
-      h("div", { className: "row" }, field("Location", c.location), field("Location details", c.location_detail))),
+      h("div", { className: "row checks" }, tickBox("child_seen"), tickBox("seen_alone")),
+      h("div", { className: "row" }, ask("location"), ask("location_detail"))),
     h("fieldset", {}, h("legend", {}, "The child's views"),
-      field("Child's views (in their own words)", c.child_views, "Write what the child said, in their own words."),
-      field("How the views were gathered", c.views_method),
-      field("Reason views were not recorded", c.views_not_recorded_reason, "Only if the views are not recorded: for example an infant, or the child declined."),
-      h("div", { className: "row" }, field("Language used", c.language_used), checkbox("Interpreter used", c.interpreter_used))),
+      ask("child_views", "Write what the child said, in their own words."),
+      ask("views_method"),
+      ask("views_not_recorded_reason", "Only if the views are not recorded: for example an infant, or the child declined."),
+      h("div", { className: "row" }, ask("language_used"), tickBox("interpreter_used"))),
     h("fieldset", {}, h("legend", {}, "Who took part"), participants.element),
     h("fieldset", {}, h("legend", {}, "Signs of Safety"),
-      field("Worries", c.worries), field("What's working well", c.working_well), field("What needs to happen", c.needs_to_happen),
-      field("Safety scale", c.safety_scale, "0 means the child is not safe; 10 means everyone agrees the child is safe enough to close the case."),
+      ask("worries"), ask("working_well"), ask("needs_to_happen"),
+      ask("safety_scale", "0 means the child is not safe; 10 means everyone agrees the child is safe enough to close the case."),
       h("h3", {}, "Actions"), actions.element),
-    h("fieldset", {}, h("legend", {}, "Anything else"), field("Other notes", c.notes)),
+    h("fieldset", {}, h("legend", {}, "Anything else"), ask("notes")),
     h("div", { className: "actions-bar" },
       h("button", { type: "submit", className: "button-secondary", value: "draft" }, "Save draft"),
       h("button", { type: "submit", value: "submit" }, "Submit")),

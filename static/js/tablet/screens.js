@@ -206,17 +206,18 @@ export async function contactScreen(contactId, edit) {
   if (!submitted && (!c.author_id || c.author_id === state.user.id)) return edit(c.child_id, record);
   const child = await state.store.record("child", c.child_id);
   const addenda = (await recordsOf(c.child_id)).addenda.filter((a) => a.data.contact_id === contactId);
-  const facts = [
-    ["Date of contact", dmy(c.contact_date)], ["Start time", c.start_time], ["Duration (minutes)", c.duration_minutes],
-    ["Contact type", labelOf(MODE, c.mode)], ["Made by", labelOf(MADE_BY, c.made_by)],
-    ...(c.made_by === "third_party" ? [["Third party name", c.third_party_name], ["Third party role", c.third_party_role]] : []),
-    ["Child seen", c.child_seen ? "Yes" : "No"], ["Seen alone", c.seen_alone ? "Yes" : "No"],
-    ["Location", labelOf(LOCATION, c.location)], ["Location details", c.location_detail],
-    ["Child's views (in their own words)", c.child_views], ["How the views were gathered", labelOf(VIEWS_METHOD, c.views_method)],
-    ["Reason views were not recorded", c.views_not_recorded_reason], ["Language used", c.language_used],
-    ["Interpreter used", c.interpreter_used ? "Yes" : "No"], ["Worries", c.worries], ["What's working well", c.working_well],
-    ["What needs to happen", c.needs_to_happen], ["Safety scale", c.safety_scale], ["Other notes", c.notes],
-  ];
+  const yes = (value) => (value ? "Yes" : "No");
+  const shown = {
+    contact_date: dmy(c.contact_date), start_time: c.start_time, duration_minutes: c.duration_minutes,
+    mode: labelOf(MODE, c.mode), made_by: labelOf(MADE_BY, c.made_by),
+    ...(c.made_by === "third_party" ? { third_party_name: c.third_party_name, third_party_role: c.third_party_role } : {}),
+    child_seen: yes(c.child_seen), seen_alone: yes(c.seen_alone), location: labelOf(LOCATION, c.location),
+    location_detail: c.location_detail, child_views: c.child_views, views_method: labelOf(VIEWS_METHOD, c.views_method),
+    views_not_recorded_reason: c.views_not_recorded_reason, language_used: c.language_used,
+    interpreter_used: yes(c.interpreter_used), worries: c.worries, working_well: c.working_well,
+    needs_to_happen: c.needs_to_happen, safety_scale: c.safety_scale, notes: c.notes,
+  };
+  const facts = Object.entries(shown).map(([name, value]) => [fieldLabel(name), value]);
   show(h("p", { className: "breadcrumb" }, link(`/tablet/children/${c.child_id}`, child ? `Back to ${childName(child.data)}` : "Back")),
     h("h1", {}, `${submitted ? "Contact" : "Draft contact"} on ${dmy(c.contact_date)}`),
     record.pending ? h("p", { className: "muted" }, "Not yet synced.") : null,
