@@ -2,17 +2,17 @@
 one transaction, committed before the answer is sent."""
 from __future__ import annotations
 
-import sqlite3
 import uuid
 from functools import wraps
 
 from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from ..access import audit, session, today
 from ..services import sync
+from ..services.errors import is_transient
 from ..services.sync_records import FieldErrors, parse_uuid
 from ..services.text import storable
 from .openapi import openapi_document
@@ -31,19 +31,6 @@ def _json_only():
     return None
 
 
-_TRANSIENT_SQLITE = ("database is locked", "unable to open", "disk i/o error")
-
-
-def _transient(exc: DBAPIError) -> bool:
-    """A database that is down or busy, as opposed to a bug: only the first is worth a retry."""
-    if exc.connection_invalidated:
-        return True
-    original = exc.orig
-    if isinstance(original, sqlite3.OperationalError):
-        return any(text in str(original).lower() for text in _TRANSIENT_SQLITE)
-    return isinstance(exc, OperationalError) and type(original).__module__.startswith("psycopg")
-
-
 def transaction(view):
     """Runs the view in the request's transaction: commit, then answer. A database that is
     unavailable answers 503 so the tablet retries with backoff; nothing half-done is kept."""
@@ -60,7 +47,7 @@ def transaction(view):
             return jsonify(exc.body), exc.status
         except DBAPIError as exc:
             db_session.rollback()
-            if _transient(exc):
+            if is_transient(exc):
                 current_app.logger.warning("sync: database unavailable: %s", exc)
                 return jsonify(error="The database is unavailable; retry later."), 503, {
                     "Retry-After": "5"}

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, insert, or_, select, update
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ..models import (
@@ -48,7 +48,7 @@ from .contacts import (
     record_return_visit,
     save_contact,
 )
-from .errors import Forbidden, ImmutableRecord, ValidationError
+from .errors import Forbidden, ImmutableRecord, ValidationError, is_transient
 from .sync_records import (
     EDITABLE_CONTACT_FIELDS,
     FieldErrors,
@@ -184,7 +184,7 @@ def push(session: Session, user: User, device: Device, mutations: list[dict], to
         batch_savepoint.rollback()
     except DBAPIError as exc:
         batch_savepoint.rollback()
-        if isinstance(exc, OperationalError) or exc.connection_invalidated:
+        if is_transient(exc):
             raise
     session.refresh(device)
     return _push(session, user, device, mutations, today, isolate=True)
@@ -343,7 +343,7 @@ def _apply_in_savepoint(session, user, device, mutation, mutation_id, seq, today
         return MutationResult(str(mutation_id), seq, "rejected", errors={"record_id": [str(exc)]})
     except DBAPIError as exc:
         savepoint.rollback()
-        if isinstance(exc, OperationalError) or exc.connection_invalidated:
+        if is_transient(exc):
             raise  # the database is unavailable: 503, the tablet retries
         return _unforeseen(mutation_id, seq, exc)
     except Exception as exc:  # noqa: BLE001 - a bug must not wedge the tablet's queue forever

@@ -9,7 +9,6 @@ CI=true, where they fail: CI must never silently skip the browser suite.
 """
 from __future__ import annotations
 
-import os
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,11 +21,10 @@ from fieldapp import create_app
 from fieldapp.models import Child, User
 from fieldapp.services.clock import today_in
 
-from ..databases import TestDatabase, create_sqlite, empty_all_tables
+from ..databases import IN_CI, TestDatabase, create_sqlite, empty_all_tables
 from ..factories import PASSWORD, gen_agency, gen_child, gen_contact, gen_team, gen_user
 from .chromium import CHROMIUM, CHROMIUM_ARGS
 
-IN_CI = os.environ.get("CI") == "true"
 TIMEZONE = "Australia/Darwin"  # the app's default FIELDAPP_TIMEZONE
 TABLET = {"width": 768, "height": 1024}
 PHONE = {"width": 390, "height": 844}

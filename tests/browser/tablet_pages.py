@@ -94,3 +94,11 @@ def hand_over_to_a_colleague(engine, child_id, after_days: int = 10) -> None:
         session.add(Allocation(child_id=child_id, practitioner_id=colleague.id, start_date=handover))
         child.practitioner_id = colleague.id
         session.commit()
+
+
+def wait_until(page, condition, timeout_ms=10_000):
+    for _ in range(timeout_ms // 50):
+        if condition():
+            return
+        page.wait_for_timeout(50)
+    assert condition()

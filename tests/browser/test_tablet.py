@@ -14,7 +14,15 @@ from fieldapp.services.clock import today_in
 
 from ..factories import PASSWORD
 from .conftest import TIMEZONE
-from .tablet_pages import VIEWS, contacts_with, first_visit, hand_over_to_a_colleague, record_contact, unlock
+from .tablet_pages import (
+    VIEWS,
+    contacts_with,
+    first_visit,
+    hand_over_to_a_colleague,
+    record_contact,
+    unlock,
+    wait_until,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -303,10 +311,6 @@ def test_a_cursor_from_another_epoch_refetches_and_keeps_local_work(context, cas
         session.commit()
     record_contact(page, "Written before the reset.")
     # The status may still read "All changes synced" from before the contact: wait on the server.
-    for _ in range(100):
-        if contacts_with(db_session, "Written before the reset.") == 1:
-            break
-        page.wait_for_timeout(100)
-    assert contacts_with(db_session, "Written before the reset.") == 1
+    wait_until(page, lambda: contacts_with(db_session, "Written before the reset.") == 1)
     page.get_by_role("link", name="Back to caseload").click()
     expect(page.get_by_role("link", name="Mia Anderson", exact=True)).to_be_visible()

@@ -15,17 +15,9 @@ from fieldapp.services.clock import today_in
 
 from ..factories import PASSWORD
 from .conftest import TIMEZONE
-from .tablet_pages import contacts_with, first_visit, record_contact, unlock
+from .tablet_pages import contacts_with, first_visit, record_contact, unlock, wait_until
 
 pytestmark = pytest.mark.browser
-
-
-def wait_until(page, condition, timeout_ms=10_000):
-    for _ in range(timeout_ms // 50):
-        if condition():
-            return
-        page.wait_for_timeout(50)
-    assert condition()
 
 
 def two_tabs(context):

@@ -42,6 +42,7 @@ def test_tablets_syncing_at_once_on_sqlite_all_succeed(app, database, org, db):
         thread.start()
     for thread in threads:
         thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "a sync hung"
     assert not failures, failures
     assert outcomes == [200] * (TABLETS * ROUNDS * 2)
     stored = db().scalar(select(func.count()).select_from(Contact).where(Contact.child_views.like("Tablet %")))

@@ -167,6 +167,18 @@ def test_a_transient_database_failure_answers_503_and_the_retry_applies(
     assert_stored_exactly_once_in_order(db(), tablet, outbox)
 
 
+def test_a_database_error_that_is_not_transient_answers_500_not_503(app, client, org, db, monkeypatch):
+    """A bug (a missing table, say) is not worth a retry: 503 would have the tablet retry it for
+    ever. It answers 500 and keeps nothing, like any other unforeseen failure."""
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # answer 500 as in production
+    tablet = Tablet.signed_in(client, "pat@example.org")
+    outbox = hundred_contacts(tablet, org)[:10]
+    Fault(monkeypatch, after=3, error=lambda: OperationalError(
+        "INSERT INTO contacts ...", {}, sqlite3.OperationalError("no such table: contacts")))
+    assert tablet.push(outbox, expect=500).status_code == 500
+    assert_nothing_of(db(), outbox, tablet)
+
+
 def test_a_database_lost_at_commit_answers_503_and_keeps_nothing(client, org, db, monkeypatch):
     tablet = Tablet.signed_in(client, "pat@example.org")
     outbox = hundred_contacts(tablet, org)[:10]
@@ -205,7 +217,8 @@ def test_device_registration(app, client, org, db, engine):
     assert other.pull_once(expect=None).status_code == 404
 
     for bad in ({"device_id": "not-a-uuid", "name": "x"}, {"device_id": str(uuid.uuid4())},
-                {"device_id": str(uuid.uuid4()), "name": "   "}, ["a list"]):
+                {"device_id": str(uuid.uuid4()), "name": "   "},
+                {"device_id": str(uuid.uuid4()), "name": "a\x00b"}, ["a list"]):
         response = tablet.post("/api/sync/devices", bad)
         assert response.status_code == 400, bad
         assert response.get_json()["error"]
@@ -237,7 +250,7 @@ def test_requests_the_api_refuses(app, client, org, db):
                        headers={"Content-Type": "text/plain"})
     assert text.status_code == 415
     no_csrf = client.post("/api/sync/push", json={"device_id": device, "mutations": []})
-    assert no_csrf.status_code == 400
+    assert no_csrf.status_code == 400 and no_csrf.get_json()["code"] == "csrf_failed"
 
     too_many = [tablet.mutation("create", "contact", uuid.uuid4(), {}, seq=n)
                 for n in range(1, 202)]
