@@ -298,3 +298,40 @@ def test_a_forgotten_previous_password_can_remove_the_tablets_copy_after_a_warni
     expect(page.get_by_role("status")).to_have_text("All changes synced", timeout=15_000)
     expect(page.get_by_role("link", name="Mia Anderson", exact=True)).to_be_visible()  # fetched again
     assert contacts_with(db_session, "Lost with the old password.") == 0  # as the warning said
+
+
+def test_a_refused_csrf_token_asks_to_sign_in_again(context, caseload, db_session):
+    page = context.new_page()
+    first_visit(page)
+    context.set_offline(True)
+    record_contact(page, "Kept through a stale token.")
+    # The session's token no longer matches (the server answers as Flask-WTF does).
+    page.route("**/api/sync/devices", lambda route: route.fulfill(
+        status=400, json={"error": "CSRF check failed.", "code": "csrf_failed"}))
+    context.set_offline(False)
+    page.get_by_role("button", name="Sync now", exact=True).click()
+    expect(page.get_by_role("button", name="Sign in again", exact=True)).to_be_visible(timeout=15_000)
+    expect(page.get_by_role("status")).to_have_text("1 waiting to sync")
+    assert contacts_with(db_session, "Kept through a stale token.") == 0
+
+
+def test_a_server_answering_503_is_retried_by_itself(context, caseload, db_session):
+    page = context.new_page()
+    page.clock.install()
+    first_visit(page)
+    answered = []
+
+    def busy_once(route):
+        if not answered:
+            answered.append(503)
+            route.fulfill(status=503, headers={"Retry-After": "5"}, json={"error": "The database is unavailable; retry later."})
+        else:
+            route.continue_()
+
+    page.route("**/api/sync/push", busy_once)
+    record_contact(page, "Sent after the server was busy.")
+    expect(page.get_by_role("status")).to_have_text("Sync failed — will retry", timeout=15_000)
+    page.clock.fast_forward("00:10")  # the backoff (a few seconds), with no tap
+    expect(page.get_by_role("status")).to_have_text("All changes synced", timeout=15_000)
+    assert answered == [503]
+    assert contacts_with(db_session, "Sent after the server was busy.") == 1
