@@ -80,6 +80,11 @@ class Database:
 
     @staticmethod
     def _request_finished(_exc: BaseException | None) -> None:
+        # What the request left uncommitted is discarded here, so a transaction it began (with
+        # the write lock, on SQLite) never outlives it, even when the app context does.
+        session = g.get("db_session")
+        if session is not None and session.in_transaction():
+            session.rollback()
         token = g.pop("db_begin_token", None)
         if token is not None:
             _begin_immediate.reset(token)

@@ -12,7 +12,7 @@ from ..models.base import utcnow
 from . import sync
 from .audit import record_event
 from .errors import Forbidden, ValidationError
-from .sync_records import parse_contact_data, parse_date
+from .sync_records import parse_contact_data, parse_return_visit_data
 
 
 def _open_item(session: Session, leader: User, item_id: uuid.UUID) -> SyncReviewItem:
@@ -40,10 +40,7 @@ def accept_review_item(session: Session, leader: User, item_id: uuid.UUID, today
         save_contact(session, author, child, values, today,
                      submit=data.get("status") == "submitted", contact_id=item.record_id)
     elif item.record_type == "return_visit":
-        errors: dict = {}
-        values = {"arrival_date": parse_date(data.get("arrival_date"), "arrival_date", errors),
-                  "departure_date": parse_date(data.get("departure_date"), "departure_date", errors),
-                  "arrangement_note": data.get("arrangement_note")}
+        values, errors = parse_return_visit_data(data)
         if errors:
             raise ValidationError(errors)
         record_return_visit(session, author, child, values, visit_id=item.record_id)

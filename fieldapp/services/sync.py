@@ -58,7 +58,7 @@ from .sync_records import (
     contact_data,
     parse_contact_data,
     parse_contact_value,
-    parse_date,
+    parse_return_visit_data,
     parse_uuid,
     return_visit_data,
     unstorable_fields,
@@ -654,14 +654,8 @@ def _create_addendum(ctx: _Context) -> MutationResult:
 def _create_return_visit(ctx: _Context) -> MutationResult:
     if ctx.batch.exists("return_visit", ctx.record_id):
         raise _Rejected({"record_id": ["A return visit with this id already exists."]})
-    errors = FieldErrors()
+    values, errors = parse_return_visit_data(ctx.data)
     child_id = parse_uuid(ctx.data.get("child_id"), "child_id", errors)
-    values = {
-        "arrival_date": parse_date(ctx.data.get("arrival_date"), "arrival_date", errors),
-        "departure_date": parse_date(ctx.data.get("departure_date"), "departure_date", errors),
-        "arrangement_note": ctx.data.get("arrangement_note")
-        if isinstance(ctx.data.get("arrangement_note"), str) else None,
-    }
     if errors:
         raise _Rejected(errors)
     child = scope.find_child(ctx.session, ctx.user, child_id)

@@ -178,6 +178,18 @@ def _action(item: dict, prefix: str, errors: FieldErrors) -> dict:
 EDITABLE_CONTACT_FIELDS = set(CONTACT_FIELDS) | {"participants", "actions"}
 
 
+def parse_return_visit_data(data: dict) -> tuple[dict[str, Any], FieldErrors]:
+    """A return visit's `data` (SPEC §4) as the values record_return_visit takes."""
+    errors = FieldErrors()
+    note = data.get("arrangement_note")
+    values = {
+        "arrival_date": parse_date(data.get("arrival_date"), "arrival_date", errors),
+        "departure_date": parse_date(data.get("departure_date"), "departure_date", errors),
+        "arrangement_note": note if isinstance(note, str) else None,
+    }
+    return values, errors
+
+
 def parse_contact_data(data: dict) -> tuple[dict[str, Any], FieldErrors]:
     errors = FieldErrors()
     values = {}

@@ -94,3 +94,34 @@ def test_admin_sees_devices_and_revokes_one(client, auth, org, issues, app_sessi
     assert "Colleague tablet" in client.get("/admin/devices").text
     assert auth.post(f"/admin/devices/{issues['device'].id}/revoke").status_code == 302
     assert app_session.scalar(select(Device.revoked_at).where(Device.id == issues["device"].id))
+
+
+def return_visit_for_review(engine, org, issues, data: dict) -> SyncReviewItem:
+    with Session(engine, expire_on_commit=False) as session:
+        item = SyncReviewItem(
+            mutation_id=uuid.uuid4(), device_id=issues["device"].id, user_id=org.colleague.id,
+            child_id=org.interstate_child.id, team_id=org.interstate_child.team_id,
+            record_type="return_visit", record_id=uuid.uuid4(),
+            reason="Recorded offline for a child who is no longer on the caseload.",
+            payload={"data": {"child_id": str(org.interstate_child.id), **data}})
+        session.add(item)
+        session.commit()
+        return item
+
+
+def test_accepting_a_return_visit_files_it_and_a_bad_date_is_named_not_a_crash(
+        client, auth, org, issues, engine, db):
+    from fieldapp.models import ReturnVisit
+
+    auth.login(org.leader.email)
+    bad = return_visit_for_review(engine, org, issues, {
+        "arrival_date": "20/12/2026", "departure_date": "2027-01-10", "arrangement_note": ["not text"]})
+    response = auth.post(f"/team/sync-issues/review/{bad.id}/accept", follow_redirects=True)
+    assert response.status_code == 200 and "arrival_date" in response.text
+    assert db().get(SyncReviewItem, bad.id).outcome is None  # still waiting, kept
+
+    good = return_visit_for_review(engine, org, issues, {
+        "arrival_date": "2026-12-20", "departure_date": "2027-01-10", "arrangement_note": "Plan 4.2"})
+    assert auth.post(f"/team/sync-issues/review/{good.id}/accept").status_code == 302
+    visit = db().get(ReturnVisit, good.record_id)
+    assert (visit.arrival_date, visit.arrangement_note) == (date(2026, 12, 20), "Plan 4.2")

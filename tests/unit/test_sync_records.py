@@ -28,6 +28,7 @@ from fieldapp.services.sync_records import (
     parse_contact_data,
     parse_contact_value,
     parse_date,
+    parse_return_visit_data,
     parse_uuid,
     return_visit_data,
     storable,
@@ -150,6 +151,17 @@ def test_contact_data_keeps_editable_fields_only_and_names_each_error():
     assert set(values) == {"contact_date", "safety_scale", "child_seen", "participants"}
     assert values["contact_date"] == date(2026, 11, 20) and values["child_seen"] is True
     assert errors == {"safety_scale": ["Must be a whole number."]}
+
+
+def test_return_visit_data_parses_dates_and_names_bad_ones():
+    values, errors = parse_return_visit_data(
+        {"arrival_date": "2026-12-20", "departure_date": "2027-01-10", "arrangement_note": "Plan 4.2"})
+    assert values == {"arrival_date": date(2026, 12, 20), "departure_date": date(2027, 1, 10),
+                      "arrangement_note": "Plan 4.2"} and not errors
+    values, errors = parse_return_visit_data(
+        {"arrival_date": "20/12/2026", "departure_date": None, "arrangement_note": ["not", "text"]})
+    assert set(errors) == {"arrival_date"}
+    assert values["arrangement_note"] is None and values["departure_date"] is None
 
 
 def test_text_the_databases_cannot_store_is_found_wherever_it_is():
