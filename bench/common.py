@@ -1,5 +1,6 @@
 """Shared benchmark plumbing: fresh databases, timing, and writing results into
 docs/performance.md between markers."""
+
 from __future__ import annotations
 
 import os
@@ -16,8 +17,9 @@ from sqlalchemy import create_engine, text
 from fieldapp.extensions import build_engine
 from fieldapp.migrate import upgrade
 
-PG_ADMIN_URL = os.environ.get("FIELDAPP_BENCH_PG_URL",
-                              "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_ADMIN_URL = os.environ.get(
+    "FIELDAPP_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 PERFORMANCE_DOC = Path(__file__).resolve().parent.parent / "docs" / "performance.md"
 
 

@@ -10,6 +10,7 @@ time(50 contacts) / time(10 contacts): the cost must grow with children, not con
 
     .venv/bin/python -m bench.compliance [--sizes 1000,10000,50000] [--runs 7] [--write]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,8 +33,14 @@ PASSWORD = "bench-password-2026"
 
 def measure(kind: str, children: int, contacts: int, runs: int) -> dict:
     with fresh_database(kind) as url:
-        app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "SESSION_COOKIE_SECURE": False,
-                          "WTF_CSRF_ENABLED": False})
+        app = create_app(
+            {
+                "DATABASE_URL": url,
+                "SECRET_KEY": "bench",
+                "SESSION_COOKIE_SECURE": False,
+                "WTF_CSRF_ENABLED": False,
+            }
+        )
         with app.app_context():
             started = time.perf_counter()
             today = today_in(app.config["FIELDAPP_TIMEZONE"])
@@ -42,18 +49,27 @@ def measure(kind: str, children: int, contacts: int, runs: int) -> dict:
             load_s = time.perf_counter() - started
             with db.engine.connect() as conn:
                 conn.execution_options(isolation_level="AUTOCOMMIT").execute(
-                    text("VACUUM ANALYZE" if kind == "postgresql" else "ANALYZE"))
+                    text("VACUUM ANALYZE" if kind == "postgresql" else "ANALYZE")
+                )
             team_ids = leader.team_ids
             overview_ms = median_ms(
-                lambda: team_overview(db.session, team_ids, today, 7, current=True), runs)
+                lambda: team_overview(db.session, team_ids, today, 7, current=True), runs
+            )
         client = app.test_client()
         client.post("/login", data={"email": "leader@bench.example", "password": PASSWORD})
         assert client.get("/team/compliance").status_code == 200
         page_ms = median_ms(lambda: client.get("/team/compliance"), runs)
         csv_ms = median_ms(lambda: client.get("/team/compliance.csv"), max(3, runs // 2))
         app.extensions["fieldapp_db"]["engine"].dispose()
-    return {"kind": kind, "children": children, "contacts": children * contacts,
-            "load_s": load_s, "page_ms": page_ms, "overview_ms": overview_ms, "csv_ms": csv_ms}
+    return {
+        "kind": kind,
+        "children": children,
+        "contacts": children * contacts,
+        "load_s": load_s,
+        "page_ms": page_ms,
+        "overview_ms": overview_ms,
+        "csv_ms": csv_ms,
+    }
 
 
 def main() -> None:
@@ -69,15 +85,22 @@ def main() -> None:
         for size in sizes:
             result = measure(kind, size, 50, args.runs)
             results.append(result)
-            print(f"{kind:<10} {size:>6} children {result['contacts']:>8} contacts: "
-                  f"page {result['page_ms']:.0f} ms, overview {result['overview_ms']:.0f} ms, "
-                  f"csv {result['csv_ms']:.0f} ms (loaded in {result['load_s']:.0f} s)", flush=True)
+            print(
+                f"{kind:<10} {size:>6} children {result['contacts']:>8} contacts: "
+                f"page {result['page_ms']:.0f} ms, overview {result['overview_ms']:.0f} ms, "
+                f"csv {result['csv_ms']:.0f} ms (loaded in {result['load_s']:.0f} s)",
+                flush=True,
+            )
         few = measure(kind, 10_000, 10, args.runs)
-        many = next((r for r in results if r["kind"] == kind and r["children"] == 10_000), None) \
-            or measure(kind, 10_000, 50, args.runs)
+        many = next(
+            (r for r in results if r["kind"] == kind and r["children"] == 10_000), None
+        ) or measure(kind, 10_000, 50, args.runs)
         growth.append((kind, few, many))
-        print(f"{kind}: 10,000 children, 10 vs 50 contacts each: page {few['page_ms']:.0f} vs "
-              f"{many['page_ms']:.0f} ms (ratio {many['page_ms'] / few['page_ms']:.2f})", flush=True)
+        print(
+            f"{kind}: 10,000 children, 10 vs 50 contacts each: page {few['page_ms']:.0f} vs "
+            f"{many['page_ms']:.0f} ms (ratio {many['page_ms'] / few['page_ms']:.2f})",
+            flush=True,
+        )
 
     lines = [
         f"Measured {date.today().isoformat()} on {platform.machine()}, Python "
@@ -88,13 +111,21 @@ def main() -> None:
         "|---|---:|---:|---:|---:|---:|",
     ]
     for r in results:
-        lines.append(f"| {r['kind']} | {r['children']:,} | {r['contacts']:,} | {r['page_ms']:.0f} | "
-                     f"{r['overview_ms']:.0f} | {r['csv_ms']:.0f} |")
-    lines += ["", "Growth with contacts, 10,000 children (page time, 50 contacts each ÷ 10 each):", ""]
+        lines.append(
+            f"| {r['kind']} | {r['children']:,} | {r['contacts']:,} | {r['page_ms']:.0f} | "
+            f"{r['overview_ms']:.0f} | {r['csv_ms']:.0f} |"
+        )
+    lines += [
+        "",
+        "Growth with contacts, 10,000 children (page time, 50 contacts each ÷ 10 each):",
+        "",
+    ]
     for kind, few, many in growth:
-        lines.append(f"- {kind}: {few['page_ms']:.0f} ms with 100,000 contacts, "
-                     f"{many['page_ms']:.0f} ms with 500,000: ratio "
-                     f"{many['page_ms'] / few['page_ms']:.2f}")
+        lines.append(
+            f"- {kind}: {few['page_ms']:.0f} ms with 100,000 contacts, "
+            f"{many['page_ms']:.0f} ms with 500,000: ratio "
+            f"{many['page_ms'] / few['page_ms']:.2f}"
+        )
     report = "\n".join(lines)
     print(report)
     if args.write:

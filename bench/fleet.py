@@ -12,8 +12,10 @@ The time of a sync is from its first request to its last answer. Then every tabl
 same push again (as after a dropped answer): all must come back `duplicate`, and the database
 must hold exactly one row per contact.
 
-    .venv/bin/python -m bench.fleet [--tablets 100] [--contacts 10] [--workers 4] [--threads 8] [--write]
+    .venv/bin/python -m bench.fleet [--tablets 100] [--contacts 10] [--workers 4] \
+        [--threads 8] [--write]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,12 +48,21 @@ PASSWORD = "bench-password-2026"
 
 
 def contact_data(child_id: str, day: date, number: int) -> dict:
-    return {"child_id": child_id, "status": "submitted", "contact_date": day.isoformat(),
-            "mode": "face_to_face", "made_by": "practitioner", "child_seen": True,
-            "location": "placement", "child_views": f"Visit {number}: I want to see Nan more.",
-            "views_method": "conversation", "worries": "Missed family time.", "safety_scale": 7,
-            "participants": [{"role": "child", "name": "Child", "took_part_in_decisions": True}],
-            "actions": [{"description": "Book family time", "responsible": "Carer", "due_date": None}]}
+    return {
+        "child_id": child_id,
+        "status": "submitted",
+        "contact_date": day.isoformat(),
+        "mode": "face_to_face",
+        "made_by": "practitioner",
+        "child_seen": True,
+        "location": "placement",
+        "child_views": f"Visit {number}: I want to see Nan more.",
+        "views_method": "conversation",
+        "worries": "Missed family time.",
+        "safety_scale": 7,
+        "participants": [{"role": "child", "name": "Child", "took_part_in_decisions": True}],
+        "actions": [{"description": "Book family time", "responsible": "Carer", "due_date": None}],
+    }
 
 
 def seed(url: str, tablets: int, children: int) -> list[tuple[str, list[str]]]:
@@ -64,24 +75,44 @@ def seed(url: str, tablets: int, children: int) -> list[tuple[str, list[str]]]:
         team = create_team(db.session, "Fleet", "Fleet Agency")
         db.session.flush()
         for number in range(tablets):
-            user = User(email=f"tablet{number}@example.org", name=f"Practitioner {number}",
-                        role="practitioner", agency_id=team.agency_id, password_hash=shared_hash)
+            user = User(
+                email=f"tablet{number}@example.org",
+                name=f"Practitioner {number}",
+                role="practitioner",
+                agency_id=team.agency_id,
+                password_hash=shared_hash,
+            )
             user.teams.append(db.session.get(Team, team.id))
             db.session.add(user)
             db.session.flush()
             ids = []
             for index in range(children):
-                child = Child(external_id=f"F-{number}-{index}", given_name="Fleet",
-                              family_name=f"{number}-{index}", date_of_birth=today - timedelta(days=3000),
-                              care_start_date=today - timedelta(days=400), team_id=team.id,
-                              primary_agency_id=team.agency_id)
+                child = Child(
+                    external_id=f"F-{number}-{index}",
+                    given_name="Fleet",
+                    family_name=f"{number}-{index}",
+                    date_of_birth=today - timedelta(days=3000),
+                    care_start_date=today - timedelta(days=400),
+                    team_id=team.id,
+                    primary_agency_id=team.agency_id,
+                )
                 db.session.add(child)
                 db.session.flush()
                 allocate(db.session, child, user, child.care_start_date)
-                db.session.add(Contact(child_id=child.id, author_id=user.id, status="submitted",
-                                       contact_date=today - timedelta(days=20), mode="face_to_face",
-                                       made_by="practitioner", child_seen=True, child_views="Fine.",
-                                       views_method="conversation", version=1))
+                db.session.add(
+                    Contact(
+                        child_id=child.id,
+                        author_id=user.id,
+                        status="submitted",
+                        contact_date=today - timedelta(days=20),
+                        mode="face_to_face",
+                        made_by="practitioner",
+                        child_seen=True,
+                        child_views="Fine.",
+                        views_method="conversation",
+                        version=1,
+                    )
+                )
                 ids.append(str(child.id))
             accounts.append((user.email, ids))
         db.session.commit()
@@ -97,10 +128,16 @@ class Tablet:
         self.errors: list[str] = []
 
     def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
-        headers = {"Content-Type": "application/json", "Cookie": self.cookie, "X-CSRFToken": self.token}
+        headers = {
+            "Content-Type": "application/json",
+            "Cookie": self.cookie,
+            "X-CSRFToken": self.token,
+        }
         # A connection per request: gunicorn closes idle keep-alive connections after 2 s.
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
+        conn.request(
+            method, path, body=json.dumps(body) if body is not None else None, headers=headers
+        )
         response = conn.getresponse()
         raw = response.read()
         conn.close()
@@ -112,10 +149,17 @@ class Tablet:
         return response.status, (json.loads(raw) if raw else {})
 
     def sign_in_and_fetch_caseload(self) -> None:
-        status, body = self.request("POST", "/api/auth/login", {"email": self.email, "password": PASSWORD})
+        status, body = self.request(
+            "POST", "/api/auth/login", {"email": self.email, "password": PASSWORD}
+        )
         assert status == 200, body
         self.token = body["csrf_token"]
-        assert self.request("POST", "/api/sync/devices", {"device_id": self.device_id, "name": "fleet"})[0] == 201
+        assert (
+            self.request(
+                "POST", "/api/sync/devices", {"device_id": self.device_id, "name": "fleet"}
+            )[0]
+            == 201
+        )
         self.pull()
 
     def pull(self) -> int:
@@ -131,14 +175,26 @@ class Tablet:
 
     def outbox(self, contacts: int) -> list[dict]:
         today = date.today()
-        return [{"mutation_id": str(uuid.uuid4()), "seq": seq, "op": "create", "record_type": "contact",
-                 "record_id": str(uuid.uuid4()), "base_version": None,
-                 "data": contact_data(self.child_ids[seq % len(self.child_ids)], today - timedelta(days=seq % 10), seq)}
-                for seq in range(1, contacts + 1)]
+        return [
+            {
+                "mutation_id": str(uuid.uuid4()),
+                "seq": seq,
+                "op": "create",
+                "record_type": "contact",
+                "record_id": str(uuid.uuid4()),
+                "base_version": None,
+                "data": contact_data(
+                    self.child_ids[seq % len(self.child_ids)], today - timedelta(days=seq % 10), seq
+                ),
+            }
+            for seq in range(1, contacts + 1)
+        ]
 
     def sync(self, mutations: list[dict]) -> tuple[float, list[str]]:
         started = time.perf_counter()
-        status, body = self.request("POST", "/api/sync/push", {"device_id": self.device_id, "mutations": mutations})
+        status, body = self.request(
+            "POST", "/api/sync/push", {"device_id": self.device_id, "mutations": mutations}
+        )
         outcomes = [r["status"] for r in body.get("results", [])] if status == 200 else []
         self.pull()
         return time.perf_counter() - started, outcomes
@@ -152,12 +208,28 @@ def free_port() -> int:
 
 def start_gunicorn(url: str, workers: int, threads: int) -> tuple[subprocess.Popen, int]:
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "FIELDAPP_SECRET_KEY": "fleet-bench-secret",
-           "FIELDAPP_INSECURE_COOKIES": "1"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "FIELDAPP_SECRET_KEY": "fleet-bench-secret",
+        "FIELDAPP_INSECURE_COOKIES": "1",
+    }
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "--workers", str(workers), "--threads", str(threads),
-         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],
-        cwd=ROOT, env=env)
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     for _ in range(200):
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
@@ -206,18 +278,27 @@ def measure(count: int, contacts: int, children: int, workers: int, threads: int
         app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
         with app.app_context():
             record_ids = [m["record_id"] for t in tablets for m in outboxes[id(t)]]
-            stored = db.session.scalar(select(func.count()).select_from(Contact)
-                                       .where(Contact.id.in_([uuid.UUID(r) for r in record_ids])))
+            stored = db.session.scalar(
+                select(func.count())
+                .select_from(Contact)
+                .where(Contact.id.in_([uuid.UUID(r) for r in record_ids]))
+            )
         app.extensions["fieldapp_db"]["engine"].dispose()
     times = [seconds for seconds, _ in first]
     return {
-        "tablets": count, "contacts": contacts, "children": children, "workers": workers, "threads": threads,
-        "p50_ms": statistics.median(times) * 1000, "p95_ms": percentile(times, 0.95) * 1000,
+        "tablets": count,
+        "contacts": contacts,
+        "children": children,
+        "workers": workers,
+        "threads": threads,
+        "p50_ms": statistics.median(times) * 1000,
+        "p95_ms": percentile(times, 0.95) * 1000,
         "max_ms": max(times) * 1000,
         "errors": sum(len(t.errors) for t in tablets),
         "applied": sum(o.count("applied") for _, o in first),
         "duplicates": sum(o.count("duplicate") for _, o in again),
-        "expected": count * contacts, "stored": stored,
+        "expected": count * contacts,
+        "stored": stored,
         "retry_p95_ms": percentile([s for s, _ in again], 0.95) * 1000,
     }
 
@@ -233,18 +314,23 @@ def main() -> None:
     args = parser.parse_args()
     r = measure(args.tablets, args.contacts, args.children, args.workers, args.threads)
     exactly_once = r["applied"] == r["duplicates"] == r["stored"] == r["expected"]
-    report = "\n".join([
-        f"Measured {date.today().isoformat()} on {platform.machine()} ({os.cpu_count()} cores, client and "
-        f"server on the same machine), Python {platform.python_version()}, `python -m bench.fleet --write`.",
-        "",
-        f"- {r['tablets']} tablets released at once, each pushing {r['contacts']} contacts (one request) and "
-        f"pulling to the end; each practitioner holds {r['children']} children. gunicorn: {r['workers']} "
-        f"workers × {r['threads']} threads, PostgreSQL.",
-        f"- Sync time per tablet: median {r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms, max {r['max_ms']:.0f} ms "
-        f"(bar: p95 under 1 s). The same pushes sent again: p95 {r['retry_p95_ms']:.0f} ms.",
-        f"- Errors: {r['errors']}. Applied {r['applied']} of {r['expected']}; resent: {r['duplicates']} "
-        f"`duplicate`; rows stored: {r['stored']} ({'exactly once' if exactly_once else 'NOT exactly once'}).",
-    ])
+    report = "\n".join(
+        [
+            f"Measured {date.today().isoformat()} on {platform.machine()} ({os.cpu_count()} "
+            "cores, client and server on the same machine), Python "
+            f"{platform.python_version()}, `python -m bench.fleet --write`.",
+            "",
+            f"- {r['tablets']} tablets released at once, each pushing {r['contacts']} contacts "
+            f"(one request) and pulling to the end; each practitioner holds {r['children']} "
+            f"children. gunicorn: {r['workers']} workers × {r['threads']} threads, PostgreSQL.",
+            f"- Sync time per tablet: median {r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms, "
+            f"max {r['max_ms']:.0f} ms (bar: p95 under 1 s). The same pushes sent again: "
+            f"p95 {r['retry_p95_ms']:.0f} ms.",
+            f"- Errors: {r['errors']}. Applied {r['applied']} of {r['expected']}; resent: "
+            f"{r['duplicates']} `duplicate`; rows stored: {r['stored']} "
+            f"({'exactly once' if exactly_once else 'NOT exactly once'}).",
+        ]
+    )
     print(report)
     if args.write:
         write_section("fleet", report)

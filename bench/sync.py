@@ -7,6 +7,7 @@ same durability settings. Bar: the push at most 25× the raw insert. Median of s
 
     .venv/bin/python -m bench.sync [--runs 5] [--databases sqlite,postgresql] [--write]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,11 +25,10 @@ from werkzeug.serving import make_server
 
 from fieldapp import create_app
 from fieldapp.extensions import db
-from fieldapp.models import Contact
+from fieldapp.models import Child, Contact
 from fieldapp.models.base import utcnow
 from fieldapp.services.accounts import create_team, create_user
 from fieldapp.services.allocation import allocate
-from fieldapp.models import Child
 
 from .common import fresh_database, write_section
 
@@ -38,13 +38,23 @@ PASSWORD = "bench-password-2026"
 
 
 def _contact_data(child_id: uuid.UUID, day: date) -> dict:
-    return {"child_id": str(child_id), "status": "submitted", "contact_date": day.isoformat(),
-            "mode": "face_to_face", "made_by": "practitioner", "child_seen": True,
-            "seen_alone": False, "interpreter_used": False, "location": "placement",
-            "child_views": "I like my new school and I want to see Nan more.",
-            "views_method": "conversation", "worries": "Missed family time.",
-            "working_well": "Settled at home.", "needs_to_happen": "Book family time.",
-            "safety_scale": 7}
+    return {
+        "child_id": str(child_id),
+        "status": "submitted",
+        "contact_date": day.isoformat(),
+        "mode": "face_to_face",
+        "made_by": "practitioner",
+        "child_seen": True,
+        "seen_alone": False,
+        "interpreter_used": False,
+        "location": "placement",
+        "child_views": "I like my new school and I want to see Nan more.",
+        "views_method": "conversation",
+        "worries": "Missed family time.",
+        "working_well": "Settled at home.",
+        "needs_to_happen": "Book family time.",
+        "safety_scale": 7,
+    }
 
 
 class Client:
@@ -57,8 +67,9 @@ class Client:
         headers = {"Content-Type": "application/json", "Cookie": self.cookie}
         if self.token:
             headers["X-CSRFToken"] = self.token
-        self.conn.request(method, path, body=json.dumps(body) if body is not None else None,
-                          headers=headers)
+        self.conn.request(
+            method, path, body=json.dumps(body) if body is not None else None, headers=headers
+        )
         response = self.conn.getresponse()
         raw = response.read()
         cookie = response.getheader("Set-Cookie")
@@ -69,19 +80,31 @@ class Client:
 
 def measure(kind: str, runs: int) -> dict:
     with fresh_database(kind) as url:
-        app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench",
-                          "SESSION_COOKIE_SECURE": False})
+        app = create_app(
+            {"DATABASE_URL": url, "SECRET_KEY": "bench", "SESSION_COOKIE_SECURE": False}
+        )
         with app.app_context():
             today = date.today()
             create_team(db.session, "Bench", "Bench Agency")
-            user = create_user(db.session, email="bench@example.org", name="Bench", role="practitioner",
-                               password=PASSWORD, team_names=["Bench"])
+            user = create_user(
+                db.session,
+                email="bench@example.org",
+                name="Bench",
+                role="practitioner",
+                password=PASSWORD,
+                team_names=["Bench"],
+            )
             children = []
             for number in range(20):
-                child = Child(external_id=f"B-{number}", given_name="B", family_name=str(number),
-                              date_of_birth=today - timedelta(days=3000),
-                              care_start_date=today - timedelta(days=400), team_id=user.teams[0].id,
-                              primary_agency_id=user.agency_id)
+                child = Child(
+                    external_id=f"B-{number}",
+                    given_name="B",
+                    family_name=str(number),
+                    date_of_birth=today - timedelta(days=3000),
+                    care_start_date=today - timedelta(days=400),
+                    team_id=user.teams[0].id,
+                    primary_agency_id=user.agency_id,
+                )
                 db.session.add(child)
                 db.session.flush()
                 allocate(db.session, child, user, child.care_start_date)
@@ -91,38 +114,70 @@ def measure(kind: str, runs: int) -> dict:
         server = make_server("127.0.0.1", 0, app, threaded=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         client = Client(server.server_port)
-        status, body = client.request("POST", "/api/auth/login",
-                                      {"email": "bench@example.org", "password": PASSWORD})
+        status, body = client.request(
+            "POST", "/api/auth/login", {"email": "bench@example.org", "password": PASSWORD}
+        )
         assert status == 200, body
         client.token = body["csrf_token"]
 
         push_times, raw_times = [], []
         for run in range(runs + 1):  # the first run warms up and is not counted
             device_id = str(uuid.uuid4())
-            assert client.request("POST", "/api/sync/devices",
-                                  {"device_id": device_id, "name": f"bench {run}"})[0] == 201
+            assert (
+                client.request(
+                    "POST", "/api/sync/devices", {"device_id": device_id, "name": f"bench {run}"}
+                )[0]
+                == 201
+            )
             mutations = [
-                {"mutation_id": str(uuid.uuid4()), "seq": seq, "op": "create",
-                 "record_type": "contact", "record_id": str(uuid.uuid4()), "base_version": None,
-                 "data": _contact_data(children[seq % len(children)], today - timedelta(days=seq % 40))}
+                {
+                    "mutation_id": str(uuid.uuid4()),
+                    "seq": seq,
+                    "op": "create",
+                    "record_type": "contact",
+                    "record_id": str(uuid.uuid4()),
+                    "base_version": None,
+                    "data": _contact_data(
+                        children[seq % len(children)], today - timedelta(days=seq % 40)
+                    ),
+                }
                 for seq in range(1, TOTAL + 1)
             ]
             started = time.perf_counter()
             for start in range(0, TOTAL, BATCH):
-                status, body = client.request("POST", "/api/sync/push", {
-                    "device_id": device_id, "mutations": mutations[start:start + BATCH]})
-                assert status == 200 and all(r["status"] == "applied" for r in body["results"]), body
+                status, body = client.request(
+                    "POST",
+                    "/api/sync/push",
+                    {"device_id": device_id, "mutations": mutations[start : start + BATCH]},
+                )
+                assert status == 200 and all(r["status"] == "applied" for r in body["results"]), (
+                    body
+                )
             push_s = time.perf_counter() - started
 
             rows = [
-                {"id": uuid.uuid4(), "child_id": children[n % len(children)], "author_id": user_id,
-                 "status": "submitted", "contact_date": today - timedelta(days=n % 40),
-                 "mode": "face_to_face", "made_by": "practitioner", "child_seen": True,
-                 "seen_alone": False, "interpreter_used": False, "location": "placement",
-                 "child_views": "I like my new school and I want to see Nan more.",
-                 "views_method": "conversation", "worries": "Missed family time.",
-                 "working_well": "Settled at home.", "needs_to_happen": "Book family time.",
-                 "safety_scale": 7, "version": 1, "created_at": utcnow(), "updated_at": utcnow()}
+                {
+                    "id": uuid.uuid4(),
+                    "child_id": children[n % len(children)],
+                    "author_id": user_id,
+                    "status": "submitted",
+                    "contact_date": today - timedelta(days=n % 40),
+                    "mode": "face_to_face",
+                    "made_by": "practitioner",
+                    "child_seen": True,
+                    "seen_alone": False,
+                    "interpreter_used": False,
+                    "location": "placement",
+                    "child_views": "I like my new school and I want to see Nan more.",
+                    "views_method": "conversation",
+                    "worries": "Missed family time.",
+                    "working_well": "Settled at home.",
+                    "needs_to_happen": "Book family time.",
+                    "safety_scale": 7,
+                    "version": 1,
+                    "created_at": utcnow(),
+                    "updated_at": utcnow(),
+                }
                 for n in range(TOTAL)
             ]
             with app.app_context():
@@ -130,16 +185,20 @@ def measure(kind: str, runs: int) -> dict:
                 started = time.perf_counter()
                 for start in range(0, TOTAL, BATCH):
                     with engine.begin() as conn:
-                        conn.execute(insert(Contact.__table__), rows[start:start + BATCH])
+                        conn.execute(insert(Contact.__table__), rows[start : start + BATCH])
                 raw_s = time.perf_counter() - started
             if run:
                 push_times.append(push_s)
                 raw_times.append(raw_s)
         server.shutdown()
         app.extensions["fieldapp_db"]["engine"].dispose()
-    ratios = [p / r for p, r in zip(push_times, raw_times)]
-    return {"kind": kind, "push_ms": statistics.median(push_times) * 1000,
-            "raw_ms": statistics.median(raw_times) * 1000, "ratio": statistics.median(ratios)}
+    ratios = [p / r for p, r in zip(push_times, raw_times, strict=True)]
+    return {
+        "kind": kind,
+        "push_ms": statistics.median(push_times) * 1000,
+        "raw_ms": statistics.median(raw_times) * 1000,
+        "ratio": statistics.median(ratios),
+    }
 
 
 def main() -> None:
@@ -152,17 +211,23 @@ def main() -> None:
     for kind in args.databases.split(","):
         result = measure(kind, args.runs)
         results.append(result)
-        print(f"{kind}: push {result['push_ms']:.0f} ms, raw insert {result['raw_ms']:.0f} ms, "
-              f"ratio {result['ratio']:.1f}x", flush=True)
+        print(
+            f"{kind}: push {result['push_ms']:.0f} ms, raw insert {result['raw_ms']:.0f} ms, "
+            f"ratio {result['ratio']:.1f}x",
+            flush=True,
+        )
     lines = [
         f"Measured {date.today().isoformat()} on {platform.machine()}, Python "
         f"{platform.python_version()}, median of {args.runs} runs, `python -m bench.sync --write`.",
         "",
-        "| database | push, 5 × 200 over HTTP (ms) | raw executemany, 5 transactions (ms) | ratio (median) |",
+        "| database | push, 5 × 200 over HTTP (ms) | raw executemany, 5 transactions (ms) "
+        "| ratio (median) |",
         "|---|---:|---:|---:|",
     ]
-    lines += [f"| {r['kind']} | {r['push_ms']:.0f} | {r['raw_ms']:.0f} | {r['ratio']:.1f}× |"
-              for r in results]
+    lines += [
+        f"| {r['kind']} | {r['push_ms']:.0f} | {r['raw_ms']:.0f} | {r['ratio']:.1f}× |"
+        for r in results
+    ]
     report = "\n".join(lines)
     print(report)
     if args.write:

@@ -8,6 +8,7 @@
 
     .venv/bin/python -m bench.tablet [--runs 7] [--children 25] [--write]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,12 +48,18 @@ def cold_start(runs: int, children: int) -> list[float]:
             from fieldapp.services.accounts import hash_password
 
             user.password_hash = hash_password(PASSWORD)
-            for number in range(children):
-                child = gen_child(session, team, user, care_start_date=date.today() - timedelta(days=300))
+            for _ in range(children):
+                child = gen_child(
+                    session, team, user, care_start_date=date.today() - timedelta(days=300)
+                )
                 for weeks in range(0, 40, 6):
-                    gen_contact(session, child, user, contact_date=date.today() - timedelta(weeks=weeks))
+                    gen_contact(
+                        session, child, user, contact_date=date.today() - timedelta(weeks=weeks)
+                    )
             session.commit()
-        app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "SESSION_COOKIE_SECURE": False})
+        app = create_app(
+            {"DATABASE_URL": url, "SECRET_KEY": "bench", "SESSION_COOKIE_SECURE": False}
+        )
         server = make_server("127.0.0.1", 0, app, threaded=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         base = f"http://127.0.0.1:{server.server_port}"
@@ -105,7 +112,8 @@ def main() -> None:
         f"- App shell JavaScript and CSS: {total:,} bytes ({total / 1024:.1f} KiB) uncompressed "
         f"in {len(sizes)} files, no framework (bar: under 150 KB).",
         f"- Offline cold start to a usable caseload ({args.children} children, password unlock "
-        f"with PBKDF2 at 600,000 iterations included): median {statistics.median(timings) * 1000:.0f} ms "
+        "with PBKDF2 at 600,000 iterations included): "
+        f"median {statistics.median(timings) * 1000:.0f} ms "
         f"over {len(timings)} runs (min {min(timings) * 1000:.0f}, max {max(timings) * 1000:.0f}); "
         "bar: under 1.5 s.",
     ]

@@ -1,4 +1,5 @@
 """fieldapp: an offline-capable field tool for child-protection practitioners."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -40,7 +41,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .team.views import bp as team_bp
 
     for blueprint in (
-        auth_bp, api_bp, caseload_bp, contacts_bp, team_bp, compliance_bp, sync_issues_bp, admin_bp
+        auth_bp,
+        api_bp,
+        caseload_bp,
+        contacts_bp,
+        team_bp,
+        compliance_bp,
+        sync_issues_bp,
+        admin_bp,
     ):
         app.register_blueprint(blueprint)
 

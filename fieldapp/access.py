@@ -1,5 +1,6 @@
 """Request helpers shared by the blueprints: the request's session, the organisation's today,
 and loading records through the scope helper, answering 404 with a `denied` audit event."""
+
 from __future__ import annotations
 
 import uuid
@@ -28,11 +29,24 @@ def client_ip() -> str | None:
     return request.remote_addr
 
 
-def audit(action: str, object_type: str | None = None, object_id=None, outcome: str = "ok",
-          detail: dict | None = None) -> None:
+def audit(
+    action: str,
+    object_type: str | None = None,
+    object_id=None,
+    outcome: str = "ok",
+    detail: dict | None = None,
+) -> None:
     user_id = current_user.id if current_user.is_authenticated else None
-    record_event(db.session, user_id=user_id, action=action, object_type=object_type,
-                 object_id=object_id, outcome=outcome, ip=client_ip(), detail=detail)
+    record_event(
+        db.session,
+        user_id=user_id,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        outcome=outcome,
+        ip=client_ip(),
+        detail=detail,
+    )
 
 
 def deny(object_type: str, object_id) -> NoReturn:

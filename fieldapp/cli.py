@@ -1,4 +1,5 @@
 """Command-line interface (SPEC §6): `flask --app fieldapp <command>`."""
+
 from __future__ import annotations
 
 import sys
@@ -55,8 +56,12 @@ def db_revision(message: str) -> None:
 
 @click.command("seed-demo")
 @with_appcontext
-@click.option("--password", default=demo.DEFAULT_PASSWORD, show_default=True,
-              help="Password for every demo account.")
+@click.option(
+    "--password",
+    default=demo.DEFAULT_PASSWORD,
+    show_default=True,
+    help="Password for every demo account.",
+)
 def seed_demo_command(password: str) -> None:
     """Load a small demo organisation and print how to sign in."""
     session = db.session
@@ -95,8 +100,11 @@ def teams_create(name: str, agency: str, agency_kind: str) -> None:
 @users_cli.command("create")
 @click.option("--email", required=True)
 @click.option("--name", required=True)
-@click.option("--role", required=True,
-              type=click.Choice(["practitioner", "team_leader", "coordinator", "admin"]))
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["practitioner", "team_leader", "coordinator", "admin"]),
+)
 @click.option("--team", "teams", multiple=True, help="Team name; repeat for several.")
 @click.option("--agency", default=None, help="Agency name (defaults to the team's).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
@@ -107,8 +115,15 @@ def users_create(email, name, role, teams, agency, password_stdin) -> None:
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        user = accounts.create_user(db.session, email=email, name=name, role=role,
-                                    password=password, team_names=list(teams), agency_name=agency)
+        user = accounts.create_user(
+            db.session,
+            email=email,
+            name=name,
+            role=role,
+            password=password,
+            team_names=list(teams),
+            agency_name=agency,
+        )
     except ValidationError as exc:
         db.session.rollback()
         _fail(exc.errors)
@@ -130,18 +145,29 @@ def import_children_command(file) -> None:
         click.echo(f"Nothing was imported: {len(failure.errors)} error(s).", err=True)
         sys.exit(1)
     db.session.commit()
-    click.echo(f"Imported: {result.created} created, {result.updated} updated, "
-               f"{result.unchanged} unchanged.")
+    click.echo(
+        f"Imported: {result.created} created, {result.updated} updated, "
+        f"{result.unchanged} unchanged."
+    )
 
 
 @click.command("seed-large")
 @with_appcontext
 @click.option("--children", type=click.IntRange(1, 1_000_000), required=True)
-@click.option("--contacts", type=click.IntRange(0, 500), default=50, show_default=True,
-              help="Contacts per child.")
+@click.option(
+    "--contacts",
+    type=click.IntRange(0, 500),
+    default=50,
+    show_default=True,
+    help="Contacts per child.",
+)
 @click.option("--password", default="large-password-2026", show_default=True)
-@click.option("--prefix", default="large", show_default=True,
-              help="Names the agency, teams and accounts, so several runs can coexist.")
+@click.option(
+    "--prefix",
+    default="large",
+    show_default=True,
+    help="Names the agency, teams and accounts, so several runs can coexist.",
+)
 def seed_large_command(children: int, contacts: int, password: str, prefix: str) -> None:
     """Bulk-load a large synthetic organisation for benchmarks."""
     import time
@@ -151,8 +177,10 @@ def seed_large_command(children: int, contacts: int, password: str, prefix: str)
     started = time.perf_counter()
     leader = seed_large(db.session, children, contacts, _today(), password, prefix=prefix)
     db.session.commit()
-    click.echo(f"Loaded {children} children and {children * contacts} contacts in "
-               f"{time.perf_counter() - started:.1f} s. Team leader: {leader.email}")
+    click.echo(
+        f"Loaded {children} children and {children * contacts} contacts in "
+        f"{time.perf_counter() - started:.1f} s. Team leader: {leader.email}"
+    )
 
 
 sync_cli = AppGroup("sync", help="Sync housekeeping.")
@@ -170,6 +198,13 @@ def purge_tombstones() -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (db_cli, teams_cli, users_cli, sync_cli, seed_demo_command,
-                    import_children_command, seed_large_command):
+    for command in (
+        db_cli,
+        teams_cli,
+        users_cli,
+        sync_cli,
+        seed_demo_command,
+        import_children_command,
+        seed_large_command,
+    ):
         app.cli.add_command(command)

@@ -1,10 +1,13 @@
 """Configuration defaults. `create_app(config)` overrides any of these; the environment only
 supplies secrets and the database address for a deployed instance."""
+
 from __future__ import annotations
 
 import os
 import secrets
 from pathlib import Path
+
+DEFAULT_TIMEZONE = "Australia/Darwin"  # SPEC §3: the organisation's timezone
 
 
 def default_config(instance_path: str) -> dict:
@@ -12,7 +15,7 @@ def default_config(instance_path: str) -> dict:
     return {
         "SECRET_KEY": os.environ.get("FIELDAPP_SECRET_KEY") or _instance_secret(instance_path),
         "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{sqlite_path}",
-        "FIELDAPP_TIMEZONE": os.environ.get("FIELDAPP_TIMEZONE", "Australia/Darwin"),
+        "FIELDAPP_TIMEZONE": os.environ.get("FIELDAPP_TIMEZONE", DEFAULT_TIMEZONE),
         "FIELDAPP_DUE_SOON_DAYS": int(os.environ.get("FIELDAPP_DUE_SOON_DAYS", "7")),
         "LOGIN_MAX_FAILURES": 10,
         "LOGIN_LOCKOUT_MINUTES": 15,

@@ -4,6 +4,7 @@ The database layer is plain SQLAlchemy 2.x: models and services never import Fla
 be tested with an ordinary `Session`. This module binds one engine and a request-scoped session
 to the app.
 """
+
 from __future__ import annotations
 
 from contextvars import ContextVar

@@ -1,4 +1,5 @@
 """Shared form helpers."""
+
 from __future__ import annotations
 
 from wtforms.fields.choices import SelectChoice

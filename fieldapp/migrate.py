@@ -1,4 +1,5 @@
 """Alembic, driven from Python: `flask db upgrade` and the test suite both use this."""
+
 from __future__ import annotations
 
 from pathlib import Path

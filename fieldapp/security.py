@@ -1,4 +1,5 @@
 """Response headers every answer carries (SPEC §7 Security)."""
+
 from __future__ import annotations
 
 from flask import Flask, Response, request

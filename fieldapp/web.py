@@ -1,4 +1,5 @@
 """App-wide pages and handlers: the service worker, the manifest, error pages, template helpers."""
+
 from __future__ import annotations
 
 import hashlib
@@ -12,11 +13,19 @@ from flask_wtf.csrf import CSRFError
 ROOT = Path(__file__).resolve().parent.parent
 SERVICE_WORKER = ROOT / "service_worker" / "sw.js"
 # The app shell: everything the tablet needs to start with no network. No case data.
-SHELL_FILES = ["static/css/app.css", "static/manifest.webmanifest", "static/icons/icon.svg",
-               "static/icons/icon-192.png", "static/icons/icon-512.png",
-               *sorted(f"static/js/tablet/{p.name}" for p in (ROOT / "static/js/tablet").glob("*.js"))]
-SHELL_URLS = ["/tablet", "/manifest.webmanifest",
-              *[f"/{name}" for name in SHELL_FILES if not name.endswith("webmanifest")]]
+SHELL_FILES = [
+    "static/css/app.css",
+    "static/manifest.webmanifest",
+    "static/icons/icon.svg",
+    "static/icons/icon-192.png",
+    "static/icons/icon-512.png",
+    *sorted(f"static/js/tablet/{p.name}" for p in (ROOT / "static/js/tablet").glob("*.js")),
+]
+SHELL_URLS = [
+    "/tablet",
+    "/manifest.webmanifest",
+    *[f"/{name}" for name in SHELL_FILES if not name.endswith("webmanifest")],
+]
 
 bp = Blueprint("web", __name__)
 
@@ -28,9 +37,11 @@ def _service_worker_source() -> str:
     digest = hashlib.sha256()
     for name in [*SHELL_FILES, "templates/tablet.html", "service_worker/sw.js"]:
         digest.update((ROOT / name).read_bytes())
-    return (SERVICE_WORKER.read_text()
-            .replace("__SHELL_VERSION__", digest.hexdigest()[:16])
-            .replace("__SHELL_URLS__", json.dumps(SHELL_URLS)))
+    return (
+        SERVICE_WORKER.read_text()
+        .replace("__SHELL_VERSION__", digest.hexdigest()[:16])
+        .replace("__SHELL_URLS__", json.dumps(SHELL_URLS))
+    )
 
 
 @bp.get("/sw.js")
@@ -54,8 +65,9 @@ def tablet_shell(_client_route: str | None = None):
 
 @bp.get("/manifest.webmanifest")
 def manifest():
-    response = send_file(ROOT / "static" / "manifest.webmanifest",
-                         mimetype="application/manifest+json", max_age=0)
+    response = send_file(
+        ROOT / "static" / "manifest.webmanifest", mimetype="application/manifest+json", max_age=0
+    )
     response.headers["Cache-Control"] = "no-cache"
     return response
 
@@ -84,10 +96,13 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(exc):
         if _wants_json():
-            # A code the tablet can act on: fetch a fresh token (GET /api/me) and retry once.
+            # A code the tablet acts on: it asks to sign in again and keeps the work.
             return jsonify(error=f"CSRF check failed ({exc.description}).", code="csrf_failed"), 400
-        return _error(400, f"The form expired or was not sent from this app ({exc.description}). "
-                           "Go back, reload the page and try again; your typing may need re-entering.")
+        return _error(
+            400,
+            f"The form expired or was not sent from this app ({exc.description}). "
+            "Go back, reload the page and try again; your typing may need re-entering.",
+        )
 
     @app.errorhandler(413)
     def _too_large(_exc):

@@ -3,6 +3,7 @@
 The caller passes either a live connection (`config.attributes["connection"]`, used by the
 test suite and `flask db upgrade`) or a URL (`sqlalchemy.url`).
 """
+
 from alembic import context
 
 from fieldapp.extensions import build_engine

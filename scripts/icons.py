@@ -1,5 +1,6 @@
 """Renders static/icons/icon.svg to the PNG sizes the web manifest lists, with headless
 Chromium (Playwright). Run after changing the SVG: `.venv/bin/python scripts/icons.py`."""
+
 from __future__ import annotations
 
 import sys
@@ -20,7 +21,8 @@ def main() -> None:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for size in (192, 512):
             page = browser.new_page(viewport={"width": size, "height": size})
-            page.set_content(f'<body style="margin:0">{svg.replace("<svg ", f"<svg width={size} height={size} ", 1)}</body>')
+            sized = svg.replace("<svg ", f"<svg width={size} height={size} ", 1)
+            page.set_content(f'<body style="margin:0">{sized}</body>')
             page.screenshot(path=ICONS / f"icon-{size}.png", omit_background=True)
             page.close()
         browser.close()

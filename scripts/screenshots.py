@@ -8,9 +8,10 @@ Signs in as the demo practitioner with headless Chromium (Playwright) at 768x102
 docs/screenshots/caseload-tablet.png, contact-form-tablet.png (viewport only, so the files stay
 small) and, as the demo team leader, compliance-tablet.png; then the tablet app offline:
 offline-caseload-tablet.png and offline-contact-form-tablet.png. Pages are found by the
-accessible names of SPEC §5, like the browser tests. The server must send the session cookie over plain HTTP (FIELDAPP_INSECURE_COOKIES=1 or
-FLASK_DEBUG=1) unless it is behind HTTPS.
+accessible names of SPEC §5, like the browser tests. The server must send the session cookie
+over plain HTTP (FIELDAPP_INSECURE_COOKIES=1 or FLASK_DEBUG=1) unless it is behind HTTPS.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,10 +35,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--url", default="http://127.0.0.1:5000", help="the running server")
     parser.add_argument("--email", default=DEMO_EMAIL)
     parser.add_argument("--password", default=DEMO_PASSWORD)
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots",
-                        help="directory for the PNG files")
-    parser.add_argument("--chromium", default=CHROMIUM,
-                        help="Chromium executable (empty for Playwright's own browser)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=ROOT / "docs" / "screenshots",
+        help="directory for the PNG files",
+    )
+    parser.add_argument(
+        "--chromium",
+        default=CHROMIUM,
+        help="Chromium executable (empty for Playwright's own browser)",
+    )
     return parser.parse_args(argv)
 
 
@@ -53,9 +61,13 @@ def take(args: argparse.Namespace) -> list[Path]:
             executable_path=args.chromium or None, args=CHROMIUM_ARGS, headless=True
         )
         try:
-            context = browser.new_context(base_url=args.url.rstrip("/"), viewport=TABLET,
-                                          device_scale_factor=1, locale="en-AU",
-                                          timezone_id="Australia/Darwin")
+            context = browser.new_context(
+                base_url=args.url.rstrip("/"),
+                viewport=TABLET,
+                device_scale_factor=1,
+                locale="en-AU",
+                timezone_id="Australia/Darwin",
+            )
             page = context.new_page()
             page.goto("/login")
             page.get_by_label("Email", exact=True).fill(args.email)
@@ -65,9 +77,11 @@ def take(args: argparse.Namespace) -> list[Path]:
             try:
                 expect(heading).to_be_visible()
             except AssertionError:
-                sys.exit(f"Could not sign in as {args.email} at {args.url}: is the demo data "
-                         "loaded (flask --app fieldapp seed-demo) and are cookies allowed over "
-                         "HTTP (FIELDAPP_INSECURE_COOKIES=1)?")
+                sys.exit(
+                    f"Could not sign in as {args.email} at {args.url}: is the demo data "
+                    "loaded (flask --app fieldapp seed-demo) and are cookies allowed over "
+                    "HTTP (FIELDAPP_INSECURE_COOKIES=1)?"
+                )
             page.wait_for_load_state("networkidle")
             page.screenshot(path=caseload_png)
 
@@ -79,9 +93,13 @@ def take(args: argparse.Namespace) -> list[Path]:
             page.screenshot(path=form_png)
 
             # The team leader's dashboard, in a fresh context.
-            leader = browser.new_context(base_url=args.url.rstrip("/"), viewport=TABLET,
-                                         device_scale_factor=1, locale="en-AU",
-                                         timezone_id="Australia/Darwin").new_page()
+            leader = browser.new_context(
+                base_url=args.url.rstrip("/"),
+                viewport=TABLET,
+                device_scale_factor=1,
+                locale="en-AU",
+                timezone_id="Australia/Darwin",
+            ).new_page()
             leader.goto("/login")
             leader.get_by_label("Email", exact=True).fill(DEMO_LEADER)
             leader.get_by_label("Password", exact=True).fill(args.password)
@@ -92,9 +110,13 @@ def take(args: argparse.Namespace) -> list[Path]:
             leader.screenshot(path=dashboard_png)
 
             # The tablet app, offline: signed in once online, then the network goes away.
-            tablet_context = browser.new_context(base_url=args.url.rstrip("/"), viewport=TABLET,
-                                                 device_scale_factor=1, locale="en-AU",
-                                                 timezone_id="Australia/Darwin")
+            tablet_context = browser.new_context(
+                base_url=args.url.rstrip("/"),
+                viewport=TABLET,
+                device_scale_factor=1,
+                locale="en-AU",
+                timezone_id="Australia/Darwin",
+            )
             tablet = tablet_context.new_page()
             tablet.goto("/tablet")
             tablet_sign_in(tablet, args)
@@ -112,13 +134,18 @@ def take(args: argparse.Namespace) -> list[Path]:
             tablet.get_by_label("Start time", exact=True).fill("10:30")
             tablet.get_by_label("Duration (minutes)", exact=True).fill("45")
             tablet.get_by_label("Child seen", exact=True).check()
-            tablet.get_by_label("Location", exact=True).select_option(label="Placement (where the child lives)")
+            tablet.get_by_label("Location", exact=True).select_option(
+                label="Placement (where the child lives)"
+            )
             tablet.get_by_role("button", name="Add participant", exact=True).click()
             carer = tablet.get_by_role("group", name="Participant 2")
             carer.get_by_label("Role", exact=True).select_option(label="Carer")
             tablet.get_by_label("Child's views (in their own words)", exact=True).fill(
-                "I like living here. I want to see my brother more.")
-            tablet.get_by_role("group", name="Who took part").evaluate("e => e.scrollIntoView({block: 'start'})")
+                "I like living here. I want to see my brother more."
+            )
+            tablet.get_by_role("group", name="Who took part").evaluate(
+                "e => e.scrollIntoView({block: 'start'})"
+            )
             tablet.screenshot(path=offline_form_png)
         finally:
             browser.close()
@@ -135,8 +162,10 @@ def tablet_sign_in(page, args) -> None:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     for path in take(args):
-        print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} "
-              f"({path.stat().st_size // 1024} KiB)")
+        print(
+            f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} "
+            f"({path.stat().st_size // 1024} KiB)"
+        )
 
 
 if __name__ == "__main__":

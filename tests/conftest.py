@@ -1,4 +1,5 @@
 """Fixture stack: database → app → client → auth (flaskr style), on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import re
@@ -9,6 +10,7 @@ from sqlalchemy.orm import Session
 from fieldapp import create_app
 
 from .databases import create_postgresql, create_sqlite, empty_all_tables
+from .factories import TIMEZONE
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
@@ -31,8 +33,10 @@ def engine(database):
 
 
 @pytest.fixture
-def session(engine):
-    """A plain SQLAlchemy session, no Flask: for service tests."""
+def db_session(engine):
+    """A plain SQLAlchemy session, no Flask: for service tests and for checking what a request
+    stored. The one name for a database session in every suite (the browser suite's `engine`
+    overrides the one above, so this fixture serves it too)."""
     with Session(engine, expire_on_commit=False) as db_session:
         yield db_session
 
@@ -45,21 +49,13 @@ def app(database, tmp_path):
             "DATABASE_URL": database.url,
             "SECRET_KEY": "test-secret",
             "SESSION_COOKIE_SECURE": False,
+            "FIELDAPP_TIMEZONE": TIMEZONE,
         }
     )
     app.instance_path = str(tmp_path)
     yield app
     app.extensions["fieldapp_db"]["engine"].dispose()
     empty_all_tables(database.engine)
-
-
-@pytest.fixture
-def app_session(app):
-    """The app's own session, inside an app context."""
-    from fieldapp.extensions import db
-
-    with app.app_context():
-        yield db.session
 
 
 @pytest.fixture
@@ -72,7 +68,9 @@ def runner(app):
     return app.test_cli_runner()
 
 
-CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+CSRF_INPUT = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
+)
 
 
 class AuthActions:

@@ -1,4 +1,8 @@
-"""`gen_*` factories (CTFd style): each adds a valid record to a plain session and flushes."""
+"""`gen_*` factories (CTFd style): each adds a valid record to a plain session and flushes.
+
+Dates default to the organisation's "today" (SPEC §3), never the test machine's, so the suite
+passes at any hour in any timezone."""
+
 from __future__ import annotations
 
 import itertools
@@ -6,13 +10,21 @@ from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
+from fieldapp.config import DEFAULT_TIMEZONE
 from fieldapp.models import Agency, Child, Contact, ReturnVisit, Team, User
 from fieldapp.services.accounts import hash_password
 from fieldapp.services.allocation import allocate
+from fieldapp.services.clock import today_in
 
 PASSWORD = "correct horse battery"
 _PASSWORD_HASH = hash_password(PASSWORD)  # argon2 is slow on purpose; hash once per run
 _counter = itertools.count(1)
+TIMEZONE = DEFAULT_TIMEZONE  # every test app is built with this FIELDAPP_TIMEZONE
+
+
+def org_today() -> date:
+    """The organisation's date now (SPEC §3)."""
+    return today_in(TIMEZONE)
 
 
 def gen_agency(session: Session, name: str | None = None, kind: str = "government") -> Agency:
@@ -29,8 +41,14 @@ def gen_team(session: Session, name: str | None = None, agency: Agency | None = 
     return team
 
 
-def gen_user(session: Session, role: str = "practitioner", team: Team | None = None,
-             email: str | None = None, name: str | None = None, **fields) -> User:
+def gen_user(
+    session: Session,
+    role: str = "practitioner",
+    team: Team | None = None,
+    email: str | None = None,
+    name: str | None = None,
+    **fields,
+) -> User:
     number = next(_counter)
     teams = [team] if team is not None else []
     user = User(
@@ -47,10 +65,15 @@ def gen_user(session: Session, role: str = "practitioner", team: Team | None = N
     return user
 
 
-def gen_child(session: Session, team: Team, practitioner: User | None = None,
-              care_start_date: date | None = None, **fields) -> Child:
+def gen_child(
+    session: Session,
+    team: Team,
+    practitioner: User | None = None,
+    care_start_date: date | None = None,
+    **fields,
+) -> Child:
     number = next(_counter)
-    care_start = care_start_date or date.today() - timedelta(days=365)
+    care_start = care_start_date or org_today() - timedelta(days=365)
     child = Child(
         external_id=fields.pop("external_id", f"EXT-{number}"),
         given_name=fields.pop("given_name", f"Child{number}"),
@@ -70,8 +93,12 @@ def gen_child(session: Session, team: Team, practitioner: User | None = None,
 
 def gen_contact(session: Session, child: Child, author: User, **fields) -> Contact:
     values = dict(
-        status="submitted", contact_date=date.today() - timedelta(days=3), mode="face_to_face",
-        made_by="practitioner", child_seen=True, child_views="I am fine.",
+        status="submitted",
+        contact_date=org_today() - timedelta(days=3),
+        mode="face_to_face",
+        made_by="practitioner",
+        child_seen=True,
+        child_views="I am fine.",
         views_method="conversation",
     )
     values.update(fields)
@@ -82,10 +109,14 @@ def gen_contact(session: Session, child: Child, author: User, **fields) -> Conta
 
 
 def gen_return_visit(session: Session, child: Child, author: User, **fields) -> ReturnVisit:
-    arrival = fields.pop("arrival_date", date.today() - timedelta(days=10))
-    visit = ReturnVisit(child=child, created_by_id=author.id, arrival_date=arrival,
-                        departure_date=fields.pop("departure_date", arrival + timedelta(days=5)),
-                        **fields)
+    arrival = fields.pop("arrival_date", org_today() - timedelta(days=10))
+    visit = ReturnVisit(
+        child=child,
+        created_by_id=author.id,
+        arrival_date=arrival,
+        departure_date=fields.pop("departure_date", arrival + timedelta(days=5)),
+        **fields,
+    )
     session.add(visit)
     session.flush()
     return visit

@@ -1,12 +1,23 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import EmailField, PasswordField, SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms import (
+    EmailField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import Length
 
 from ..forms import select_choices
 
-ROLE_CHOICES = [("practitioner", "Practitioner"), ("team_leader", "Team leader"),
-                ("coordinator", "Permanency coordinator"), ("admin", "Admin")]
+ROLE_CHOICES = [
+    ("practitioner", "Practitioner"),
+    ("team_leader", "Team leader"),
+    ("coordinator", "Permanency coordinator"),
+    ("admin", "Admin"),
+]
 
 
 class UserForm(FlaskForm):
@@ -21,8 +32,11 @@ class UserForm(FlaskForm):
 class TeamForm(FlaskForm):
     name = StringField("Team name", validators=[Length(max=200)])
     agency = StringField("Agency", validators=[Length(max=200)])
-    agency_kind = SelectField("Agency kind", choices=select_choices([("government", "Government"), ("ngo", "Non-government")]),
-                              validate_choice=False)
+    agency_kind = SelectField(
+        "Agency kind",
+        choices=select_choices([("government", "Government"), ("ngo", "Non-government")]),
+        validate_choice=False,
+    )
     submit = SubmitField("Create team")
 
 

@@ -1,5 +1,6 @@
 """Administration: users, teams, importing children, devices and the audit log. Admins manage
 accounts; they never see case content (SPEC §2)."""
+
 from __future__ import annotations
 
 import uuid
@@ -27,8 +28,10 @@ def _admins_only():
 
 
 def _team_choices():
-    return select_choices((team.name, f"{team.name} ({team.agency.name})")
-                          for team in session().scalars(select(Team).order_by(Team.name)))
+    return select_choices(
+        (team.name, f"{team.name} ({team.agency.name})")
+        for team in session().scalars(select(Team).order_by(Team.name))
+    )
 
 
 @bp.route("/users", methods=["GET", "POST"])
@@ -39,8 +42,11 @@ def users():
     if form.is_submitted():
         try:
             user = accounts.create_user(
-                session(), email=form.email.data or "", name=form.name.data or "",
-                role=form.role.data or "", password=form.password.data or "",
+                session(),
+                email=form.email.data or "",
+                name=form.name.data or "",
+                role=form.role.data or "",
+                password=form.password.data or "",
                 team_names=form.teams.data or [],
             )
         except ValidationError as exc:
@@ -65,8 +71,12 @@ def teams():
     errors: dict[str, list[str]] = {}
     if form.is_submitted():
         try:
-            team = accounts.create_team(session(), form.name.data or "", form.agency.data or "",
-                                        form.agency_kind.data or "government")
+            team = accounts.create_team(
+                session(),
+                form.name.data or "",
+                form.agency.data or "",
+                form.agency_kind.data or "government",
+            )
         except ValidationError as exc:
             session().rollback()
             errors = exc.errors
@@ -94,7 +104,9 @@ def import_children():
             try:
                 text = upload.read().decode("utf-8-sig")
             except UnicodeDecodeError:
-                errors["file"] = ["The file is not UTF-8 text. Export it from the old system as CSV (UTF-8)."]
+                errors["file"] = [
+                    "The file is not UTF-8 text. Export it from the old system as CSV (UTF-8)."
+                ]
             else:
                 try:
                     result = run_import(session(), text, today(), current_user.id)
@@ -104,16 +116,23 @@ def import_children():
                 else:
                     session().commit()
     status = 422 if (errors or row_errors) else 200
-    return render_template("admin/import.html", form=form, errors=errors, row_errors=row_errors,
-                           result=result), status
+    return render_template(
+        "admin/import.html", form=form, errors=errors, row_errors=row_errors, result=result
+    ), status
 
 
 @bp.get("/devices")
 def devices():
     rows = session().scalars(select(Device).order_by(Device.registered_at.desc())).all()
-    held = dict(session().execute(
-        select(DeviceHolding.device_id, func.count()).where(DeviceHolding.removed_in.is_(None))
-        .group_by(DeviceHolding.device_id)).all())
+    held = dict(
+        session()
+        .execute(
+            select(DeviceHolding.device_id, func.count())
+            .where(DeviceHolding.removed_in.is_(None))
+            .group_by(DeviceHolding.device_id)
+        )
+        .all()
+    )
     return render_template("admin/devices.html", devices=rows, held=held)
 
 

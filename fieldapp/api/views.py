@@ -1,5 +1,6 @@
 """JSON endpoints for the tablet (SPEC §4): thin handlers over services/sync.py. Each request is
 one transaction, committed before the answer is sent."""
+
 from __future__ import annotations
 
 import uuid
@@ -49,8 +50,11 @@ def transaction(view):
             db_session.rollback()
             if is_transient(exc):
                 current_app.logger.warning("sync: database unavailable: %s", exc)
-                return jsonify(error="The database is unavailable; retry later."), 503, {
-                    "Retry-After": "5"}
+                return (
+                    jsonify(error="The database is unavailable; retry later."),
+                    503,
+                    {"Retry-After": "5"},
+                )
             raise
 
     return wrapper
@@ -77,7 +81,9 @@ def _serializer() -> URLSafeSerializer:
 
 @bp.get("/me")
 def me():
-    return jsonify(user={"id": current_user.id, "name": current_user.name, "role": current_user.role})
+    return jsonify(
+        user={"id": current_user.id, "name": current_user.name, "role": current_user.role}
+    )
 
 
 @bp.post("/sync/devices")
@@ -105,7 +111,9 @@ def push():
     if not isinstance(mutations, list):
         raise sync.SyncError(400, "mutations must be a list.", field="mutations")
     if len(mutations) > sync.MAX_BATCH:
-        raise sync.SyncError(400, f"At most {sync.MAX_BATCH} mutations a request.", field="mutations")
+        raise sync.SyncError(
+            400, f"At most {sync.MAX_BATCH} mutations a request.", field="mutations"
+        )
     errors = FieldErrors()
     for index, mutation in enumerate(mutations):
         errors.update(sync.check_envelope(mutation, index))
@@ -123,22 +131,29 @@ def pull():
         try:
             cursor = sync.Cursor.from_dict(_serializer().loads(raw_cursor))
         except (BadSignature, KeyError, TypeError, ValueError):
-            raise sync.SyncError(400, "cursor is not one this server issued.", field="cursor") from None
+            raise sync.SyncError(
+                400, "cursor is not one this server issued.", field="cursor"
+            ) from None
         device_id = uuid.UUID(cursor.device_id)
     else:
         device_id = _device_id(request.args.get("device_id"))
     raw_limit = request.args.get("limit", str(sync.DEFAULT_PULL_LIMIT))
     # isdigit() alone admits "²", which int() refuses.
-    if not (raw_limit.isascii() and raw_limit.isdigit()) \
-            or not 1 <= int(raw_limit) <= sync.MAX_PULL_LIMIT:
-        raise sync.SyncError(400, f"limit must be a whole number from 1 to {sync.MAX_PULL_LIMIT}.",
-                             field="limit")
+    if (
+        not (raw_limit.isascii() and raw_limit.isdigit())
+        or not 1 <= int(raw_limit) <= sync.MAX_PULL_LIMIT
+    ):
+        raise sync.SyncError(
+            400, f"limit must be a whole number from 1 to {sync.MAX_PULL_LIMIT}.", field="limit"
+        )
     device = sync.device_for(session(), current_user, device_id)
-    page, next_cursor = sync.pull(session(), current_user, device, cursor, int(raw_limit), today())
+    page, next_cursor = sync.pull(session(), current_user, device, cursor, int(raw_limit))
     # server_date lets the tablet warn when its own date is wrong (SPEC §3: "today" on the
     # tablet is the device date, with a warning if it differs from the server's by over a day).
-    return jsonify(page | {"cursor": _serializer().dumps(next_cursor.as_dict()),
-                           "server_date": today().isoformat()})
+    return jsonify(
+        page
+        | {"cursor": _serializer().dumps(next_cursor.as_dict()), "server_date": today().isoformat()}
+    )
 
 
 @bp.get("/sync/conflicts")
@@ -146,17 +161,31 @@ def pull():
 def conflicts():
     """Open conflicts and review items of this user (a team leader: of their teams)."""
     return jsonify(
-        conflicts=[{
-            "id": str(c.id), "record_type": c.record_type, "record_id": str(c.record_id),
-            "child_id": str(c.child_id), "field": c.field, "server_value": c.server_value,
-            "device_value": c.device_value, "base_value": c.base_value,
-            "created_at": c.created_at.isoformat(),
-        } for c in sync.conflicts_for(session(), current_user)],
-        review=[{
-            "id": str(item.id), "record_type": item.record_type, "record_id": str(item.record_id),
-            "child_id": str(item.child_id), "reason": item.reason,
-            "created_at": item.created_at.isoformat(),
-        } for item in sync.review_items_for(session(), current_user)],
+        conflicts=[
+            {
+                "id": str(c.id),
+                "record_type": c.record_type,
+                "record_id": str(c.record_id),
+                "child_id": str(c.child_id),
+                "field": c.field,
+                "server_value": c.server_value,
+                "device_value": c.device_value,
+                "base_value": c.base_value,
+                "created_at": c.created_at.isoformat(),
+            }
+            for c in sync.conflicts_for(session(), current_user)
+        ],
+        review=[
+            {
+                "id": str(item.id),
+                "record_type": item.record_type,
+                "record_id": str(item.record_id),
+                "child_id": str(item.child_id),
+                "reason": item.reason,
+                "created_at": item.created_at.isoformat(),
+            }
+            for item in sync.review_items_for(session(), current_user)
+        ],
     )
 
 

@@ -1,4 +1,5 @@
 """Sign-in: Flask-Login wired to server-side sessions."""
+
 from __future__ import annotations
 
 from flask import Flask, jsonify, redirect, request, url_for

@@ -1,18 +1,28 @@
 """Sign-in pages and the JSON sign-in endpoints of SPEC §4."""
+
 from __future__ import annotations
 
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
 from ..access import audit, session
 from ..extensions import csrf
 from ..services import accounts
-from ..services.text import storable
 from ..services.errors import ValidationError
+from ..services.text import storable
 from .forms import LoginForm, PasswordChangeForm
 
 bp = Blueprint("auth", __name__)
@@ -38,7 +48,9 @@ def _sign_in(email: str, password: str):
         return None
     user = accounts.authenticate(db_session, email, password, _policy())
     if user is None:
-        audit("login", "user", None, outcome="failed", detail={"email": email.strip().lower()[:254]})
+        audit(
+            "login", "user", None, outcome="failed", detail={"email": email.strip().lower()[:254]}
+        )
         db_session.commit()
         return None
     user_session = accounts.start_session(db_session, user)
@@ -50,7 +62,12 @@ def _sign_in(email: str, password: str):
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and not urlsplit(target).netloc
+    ):
         return target
     return url_for("caseload.index")
 
@@ -87,7 +104,12 @@ def change_password():
     errors: dict[str, list[str]] = {}
     if form.validate_on_submit():
         db_session = session()
-        if accounts.authenticate(db_session, current_user.email, form.current_password.data, _policy()) is None:
+        if (
+            accounts.authenticate(
+                db_session, current_user.email, form.current_password.data, _policy()
+            )
+            is None
+        ):
             db_session.commit()
             errors["current_password"] = ["The current password is incorrect."]
         else:
@@ -115,15 +137,19 @@ def api_login():
     if not isinstance(body, dict):
         return jsonify(error="The body must be a JSON object.", field="body"), 400
     email, password = body.get("email"), body.get("password")
-    missing = [name for name, value in (("email", email), ("password", password))
-               if not isinstance(value, str) or not value]
+    missing = [
+        name
+        for name, value in (("email", email), ("password", password))
+        if not isinstance(value, str) or not value
+    ]
     if missing:
         return jsonify(error=f"Missing or empty field: {', '.join(missing)}.", fields=missing), 400
     user = _sign_in(email, password)
     if user is None:
         return jsonify(error="Invalid credentials."), 401
-    return jsonify(user={"id": user.id, "name": user.name, "role": user.role},
-                   csrf_token=generate_csrf())
+    return jsonify(
+        user={"id": user.id, "name": user.name, "role": user.role}, csrf_token=generate_csrf()
+    )
 
 
 @bp.post("/api/auth/logout")

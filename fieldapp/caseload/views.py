@@ -1,4 +1,5 @@
 """The caseload (a practitioner's children; a team leader's team) and the child page."""
+
 from __future__ import annotations
 
 import uuid
@@ -61,15 +62,18 @@ def child(child_id: uuid.UUID):
     last = last_qualifying_contact_dates(db_session, [child.id]).get(child.id)
     in_care = in_care_on(child.care_start_date, child.care_end_date, today())
     compliance = (
-        child_compliance(last, child.care_start_date, today(),
-                         current_app.config["FIELDAPP_DUE_SOON_DAYS"])
-        if in_care else None
+        child_compliance(
+            last, child.care_start_date, today(), current_app.config["FIELDAPP_DUE_SOON_DAYS"]
+        )
+        if in_care
+        else None
     )
     reallocate_form = None
     if current_user.role == "team_leader":
         reallocate_form = ReallocateForm()
         reallocate_form.practitioner_id.choices = select_choices(
-            (user.id, user.name) for user in eligible_practitioners(db_session, child)
+            (user.id, user.name)
+            for user in eligible_practitioners(db_session, child)
             if user.id != child.practitioner_id
         )
     audit("view", "child", child.id)

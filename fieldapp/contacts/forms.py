@@ -1,4 +1,5 @@
 """The contact form: labels are the accessible names of SPEC §5."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -30,7 +31,8 @@ LOCATION_CHOICES = [
 ]  # fmt: skip
 VIEWS_METHOD_CHOICES = [
     ("", "Choose…"), ("conversation", "Conversation"), ("play_or_drawing", "Play or drawing"),
-    ("observation", "Observation"), ("advocate_or_interpreter", "Through an advocate or interpreter"),
+    ("observation", "Observation"),
+    ("advocate_or_interpreter", "Through an advocate or interpreter"),
     ("other", "Other"),
 ]  # fmt: skip
 PARTICIPANT_ROLE_CHOICES = [
@@ -46,7 +48,9 @@ TEXT_LIMIT = 20000
 
 
 class ParticipantForm(Form):
-    role = SelectField("Role", choices=select_choices(PARTICIPANT_ROLE_CHOICES), validate_choice=False)
+    role = SelectField(
+        "Role", choices=select_choices(PARTICIPANT_ROLE_CHOICES), validate_choice=False
+    )
     name = StringField("Name", validators=[Optional(), Length(max=200)])
     took_part_in_decisions = BooleanField("Took part in decisions")
     views_and_wishes = TextAreaField("Views and wishes", validators=[Length(max=TEXT_LIMIT)])
@@ -66,9 +70,11 @@ class ActionForm(Form):
     due_date = DateField("By when", validators=[Optional()])
 
     def is_blank(self) -> bool:
-        return not (self.description.data or "").strip() and not (
-            self.responsible.data or ""
-        ).strip() and self.due_date.data is None
+        return (
+            not (self.description.data or "").strip()
+            and not (self.responsible.data or "").strip()
+            and self.due_date.data is None
+        )
 
 
 class ContactForm(FlaskForm):
@@ -81,13 +87,21 @@ class ContactForm(FlaskForm):
     third_party_role = StringField("Third party role", validators=[Optional(), Length(max=200)])
     child_seen = BooleanField("Child seen")
     seen_alone = BooleanField("Seen alone")
-    location = SelectField("Location", choices=select_choices(LOCATION_CHOICES), validate_choice=False)
+    location = SelectField(
+        "Location", choices=select_choices(LOCATION_CHOICES), validate_choice=False
+    )
     location_detail = StringField("Location details", validators=[Optional(), Length(max=500)])
-    child_views = TextAreaField("Child's views (in their own words)", validators=[Length(max=TEXT_LIMIT)])
-    views_method = SelectField("How the views were gathered", choices=select_choices(VIEWS_METHOD_CHOICES),
-                               validate_choice=False)
-    views_not_recorded_reason = TextAreaField("Reason views were not recorded",
-                                              validators=[Length(max=TEXT_LIMIT)])
+    child_views = TextAreaField(
+        "Child's views (in their own words)", validators=[Length(max=TEXT_LIMIT)]
+    )
+    views_method = SelectField(
+        "How the views were gathered",
+        choices=select_choices(VIEWS_METHOD_CHOICES),
+        validate_choice=False,
+    )
+    views_not_recorded_reason = TextAreaField(
+        "Reason views were not recorded", validators=[Length(max=TEXT_LIMIT)]
+    )
     language_used = StringField("Language used", validators=[Optional(), Length(max=100)])
     interpreter_used = BooleanField("Interpreter used")
     worries = TextAreaField("Worries", validators=[Length(max=TEXT_LIMIT)])
@@ -115,7 +129,9 @@ class ContactForm(FlaskForm):
                 "notes",
             )
         }  # fmt: skip
-        values["start_time"] = self.start_time.data.strftime("%H:%M") if self.start_time.data else None
+        values["start_time"] = (
+            self.start_time.data.strftime("%H:%M") if self.start_time.data else None
+        )
         for name in ("location", "views_method"):
             values[name] = values[name] or None
         values["participants"] = [
@@ -182,6 +198,7 @@ class AddendumForm(FlaskForm):
 class ReturnVisitForm(FlaskForm):
     arrival_date = DateField("Arrival date", validators=[Optional()])
     departure_date = DateField("Departure date", validators=[Optional()])
-    arrangement_note = TextAreaField("Arrangement (as documented in My Care Plan)",
-                                     validators=[Length(max=TEXT_LIMIT)])
+    arrangement_note = TextAreaField(
+        "Arrangement (as documented in My Care Plan)", validators=[Length(max=TEXT_LIMIT)]
+    )
     submit = SubmitField("Save return visit")

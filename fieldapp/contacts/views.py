@@ -1,5 +1,6 @@
 """Recording contacts, addenda, acknowledgements and return visits: parse, call the service,
 render."""
+
 from __future__ import annotations
 
 import uuid
@@ -54,7 +55,9 @@ def _handle_contact_form(form: ContactForm, child, contact=None):
     """Shared by new and edit. Returns a response, or None to re-render with errors."""
     if form.add_participant.data:
         if len(form.participants.entries) >= form.participants.max_entries:
-            return None, {"participants": [f"At most {form.participants.max_entries} participants."]}
+            return None, {
+                "participants": [f"At most {form.participants.max_entries} participants."]
+            }
         form.participants.append_entry()
         return None, {}
     if form.add_action.data:
@@ -69,8 +72,13 @@ def _handle_contact_form(form: ContactForm, child, contact=None):
     submitting = bool(form.submit.data)
     try:
         saved = contact_service.save_contact(
-            session(), current_user, child, form.to_values(), today(),
-            submit=submitting, contact=contact,
+            session(),
+            current_user,
+            child,
+            form.to_values(),
+            today(),
+            submit=submitting,
+            contact=contact,
         )
     except ValidationError as exc:
         session().rollback()
@@ -111,8 +119,11 @@ def show(contact_id: uuid.UUID):
     form = ContactForm()
     if form.is_submitted():
         if contact.is_submitted:
-            flash("This contact has been submitted and can no longer be edited. "
-                  "Add an addendum to correct or add to it.", "error")
+            flash(
+                "This contact has been submitted and can no longer be edited. "
+                "Add an addendum to correct or add to it.",
+                "error",
+            )
             return _render_view(contact, status=409)
         if not editable:
             flash("Only the author of a draft can edit it.", "error")
@@ -147,7 +158,9 @@ def add_addendum(contact_id: uuid.UUID):
     if not form.validate():
         return _render_view(contact, form, _form_errors(form), status=422)
     try:
-        contact_service.add_addendum(session(), current_user, contact, form.reason.data, form.text.data)
+        contact_service.add_addendum(
+            session(), current_user, contact, form.reason.data, form.text.data
+        )
     except ValidationError as exc:
         session().rollback()
         if "contact_id" in exc.errors:  # a draft: the page has no addendum form to show it on
@@ -203,10 +216,14 @@ def new_return_visit(child_id: uuid.UUID):
         if not errors:
             try:
                 contact_service.record_return_visit(
-                    session(), current_user, child,
-                    {"arrival_date": form.arrival_date.data,
-                     "departure_date": form.departure_date.data,
-                     "arrangement_note": form.arrangement_note.data},
+                    session(),
+                    current_user,
+                    child,
+                    {
+                        "arrival_date": form.arrival_date.data,
+                        "departure_date": form.departure_date.data,
+                        "arrangement_note": form.arrangement_note.data,
+                    },
                 )
             except ValidationError as exc:
                 session().rollback()

@@ -1,4 +1,5 @@
 """All models, imported here so `Base.metadata` is complete for Alembic and tests."""
+
 from .audit import AuditEvent, Device
 from .base import Base
 from .child import (
@@ -33,4 +34,39 @@ from .sync import (
     SyncTombstone,
 )
 
-__all__ = [name for name in dir() if not name.startswith("_")]
+__all__ = [
+    "AboriginalStatus",
+    "Addendum",
+    "Agency",
+    "AgencyKind",
+    "Allocation",
+    "AuditEvent",
+    "Base",
+    "CasePlanGoal",
+    "CaseResponsibilityTransfer",
+    "Child",
+    "Contact",
+    "ContactAction",
+    "ContactMode",
+    "ContactParticipant",
+    "ContactStatus",
+    "Device",
+    "DeviceHolding",
+    "Location",
+    "MadeBy",
+    "ParticipantRole",
+    "Residence",
+    "ReturnVisit",
+    "Role",
+    "SyncConflict",
+    "SyncMutation",
+    "SyncReviewItem",
+    "SyncState",
+    "SyncTombstone",
+    "Team",
+    "User",
+    "UserSession",
+    "ViewsMethod",
+    "YouthJusticeStatus",
+    "team_memberships",
+]

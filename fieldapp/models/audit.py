@@ -1,4 +1,5 @@
 """Audit trail (R8) and registered tablets."""
+
 from __future__ import annotations
 
 import uuid

@@ -1,5 +1,6 @@
 """Children in care, who holds them (allocation history) and who is responsible for their case
 (R10, `000` § Case planning; `003` § OOHC)."""
+
 from __future__ import annotations
 
 import enum
@@ -13,7 +14,7 @@ from .base import Base, ClientRecordMixin, new_uuid, utcnow
 from .org import Agency, Team, User
 
 
-class AboriginalStatus(str, enum.Enum):
+class AboriginalStatus(enum.StrEnum):
     aboriginal = "aboriginal"
     torres_strait_islander = "torres_strait_islander"
     both = "both"
@@ -21,19 +22,19 @@ class AboriginalStatus(str, enum.Enum):
     unknown = "unknown"
 
 
-class Residence(str, enum.Enum):
+class Residence(enum.StrEnum):
     nt = "nt"
     interstate = "interstate"
     boarding_interstate = "boarding_interstate"
 
 
-class YouthJusticeStatus(str, enum.Enum):
+class YouthJusticeStatus(enum.StrEnum):
     none = "none"
     at_risk = "at_risk"
     engaged = "engaged"
 
 
-class CasePlanGoal(str, enum.Enum):
+class CasePlanGoal(enum.StrEnum):
     """In the order of preference of the permanent placement principles (R4, `000` § Case
     planning)."""
 

@@ -1,6 +1,7 @@
 """Contacts with a child, who took part, agreed actions, addenda and NT return visits
 (R1, R2, R5–R8; `004` § Contact with child, § Participation in decision making,
 § Practice approach)."""
+
 from __future__ import annotations
 
 import enum
@@ -15,23 +16,23 @@ from .child import Child
 from .org import User
 
 
-class ContactStatus(str, enum.Enum):
+class ContactStatus(enum.StrEnum):
     draft = "draft"
     submitted = "submitted"
 
 
-class ContactMode(str, enum.Enum):
+class ContactMode(enum.StrEnum):
     face_to_face = "face_to_face"
     video = "video"
     phone = "phone"
 
 
-class MadeBy(str, enum.Enum):
+class MadeBy(enum.StrEnum):
     practitioner = "practitioner"
     third_party = "third_party"
 
 
-class Location(str, enum.Enum):
+class Location(enum.StrEnum):
     placement = "placement"
     school = "school"
     office = "office"
@@ -40,7 +41,7 @@ class Location(str, enum.Enum):
     other = "other"
 
 
-class ViewsMethod(str, enum.Enum):
+class ViewsMethod(enum.StrEnum):
     conversation = "conversation"
     play_or_drawing = "play_or_drawing"
     observation = "observation"
@@ -48,7 +49,7 @@ class ViewsMethod(str, enum.Enum):
     other = "other"
 
 
-class ParticipantRole(str, enum.Enum):
+class ParticipantRole(enum.StrEnum):
     child = "child"
     parent = "parent"
     family_member = "family_member"
@@ -62,7 +63,8 @@ class ParticipantRole(str, enum.Enum):
     other_professional = "other_professional"
 
 
-# Written the way each dialect renders `qualifying_contact_condition()`, so the planner can match it.
+# Written the way each dialect renders `qualifying_contact_condition()`, so the planner can match
+# it.
 QUALIFYING_PREDICATE_PG = "status = 'submitted' AND mode = 'face_to_face' AND child_seen"
 QUALIFYING_PREDICATE_SQLITE = "status = 'submitted' AND mode = 'face_to_face' AND child_seen = 1"
 
@@ -76,7 +78,9 @@ class Contact(ClientRecordMixin, Base):
         # was seen: a partial index makes that one backward index step per child, however long
         # the history (see services/compliance_report.py).
         Index(
-            "ix_contacts_qualifying", "child_id", "contact_date",
+            "ix_contacts_qualifying",
+            "child_id",
+            "contact_date",
             postgresql_where=text(QUALIFYING_PREDICATE_PG),
             sqlite_where=text(QUALIFYING_PREDICATE_SQLITE),
         ),
@@ -126,7 +130,8 @@ class Contact(ClientRecordMixin, Base):
     author: Mapped[User] = relationship(foreign_keys=[author_id])
     acknowledged_by: Mapped[User | None] = relationship(foreign_keys=[acknowledged_by_id])
     participants: Mapped[list[ContactParticipant]] = relationship(
-        back_populates="contact", order_by="ContactParticipant.position",
+        back_populates="contact",
+        order_by="ContactParticipant.position",
         cascade="all, delete-orphan",
     )
     actions: Mapped[list[ContactAction]] = relationship(
@@ -197,9 +202,7 @@ class ReturnVisit(ClientRecordMixin, Base):
     (`004` § Contact with child)."""
 
     __tablename__ = "return_visits"
-    __table_args__ = (
-        CheckConstraint("departure_date >= arrival_date", name="visit_dates_order"),
-    )
+    __table_args__ = (CheckConstraint("departure_date >= arrival_date", name="visit_dates_order"),)
 
     child_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("children.id"), index=True)
     arrival_date: Mapped[date]

@@ -1,4 +1,5 @@
 """Agencies, teams, users and their sign-in sessions (SPEC §2)."""
+
 from __future__ import annotations
 
 import enum
@@ -11,12 +12,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .base import Base, utcnow
 
 
-class AgencyKind(str, enum.Enum):
+class AgencyKind(enum.StrEnum):
     government = "government"
     ngo = "ngo"
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     practitioner = "practitioner"
     team_leader = "team_leader"
     coordinator = "coordinator"

@@ -1,5 +1,6 @@
 """Sync bookkeeping (SPEC §4): the server change sequence, tombstones, processed mutations,
 conflicts, the review queue and which children each device holds."""
+
 from __future__ import annotations
 
 import uuid
@@ -112,8 +113,9 @@ class DeviceHolding(Base):
     __tablename__ = "device_holdings"
     __table_args__ = (Index("ix_device_holdings_child", "child_id"),)
 
-    device_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"),
-                                                 primary_key=True)
+    device_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("devices.id", ondelete="CASCADE"), primary_key=True
+    )
     child_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("children.id"), primary_key=True)
     added_in: Mapped[int]
     removed_in: Mapped[int | None]

@@ -4,6 +4,7 @@ No Flask imports here, and nothing here commits: the request or the CLI command 
 transaction. Importing the package installs the change-sequence hooks (see change_seq.py), so
 every session that writes synced records numbers its changes at commit.
 """
+
 from . import change_seq
 
 change_seq.install()

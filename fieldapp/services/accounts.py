@@ -3,10 +3,11 @@
 SPEC §7 Security: argon2id hashes; an account is locked after 10 failed sign-ins; sessions are
 invalidated on the server at sign-out and password change.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -69,16 +70,20 @@ def authenticate(
     if not _verify(user.password_hash, password) or not user.active:
         # One atomic statement, so parallel guesses cannot overwrite each other's count.
         failures = session.execute(
-            update(User).where(User.id == user.id)
+            update(User)
+            .where(User.id == user.id)
             .values(failed_logins=User.failed_logins + 1)
             .returning(User.failed_logins)
             .execution_options(synchronize_session=False)
         ).scalar_one()
         user.failed_logins = failures
         if failures >= policy.max_failures:
-            session.execute(update(User).where(User.id == user.id)
-                            .values(locked_until=now + policy.lockout)
-                            .execution_options(synchronize_session=False))
+            session.execute(
+                update(User)
+                .where(User.id == user.id)
+                .values(locked_until=now + policy.lockout)
+                .execution_options(synchronize_session=False)
+            )
             user.locked_until = now + policy.lockout
         return None
     user.failed_logins = 0
@@ -89,9 +94,8 @@ def authenticate(
 
 def _aware(moment: datetime) -> datetime:
     # SQLite hands back naive datetimes; everything is stored in UTC.
-    from datetime import timezone
 
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def start_session(session: Session, user: User) -> UserSession:
@@ -149,7 +153,9 @@ def get_or_create_agency(session: Session, name: str, kind: str = "government") 
     return agency
 
 
-def create_team(session: Session, name: str, agency_name: str, agency_kind: str = "government") -> Team:
+def create_team(
+    session: Session, name: str, agency_name: str, agency_kind: str = "government"
+) -> Team:
     name = name.strip()
     if not name:
         raise ValidationError({"name": ["Team name is required."]})

@@ -1,5 +1,6 @@
 """Allocation of children to practitioners, with history (who held each child from when to
 when). Team leaders reallocate within their team (SPEC §2)."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -68,7 +69,11 @@ def reallocate(
         raise ValidationError({"reason": ["Give the reason for the reallocation."]})
     allocation = allocate(session, child, practitioner, on, by=leader, reason=reason.strip())
     record_event(
-        session, user_id=leader.id, action="reallocate", object_type="child", object_id=child.id,
+        session,
+        user_id=leader.id,
+        action="reallocate",
+        object_type="child",
+        object_id=child.id,
         detail={"to_practitioner_id": practitioner.id},
     )
     return allocation
@@ -79,12 +84,14 @@ def was_allocated_on(session: Session, child_id, practitioner_id: int, on: date)
     who has since left the caseload, SPEC §4)."""
     return (
         session.scalar(
-            select(Allocation.id).where(
+            select(Allocation.id)
+            .where(
                 Allocation.child_id == child_id,
                 Allocation.practitioner_id == practitioner_id,
                 Allocation.start_date <= on,
                 (Allocation.end_date.is_(None)) | (Allocation.end_date >= on),
-            ).limit(1)
+            )
+            .limit(1)
         )
         is not None
     )

@@ -1,5 +1,6 @@
 """Audit events (R8: every create, submit, addendum, view of a child and export is recorded;
 SPEC §2: every out-of-scope request is recorded as `denied`)."""
+
 from __future__ import annotations
 
 from sqlalchemy.orm import Session

@@ -1,5 +1,6 @@
 """Caseload rows: each child with their last face-to-face contact and R1 status
 (`004` § Contact with child), computed in SQL per child, not by loading contacts."""
+
 from __future__ import annotations
 
 import uuid
@@ -53,7 +54,8 @@ class CaseloadRow:
 def caseload(
     session: Session, children: Select[tuple[Child]], today: date, due_soon_days: int
 ) -> list[CaseloadRow]:
-    """Children in care first, most urgent first (earliest due date), then those whose care ended."""
+    """Children in care first, most urgent first (earliest due date), then those whose care
+    ended."""
     rows = list(session.scalars(children))
     last = last_qualifying_contact_dates(session, [child.id for child in rows])
     result = []

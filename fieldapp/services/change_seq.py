@@ -7,6 +7,7 @@ row lock it takes is held until commit, so a transaction holding number N commit
 transaction can take a number above N: a puller that has seen N has seen everything below it.
 Deletions leave tombstones with their own numbers.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -50,8 +51,10 @@ def _note_changes(session: Session, _flush_context) -> None:
 def take_numbers(session: Session, count: int) -> int:
     """Reserves `count` numbers; returns the last. Must be the transaction's last write."""
     last = session.execute(
-        update(SyncState).where(SyncState.id == 1)
-        .values(last_seq=SyncState.last_seq + count).returning(SyncState.last_seq)
+        update(SyncState)
+        .where(SyncState.id == 1)
+        .values(last_seq=SyncState.last_seq + count)
+        .returning(SyncState.last_seq)
     ).scalar()
     if last is None:  # a database emptied by hand (tests): start a new history
         session.execute(insert(SyncState).values(id=1, epoch=secrets.token_hex(16), last_seq=count))
@@ -60,7 +63,9 @@ def take_numbers(session: Session, count: int) -> int:
 
 
 def current_epoch_and_seq(session: Session) -> tuple[str, int]:
-    row = session.execute(select(SyncState.epoch, SyncState.last_seq).where(SyncState.id == 1)).first()
+    row = session.execute(
+        select(SyncState.epoch, SyncState.last_seq).where(SyncState.id == 1)
+    ).first()
     if row is None:
         session.execute(insert(SyncState).values(id=1, epoch=secrets.token_hex(16), last_seq=0))
         return current_epoch_and_seq(session)
@@ -95,13 +100,23 @@ def _number_changes(session: Session) -> None:
         table = model.__table__
         # One executemany per table (psycopg pipelines it), not a round trip per record.
         connection.execute(
-            update(table).where(table.c.id == bindparam("record_id"))
-            .values(change_seq=bindparam("number")), rows)
+            update(table)
+            .where(table.c.id == bindparam("record_id"))
+            .values(change_seq=bindparam("number")),
+            rows,
+        )
     tombstones = []
     for (model, record_id), (child_id, author_id) in deleted.items():
         number += 1
-        tombstones.append({"seq": number, "record_type": SYNCED[model], "record_id": record_id,
-                           "child_id": child_id, "author_id": author_id})
+        tombstones.append(
+            {
+                "seq": number,
+                "record_type": SYNCED[model],
+                "record_id": record_id,
+                "child_id": child_id,
+                "author_id": author_id,
+            }
+        )
     if tombstones:
         connection.execute(insert(SyncTombstone), tombstones)
 

@@ -5,6 +5,7 @@ file with any error writes nothing. Idempotent by `external_id`: a re-import upd
 and leaves the rest alone. Changes of primary case responsibility are logged as transfers
 (R10, `000` § Case planning; `003` § OOHC); changes of practitioner as allocations.
 """
+
 from __future__ import annotations
 
 import csv
@@ -36,8 +37,14 @@ COLUMNS = (
     "practitioner_email", "primary_agency", "case_plan_goal", "goal_set_date",
     "permanency_unlikely",
 )  # fmt: skip
-REQUIRED_COLUMNS = ("external_id", "given_name", "family_name", "date_of_birth",
-                    "care_start_date", "team")
+REQUIRED_COLUMNS = (
+    "external_id",
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "care_start_date",
+    "team",
+)
 MAX_ROWS = 50_000
 
 
@@ -112,7 +119,9 @@ class _Lookups:
         return self._users[email]
 
 
-def _check_row(row: dict[str, str], lookups: _Lookups, today: date) -> tuple[dict[str, Any], list[str]]:
+def _check_row(
+    row: dict[str, str], lookups: _Lookups, today: date
+) -> tuple[dict[str, Any], list[str]]:
     errors: list[str] = []
     values: dict[str, Any] = {}
     for column in REQUIRED_COLUMNS:
@@ -122,17 +131,24 @@ def _check_row(row: dict[str, str], lookups: _Lookups, today: date) -> tuple[dic
     values["given_name"] = (row.get("given_name") or "").strip()
     values["family_name"] = (row.get("family_name") or "").strip()
     values["preferred_name"] = (row.get("preferred_name") or "").strip() or None
-    for column, limit in (("external_id", 64), ("given_name", 100), ("family_name", 100),
-                          ("preferred_name", 100)):
+    for column, limit in (
+        ("external_id", 64),
+        ("given_name", 100),
+        ("family_name", 100),
+        ("preferred_name", 100),
+    ):
         if values[column] and len(values[column]) > limit:
             errors.append(f"{column} is longer than {limit} characters")
     values["date_of_birth"] = _parse_date(row.get("date_of_birth") or "", "date_of_birth", errors)
     if values["date_of_birth"] and values["date_of_birth"] > today:
         errors.append("date_of_birth is in the future")
-    values["aboriginal_status"] = _choice(row.get("aboriginal_status") or "", "aboriginal_status",
-                                          AboriginalStatus, "unknown", errors)
+    values["aboriginal_status"] = _choice(
+        row.get("aboriginal_status") or "", "aboriginal_status", AboriginalStatus, "unknown", errors
+    )
     values["residence"] = _choice(row.get("residence") or "", "residence", Residence, "nt", errors)
-    values["care_start_date"] = _parse_date(row.get("care_start_date") or "", "care_start_date", errors)
+    values["care_start_date"] = _parse_date(
+        row.get("care_start_date") or "", "care_start_date", errors
+    )
     values["care_end_date"] = _parse_date(row.get("care_end_date") or "", "care_end_date", errors)
     start, end, born = values["care_start_date"], values["care_end_date"], values["date_of_birth"]
     if start and end and end < start:
@@ -160,18 +176,24 @@ def _check_row(row: dict[str, str], lookups: _Lookups, today: date) -> tuple[dic
             values["practitioner"] = practitioner
 
     agency_name = (row.get("primary_agency") or "").strip()
-    agency = lookups.agencies.get(agency_name.lower()) if agency_name else (team.agency if team else None)
+    agency = (
+        lookups.agencies.get(agency_name.lower())
+        if agency_name
+        else (team.agency if team else None)
+    )
     if agency_name and agency is None:
         errors.append(f"primary_agency {agency_name!r} does not exist")
     values["primary_agency"] = agency
 
-    values["case_plan_goal"] = _choice(row.get("case_plan_goal") or "", "case_plan_goal",
-                                       CasePlanGoal, None, errors)
+    values["case_plan_goal"] = _choice(
+        row.get("case_plan_goal") or "", "case_plan_goal", CasePlanGoal, None, errors
+    )
     values["goal_set_date"] = _parse_date(row.get("goal_set_date") or "", "goal_set_date", errors)
     if values["case_plan_goal"] and values["goal_set_date"] is None:
         errors.append("goal_set_date is required when case_plan_goal is given")
-    values["permanency_unlikely"] = _parse_bool(row.get("permanency_unlikely") or "",
-                                                "permanency_unlikely", errors)
+    values["permanency_unlikely"] = _parse_bool(
+        row.get("permanency_unlikely") or "", "permanency_unlikely", errors
+    )
     return values, errors
 
 
@@ -258,11 +280,16 @@ def import_children(
             child.team = values["team"]
             changed = True
         if child.primary_agency_id != values["primary_agency"].id:
-            session.add(CaseResponsibilityTransfer(
-                child=child, from_agency_id=child.primary_agency_id,
-                to_agency_id=values["primary_agency"].id, transfer_date=today,
-                reason="Changed by import from the previous system", recorded_by_id=imported_by_id,
-            ))
+            session.add(
+                CaseResponsibilityTransfer(
+                    child=child,
+                    from_agency_id=child.primary_agency_id,
+                    to_agency_id=values["primary_agency"].id,
+                    transfer_date=today,
+                    reason="Changed by import from the previous system",
+                    recorded_by_id=imported_by_id,
+                )
+            )
             child.primary_agency = values["primary_agency"]
             changed = True
         practitioner = values["practitioner"]
@@ -276,7 +303,15 @@ def import_children(
         else:
             result.unchanged += 1
     session.flush()
-    record_event(session, user_id=imported_by_id, action="import_children", object_type="child",
-                 detail={"created": result.created, "updated": result.updated,
-                         "unchanged": result.unchanged})
+    record_event(
+        session,
+        user_id=imported_by_id,
+        action="import_children",
+        object_type="child",
+        detail={
+            "created": result.created,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
+        },
+    )
     return result

@@ -1,10 +1,11 @@
 """What "today" means: a calendar date in the organisation's timezone (SPEC §3)."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 
 def today_in(tz_name: str, now: datetime | None = None) -> date:
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return now.astimezone(ZoneInfo(tz_name)).date()

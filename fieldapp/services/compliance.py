@@ -4,9 +4,11 @@ Source: `../shared/policy/004_dcb78a5a5aa9b296.txt` § Contact with child — "a
 have meaningful face-to-face contact with each child they case manage once every six weeks, or
 arrange for an appropriate third party to have face-to-face contact."
 """
+
 from __future__ import annotations
 
 import enum
+import itertools
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -14,7 +16,7 @@ CONTACT_INTERVAL_DAYS = 42
 DEFAULT_DUE_SOON_DAYS = 7
 
 
-class ComplianceStatus(str, enum.Enum):
+class ComplianceStatus(enum.StrEnum):
     overdue = "overdue"
     due_soon = "due_soon"
     on_track = "on_track"
@@ -63,9 +65,7 @@ class Compliance:
     days_overdue: int
 
 
-def compliance_on(
-    due: date, on: date, due_soon_days: int = DEFAULT_DUE_SOON_DAYS
-) -> Compliance:
+def compliance_on(due: date, on: date, due_soon_days: int = DEFAULT_DUE_SOON_DAYS) -> Compliance:
     """R1 status on day `on` (`004` § Contact with child): overdue once the due date has passed,
     due soon within `due_soon_days` of it, otherwise on track."""
     if on > due:
@@ -89,7 +89,7 @@ def in_care_on(care_start_date: date, care_end_date: date | None, on: date) -> b
     return care_start_date <= on and (care_end_date is None or care_end_date > on)
 
 
-class VisitStatus(str, enum.Enum):
+class VisitStatus(enum.StrEnum):
     met = "met"
     pending = "pending"
     missed = "missed"
@@ -146,9 +146,11 @@ class Gap:
 def gaps(care_start_date: date, contact_dates: list[date], until: date) -> list[Gap]:
     """R1 period measure (`004` § Contact with child): gaps longer than six weeks, from care start
     through each qualifying contact to `until`."""
-    anchors = [care_start_date] + sorted(d for d in set(contact_dates) if care_start_date <= d <= until)
+    anchors = [care_start_date] + sorted(
+        d for d in set(contact_dates) if care_start_date <= d <= until
+    )
     found = []
-    for previous, following in zip(anchors, anchors[1:]):
+    for previous, following in itertools.pairwise(anchors):
         if (following - previous).days > CONTACT_INTERVAL_DAYS:
             found.append(Gap(previous, following))
     if (until - anchors[-1]).days > CONTACT_INTERVAL_DAYS:

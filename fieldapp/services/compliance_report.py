@@ -8,6 +8,7 @@ not with the number of contacts they have accumulated. The status rules themselv
 Sources: `../shared/policy/004_dcb78a5a5aa9b296.txt` § Contact with child (R1, R2) and
 § Participation in decision making (R9).
 """
+
 from __future__ import annotations
 
 import uuid
@@ -55,20 +56,24 @@ class ComplianceRow:
     status: str
     days_overdue: int
     first_nations: bool
-    cultural_support: bool | None  # None for children who are not Aboriginal or Torres Strait Islander
+    cultural_support: (
+        bool | None
+    )  # None for children who are not Aboriginal or Torres Strait Islander
     return_visits: list[VisitRow] = field(default_factory=list)
 
 
 def in_care_condition(on: date):
-    return and_(Child.care_start_date <= on,
-                or_(Child.care_end_date.is_(None), Child.care_end_date > on))
+    return and_(
+        Child.care_start_date <= on, or_(Child.care_end_date.is_(None), Child.care_end_date > on)
+    )
 
 
 def _last_qualifying(on: date):
     return (
         select(func.max(Contact.contact_date))
-        .where(Contact.child_id == Child.id, qualifying_contact_condition(),
-               Contact.contact_date <= on)
+        .where(
+            Contact.child_id == Child.id, qualifying_contact_condition(), Contact.contact_date <= on
+        )
         .correlate(Child)
         .scalar_subquery()
     )
@@ -78,8 +83,11 @@ def _practitioner_on(on: date):
     """Who held the child on `on`, from the allocation history."""
     return (
         select(Allocation.practitioner_id)
-        .where(Allocation.child_id == Child.id, Allocation.start_date <= on,
-               or_(Allocation.end_date.is_(None), Allocation.end_date > on))
+        .where(
+            Allocation.child_id == Child.id,
+            Allocation.start_date <= on,
+            or_(Allocation.end_date.is_(None), Allocation.end_date > on),
+        )
         .order_by(Allocation.start_date.desc(), Allocation.id.desc())
         .limit(1)
         .correlate(Child)
@@ -94,9 +102,13 @@ def _cultural_support(on: date, period_days: int):
         select(literal(1))
         .select_from(ContactParticipant)
         .join(Contact, Contact.id == ContactParticipant.contact_id)
-        .where(Contact.child_id == Child.id, Contact.status == "submitted",
-               Contact.contact_date > on - timedelta(days=period_days), Contact.contact_date <= on,
-               ContactParticipant.role.in_(CULTURAL_SUPPORT_ROLES))
+        .where(
+            Contact.child_id == Child.id,
+            Contact.status == "submitted",
+            Contact.contact_date > on - timedelta(days=period_days),
+            Contact.contact_date <= on,
+            ContactParticipant.role.in_(CULTURAL_SUPPORT_ROLES),
+        )
         .correlate(Child)
     )
     return case((Child.aboriginal_status.in_(FIRST_NATIONS_STATUSES), took_part), else_=None)
@@ -127,9 +139,14 @@ def _children_in_care(team_ids: list[int], as_of: date, current: bool):
     anchor = func.coalesce(last_contact, Child.care_start_date)
     practitioner = Child.practitioner_id if current else _practitioner_on(as_of)
     return (
-        select(Child.id.label("child_id"), last_contact.label("last_contact"),
-               anchor.label("anchor"), practitioner.label("practitioner_id"),
-               Child.family_name, Child.given_name)
+        select(
+            Child.id.label("child_id"),
+            last_contact.label("last_contact"),
+            anchor.label("anchor"),
+            practitioner.label("practitioner_id"),
+            Child.family_name,
+            Child.given_name,
+        )
         .where(Child.team_id.in_(team_ids or [-1]), in_care_condition(as_of))
         .subquery("in_care")
     )
@@ -153,10 +170,19 @@ def compliance_rows(
     base = _children_in_care(team_ids, as_of, current)
     status_sql = _status_expression(base.c.anchor, as_of, due_soon_days)
     query = (
-        select(base.c.child_id, base.c.last_contact, base.c.practitioner_id, Child.external_id,
-               Child.given_name, Child.preferred_name, Child.family_name, Child.care_start_date,
-               Child.residence, Child.aboriginal_status,
-               _cultural_support(as_of, cultural_period_days).label("cultural"))
+        select(
+            base.c.child_id,
+            base.c.last_contact,
+            base.c.practitioner_id,
+            Child.external_id,
+            Child.given_name,
+            Child.preferred_name,
+            Child.family_name,
+            Child.care_start_date,
+            Child.residence,
+            Child.aboriginal_status,
+            _cultural_support(as_of, cultural_period_days).label("cultural"),
+        )
         .join(Child, Child.id == base.c.child_id)
         .order_by(base.c.anchor, Child.family_name, Child.given_name, Child.id)
         .offset(offset)
@@ -178,48 +204,63 @@ def _build_rows(session: Session, records, as_of: date, due_soon_days: int) -> l
         )
     }
     visits = _return_visits(
-        session, [r.child_id for r in records if r.residence in INTERSTATE_RESIDENCES], as_of)
+        session, [r.child_id for r in records if r.residence in INTERSTATE_RESIDENCES], as_of
+    )
     rows = []
     for record in records:
         result = child_compliance(record.last_contact, record.care_start_date, as_of, due_soon_days)
         user = users.get(record.practitioner_id)
-        rows.append(ComplianceRow(
-            child_id=record.child_id,
-            external_id=record.external_id,
-            child_name=f"{record.preferred_name or record.given_name} {record.family_name}",
-            practitioner_id=record.practitioner_id,
-            practitioner_name=user.name if user else None,
-            practitioner_email=user.email if user else None,
-            last_contact_date=record.last_contact,
-            due_date=result.due_date,
-            status=result.status.value,
-            days_overdue=result.days_overdue,
-            first_nations=record.aboriginal_status in FIRST_NATIONS_STATUSES,
-            cultural_support=None if record.cultural is None else bool(record.cultural),
-            return_visits=visits.get(record.child_id, []),
-        ))
+        rows.append(
+            ComplianceRow(
+                child_id=record.child_id,
+                external_id=record.external_id,
+                child_name=f"{record.preferred_name or record.given_name} {record.family_name}",
+                practitioner_id=record.practitioner_id,
+                practitioner_name=user.name if user else None,
+                practitioner_email=user.email if user else None,
+                last_contact_date=record.last_contact,
+                due_date=result.due_date,
+                status=result.status.value,
+                days_overdue=result.days_overdue,
+                first_nations=record.aboriginal_status in FIRST_NATIONS_STATUSES,
+                cultural_support=None if record.cultural is None else bool(record.cultural),
+                return_visits=visits.get(record.child_id, []),
+            )
+        )
     return rows
 
 
-def _return_visits(session: Session, child_ids: list[uuid.UUID], as_of: date) -> dict[uuid.UUID, list[VisitRow]]:
+def _return_visits(
+    session: Session, child_ids: list[uuid.UUID], as_of: date
+) -> dict[uuid.UUID, list[VisitRow]]:
     """R2: each return visit with whether a staff member's qualifying contact fell within it."""
     if not child_ids:
         return {}
     staff_contact = (
         select(func.min(Contact.contact_date))
-        .where(Contact.child_id == ReturnVisit.child_id, qualifying_contact_condition(),
-               Contact.made_by == "practitioner",
-               Contact.contact_date >= ReturnVisit.arrival_date,
-               Contact.contact_date <= ReturnVisit.departure_date,
-               Contact.contact_date <= as_of)
+        .where(
+            Contact.child_id == ReturnVisit.child_id,
+            qualifying_contact_condition(),
+            Contact.made_by == "practitioner",
+            Contact.contact_date >= ReturnVisit.arrival_date,
+            Contact.contact_date <= ReturnVisit.departure_date,
+            Contact.contact_date <= as_of,
+        )
         .correlate(ReturnVisit)
         .scalar_subquery()
     )
     query = (
-        select(ReturnVisit.id, ReturnVisit.child_id, ReturnVisit.arrival_date,
-               ReturnVisit.departure_date, staff_contact.label("staff_contact"))
-        .where(ReturnVisit.child_id.in_(child_ids),
-               ReturnVisit.departure_date >= as_of - timedelta(days=VISIT_LOOKBACK_DAYS))
+        select(
+            ReturnVisit.id,
+            ReturnVisit.child_id,
+            ReturnVisit.arrival_date,
+            ReturnVisit.departure_date,
+            staff_contact.label("staff_contact"),
+        )
+        .where(
+            ReturnVisit.child_id.in_(child_ids),
+            ReturnVisit.departure_date >= as_of - timedelta(days=VISIT_LOOKBACK_DAYS),
+        )
         .order_by(ReturnVisit.arrival_date)
     )
     result: dict[uuid.UUID, list[VisitRow]] = defaultdict(list)
@@ -227,7 +268,8 @@ def _return_visits(session: Session, child_ids: list[uuid.UUID], as_of: date) ->
         contacts = [visit.staff_contact] if visit.staff_contact else []
         status = return_visit_status(visit.arrival_date, visit.departure_date, contacts, as_of)
         result[visit.child_id].append(
-            VisitRow(visit.id, visit.arrival_date, visit.departure_date, status.value))
+            VisitRow(visit.id, visit.arrival_date, visit.departure_date, status.value)
+        )
     return result
 
 
@@ -249,34 +291,53 @@ class TeamOverview:
 
 
 def team_overview(
-    session: Session, team_ids: list[int], as_of: date, due_soon_days: int, *,
-    practitioner_id: int | None = None, status: str | None = None, limit: int = 100,
-    offset: int = 0, current: bool = False,
+    session: Session,
+    team_ids: list[int],
+    as_of: date,
+    due_soon_days: int,
+    *,
+    practitioner_id: int | None = None,
+    status: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+    current: bool = False,
     cultural_period_days: int = CULTURAL_PERIOD_DAYS,
 ) -> TeamOverview:
     """The dashboard in one pass over the teams' children: each practitioner's counts and one
     page of rows, from a single statement whose per-child lookups run once (a materialised
     CTE read by both halves of a UNION ALL)."""
     base = _children_in_care(team_ids, as_of, current)
-    assessed = select(
-        *base.c, _status_expression(base.c.anchor, as_of, due_soon_days).label("status")
-    ).cte("assessed").prefix_with("MATERIALIZED")
+    assessed = (
+        select(*base.c, _status_expression(base.c.anchor, as_of, due_soon_days).label("status"))
+        .cte("assessed")
+        .prefix_with("MATERIALIZED")
+    )
     page = select(
-        literal("row").label("kind"), assessed.c.child_id, assessed.c.practitioner_id,
-        assessed.c.status, literal(0).label("n"),
+        literal("row").label("kind"),
+        assessed.c.child_id,
+        assessed.c.practitioner_id,
+        assessed.c.status,
+        literal(0).label("n"),
     )
     if practitioner_id is not None:
         page = page.where(assessed.c.practitioner_id == practitioner_id)
     if status:
         page = page.where(assessed.c.status == status)
-    page = (page.order_by(assessed.c.anchor, assessed.c.family_name, assessed.c.given_name,
-                          assessed.c.child_id)
-            .limit(limit).offset(offset).subquery("page"))
-    counts = (
-        select(literal("count").label("kind"), literal(None, type_=Child.id.type).label("child_id"),
-               assessed.c.practitioner_id, assessed.c.status, func.count().label("n"))
-        .group_by(assessed.c.practitioner_id, assessed.c.status)
+    page = (
+        page.order_by(
+            assessed.c.anchor, assessed.c.family_name, assessed.c.given_name, assessed.c.child_id
+        )
+        .limit(limit)
+        .offset(offset)
+        .subquery("page")
     )
+    counts = select(
+        literal("count").label("kind"),
+        literal(None, type_=Child.id.type).label("child_id"),
+        assessed.c.practitioner_id,
+        assessed.c.status,
+        func.count().label("n"),
+    ).group_by(assessed.c.practitioner_id, assessed.c.status)
     result = session.execute(select(page).union_all(counts)).all()
 
     tallies: dict[int | None, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -286,27 +347,47 @@ def team_overview(
             tallies[pid][child_status] += number
         else:
             page_ids.append(child_id)
-    names = dict(session.execute(
-        select(User.id, User.name).where(User.id.in_(set(tallies) - {None}))).all())
+    names = dict(
+        session.execute(select(User.id, User.name).where(User.id.in_(set(tallies) - {None}))).all()
+    )
     summaries = sorted(
-        (PractitionerSummary(pid, names.get(pid, "Unallocated"), sum(c.values()), c["overdue"],
-                             c["due_soon"], c["on_track"]) for pid, c in tallies.items()),
+        (
+            PractitionerSummary(
+                pid,
+                names.get(pid, "Unallocated"),
+                sum(c.values()),
+                c["overdue"],
+                c["due_soon"],
+                c["on_track"],
+            )
+            for pid, c in tallies.items()
+        ),
         key=lambda summary: (-summary.overdue, summary.name),
     )
     matching = sum(
-        n for pid, by_status in tallies.items() for st, n in by_status.items()
+        n
+        for pid, by_status in tallies.items()
+        for st, n in by_status.items()
         if (practitioner_id is None or pid == practitioner_id) and (status is None or st == status)
     )
     rows = []
     if page_ids:
         last_contact = _last_qualifying(as_of).label("last_contact")
-        practitioner = (Child.practitioner_id if current else _practitioner_on(as_of))
+        practitioner = Child.practitioner_id if current else _practitioner_on(as_of)
         records = session.execute(
-            select(Child.id.label("child_id"), last_contact, practitioner.label("practitioner_id"),
-                   Child.external_id, Child.given_name, Child.preferred_name, Child.family_name,
-                   Child.care_start_date, Child.residence, Child.aboriginal_status,
-                   _cultural_support(as_of, cultural_period_days).label("cultural"))
-            .where(Child.id.in_(page_ids))
+            select(
+                Child.id.label("child_id"),
+                last_contact,
+                practitioner.label("practitioner_id"),
+                Child.external_id,
+                Child.given_name,
+                Child.preferred_name,
+                Child.family_name,
+                Child.care_start_date,
+                Child.residence,
+                Child.aboriginal_status,
+                _cultural_support(as_of, cultural_period_days).label("cultural"),
+            ).where(Child.id.in_(page_ids))
         ).all()
         order = {child_id: index for index, child_id in enumerate(page_ids)}
         records.sort(key=lambda record: order[record.child_id])
@@ -334,7 +415,9 @@ class MonthPoint:
         return self.not_overdue / self.children_in_care if self.children_in_care else None
 
 
-def monthly_trend(session: Session, team_ids: list[int], as_of: date, months: int = 12) -> list[MonthPoint]:
+def monthly_trend(
+    session: Session, team_ids: list[int], as_of: date, months: int = 12
+) -> list[MonthPoint]:
     """R1 period measures for the last `months` month ends (the current month so far).
 
     Share not overdue: a child in care on the month end is overdue when its latest qualifying
@@ -364,17 +447,27 @@ def _gap_counts(session: Session, team_filter, ends: list[date]) -> dict[date, i
     window_start = ends[0].replace(day=1)
     as_of = ends[-1]
     children = session.execute(
-        select(Child.id, Child.care_start_date, Child.care_end_date,
-               _last_qualifying(window_start - timedelta(days=1)).label("before"))
-        .where(team_filter, Child.care_start_date <= as_of,
-               or_(Child.care_end_date.is_(None), Child.care_end_date >= window_start))
+        select(
+            Child.id,
+            Child.care_start_date,
+            Child.care_end_date,
+            _last_qualifying(window_start - timedelta(days=1)).label("before"),
+        ).where(
+            team_filter,
+            Child.care_start_date <= as_of,
+            or_(Child.care_end_date.is_(None), Child.care_end_date >= window_start),
+        )
     ).all()
     dates: dict[uuid.UUID, list[date]] = defaultdict(list)
     for child_id, contact_date in session.execute(
         select(Contact.child_id, Contact.contact_date)
         .join(Child, Child.id == Contact.child_id)
-        .where(team_filter, qualifying_contact_condition(),
-               Contact.contact_date >= window_start, Contact.contact_date <= as_of)
+        .where(
+            team_filter,
+            qualifying_contact_condition(),
+            Contact.contact_date >= window_start,
+            Contact.contact_date <= as_of,
+        )
     ):
         dates[child_id].append(contact_date)
     counts = {month_end: 0 for month_end in ends}

@@ -11,6 +11,7 @@ Rules and their sources:
 The web form and (later) the sync endpoint both pass plain values keyed by the SPEC §4 field
 names, so both paths apply the same rules.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -212,8 +213,13 @@ def save_contact(
     if contact is None:
         # The id is set now, not at flush, so nothing here needs a round trip to the database
         # (a sync batch flushes once for all its mutations).
-        contact = Contact(id=contact_id or new_uuid(), version=1, child=child, author_id=user.id,
-                          status=ContactStatus.draft.value)
+        contact = Contact(
+            id=contact_id or new_uuid(),
+            version=1,
+            child=child,
+            author_id=user.id,
+            status=ContactStatus.draft.value,
+        )
         session.add(contact)
     else:
         contact.version += 1
@@ -222,19 +228,37 @@ def save_contact(
         contact.status = ContactStatus.submitted.value
         contact.submitted_at = utcnow()
     if created:
-        record_event(session, user_id=user.id, action="create", object_type="contact",
-                     object_id=contact.id, detail={"child_id": str(child.id)})
+        record_event(
+            session,
+            user_id=user.id,
+            action="create",
+            object_type="contact",
+            object_id=contact.id,
+            detail={"child_id": str(child.id)},
+        )
     if submit:
-        record_event(session, user_id=user.id, action="submit", object_type="contact",
-                     object_id=contact.id, detail={"child_id": str(child.id)})
+        record_event(
+            session,
+            user_id=user.id,
+            action="submit",
+            object_type="contact",
+            object_id=contact.id,
+            detail={"child_id": str(child.id)},
+        )
     return contact
 
 
 def delete_draft(session: Session, user: User, contact: Contact) -> None:
     """R8: nothing is hard-deleted except a draft, by its author."""
     _check_can_edit(user, contact)
-    record_event(session, user_id=user.id, action="delete_draft", object_type="contact",
-                 object_id=contact.id, detail={"child_id": str(contact.child_id)})
+    record_event(
+        session,
+        user_id=user.id,
+        action="delete_draft",
+        object_type="contact",
+        object_id=contact.id,
+        detail={"child_id": str(contact.child_id)},
+    )
     session.delete(contact)
     session.flush()
 
@@ -245,7 +269,9 @@ def add_addendum(
     """R8: corrections to a submitted contact are addenda (author, time, reason, text)."""
     errors: dict[str, list[str]] = {}
     if not contact.is_submitted:
-        errors["contact_id"] = ["A draft can be edited directly; addenda are for submitted contacts."]
+        errors["contact_id"] = [
+            "A draft can be edited directly; addenda are for submitted contacts."
+        ]
     if _blank(reason):
         errors["reason"] = ["Give the reason for the addendum."]
     if _blank(text):
@@ -254,11 +280,23 @@ def add_addendum(
         raise Forbidden("Only practitioners and team leaders add addenda.")
     if errors:
         raise ValidationError(errors)
-    addendum = Addendum(id=addendum_id or new_uuid(), version=1, contact=contact, author_id=user.id,
-                        reason=reason.strip(), text=text.strip())
+    addendum = Addendum(
+        id=addendum_id or new_uuid(),
+        version=1,
+        contact=contact,
+        author_id=user.id,
+        reason=reason.strip(),
+        text=text.strip(),
+    )
     session.add(addendum)
-    record_event(session, user_id=user.id, action="addendum", object_type="contact",
-                 object_id=contact.id, detail={"addendum_id": str(addendum.id)})
+    record_event(
+        session,
+        user_id=user.id,
+        action="addendum",
+        object_type="contact",
+        object_id=contact.id,
+        detail={"addendum_id": str(addendum.id)},
+    )
     return addendum
 
 
@@ -271,8 +309,13 @@ def acknowledge_contact(session: Session, user: User, contact: Contact) -> None:
     if contact.acknowledged_at is None:
         contact.acknowledged_by_id = user.id
         contact.acknowledged_at = utcnow()
-        record_event(session, user_id=user.id, action="acknowledge", object_type="contact",
-                     object_id=contact.id)
+        record_event(
+            session,
+            user_id=user.id,
+            action="acknowledge",
+            object_type="contact",
+            object_id=contact.id,
+        )
 
 
 def record_return_visit(
@@ -283,7 +326,9 @@ def record_return_visit(
     errors: dict[str, list[str]] = {}
     arrival, departure = values.get("arrival_date"), values.get("departure_date")
     if not child.is_interstate:
-        errors["child_id"] = ["Return visits are recorded for children who live or board interstate."]
+        errors["child_id"] = [
+            "Return visits are recorded for children who live or board interstate."
+        ]
     if arrival is None:
         errors["arrival_date"] = ["Enter the arrival date."]
     if departure is None:
@@ -304,6 +349,12 @@ def record_return_visit(
         created_by_id=user.id,
     )
     session.add(visit)
-    record_event(session, user_id=user.id, action="create", object_type="return_visit",
-                 object_id=visit.id, detail={"child_id": str(child.id)})
+    record_event(
+        session,
+        user_id=user.id,
+        action="create",
+        object_type="return_visit",
+        object_id=visit.id,
+        detail={"child_id": str(child.id)},
+    )
     return visit

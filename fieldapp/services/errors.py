@@ -1,4 +1,5 @@
 """Errors services raise for the caller to turn into a form error, a 404 or an API answer."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -25,10 +26,6 @@ class ValidationError(Exception):
     def __init__(self, errors: dict[str, list[str]]):
         super().__init__("; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in errors.items()))
         self.errors = errors
-
-
-class NotFound(Exception):
-    """The record does not exist or is outside the user's scope (both look the same)."""
 
 
 class ImmutableRecord(Exception):

@@ -1,5 +1,6 @@
 """The team leader's side of sync: conflicts to resolve and records waiting for review
 (SPEC §4: "shown to both authors and their team leader"; "never dropped")."""
+
 from __future__ import annotations
 
 import uuid
@@ -37,24 +38,43 @@ def accept_review_item(session: Session, leader: User, item_id: uuid.UUID, today
         if errors:
             raise ValidationError(errors)
         # Recorded by the author, so it stays theirs even though they no longer hold the child.
-        save_contact(session, author, child, values, today,
-                     submit=data.get("status") == "submitted", contact_id=item.record_id)
+        save_contact(
+            session,
+            author,
+            child,
+            values,
+            today,
+            submit=data.get("status") == "submitted",
+            contact_id=item.record_id,
+        )
     elif item.record_type == "return_visit":
         values, errors = parse_return_visit_data(data)
         if errors:
             raise ValidationError(errors)
         record_return_visit(session, author, child, values, visit_id=item.record_id)
     item.resolved_at, item.resolved_by_id, item.outcome = utcnow(), leader.id, "accepted"
-    record_event(session, user_id=leader.id, action="review_accept", object_type=item.record_type,
-                 object_id=item.record_id, detail={"child_id": str(item.child_id)})
+    record_event(
+        session,
+        user_id=leader.id,
+        action="review_accept",
+        object_type=item.record_type,
+        object_id=item.record_id,
+        detail={"child_id": str(item.child_id)},
+    )
 
 
 def decline_review_item(session: Session, leader: User, item_id: uuid.UUID) -> None:
     """Marks it seen and not filed. The item and its text stay in the database."""
     item = _open_item(session, leader, item_id)
     item.resolved_at, item.resolved_by_id, item.outcome = utcnow(), leader.id, "declined"
-    record_event(session, user_id=leader.id, action="review_decline", object_type=item.record_type,
-                 object_id=item.record_id, detail={"child_id": str(item.child_id)})
+    record_event(
+        session,
+        user_id=leader.id,
+        action="review_decline",
+        object_type=item.record_type,
+        object_id=item.record_id,
+        detail={"child_id": str(item.child_id)},
+    )
 
 
 def revoke_device(session: Session, admin: User, device_id: uuid.UUID) -> Device:
@@ -66,6 +86,7 @@ def revoke_device(session: Session, admin: User, device_id: uuid.UUID) -> Device
         raise Forbidden("No such device.")
     if device.revoked_at is None:
         device.revoked_at = utcnow()
-        record_event(session, user_id=admin.id, action="revoke", object_type="device",
-                     object_id=device.id)
+        record_event(
+            session, user_id=admin.id, action="revoke", object_type="device", object_id=device.id
+        )
     return device

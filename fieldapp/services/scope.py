@@ -1,5 +1,6 @@
 """Who may see what (SPEC §2). The one place that decides scope: every query for a child or a
 record of a child starts from these selects, never from hidden links."""
+
 from __future__ import annotations
 
 import uuid

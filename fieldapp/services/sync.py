@@ -5,6 +5,7 @@ request, answering only after the commit. Each mutation runs in its own savepoin
 mutation never takes its neighbours down, and a crash leaves a prefix of the batch (possibly
 none of it) that the retry completes exactly once.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -87,7 +88,10 @@ class SyncError(Exception):
 
 # ---------------------------------------------------------------- devices
 
-def register_device(session: Session, user: User, device_id: uuid.UUID, name: str) -> tuple[Device, bool]:
+
+def register_device(
+    session: Session, user: User, device_id: uuid.UUID, name: str
+) -> tuple[Device, bool]:
     """201 for a new device, 200 if already this user's; 409 if another user's, 410 if revoked."""
     device = session.get(Device, device_id)
     if device is not None:
@@ -103,7 +107,9 @@ def register_device(session: Session, user: User, device_id: uuid.UUID, name: st
 
 
 def device_for(session: Session, user: User, device_id: uuid.UUID) -> Device:
-    device = session.get(Device, device_id, with_for_update=session.bind.dialect.name == "postgresql")
+    device = session.get(
+        Device, device_id, with_for_update=session.bind.dialect.name == "postgresql"
+    )
     if device is None or device.user_id != user.id:
         raise SyncError(404, "Unknown device: register it first.", field="device_id")
     if device.revoked_at is not None:
@@ -113,6 +119,7 @@ def device_for(session: Session, user: User, device_id: uuid.UUID) -> Device:
 
 
 # ---------------------------------------------------------------- push
+
 
 @dataclass
 class MutationResult:
@@ -125,7 +132,11 @@ class MutationResult:
     failure: Exception | None = None  # an unforeseen error behind a rejection (never sent)
 
     def as_dict(self) -> dict[str, Any]:
-        result: dict[str, Any] = {"mutation_id": self.mutation_id, "seq": self.seq, "status": self.status}
+        result: dict[str, Any] = {
+            "mutation_id": self.mutation_id,
+            "seq": self.seq,
+            "status": self.status,
+        }
         if self.version is not None:
             result["version"] = self.version
         if self.errors:
@@ -142,8 +153,10 @@ class _Rejected(Exception):
 
 def payload_hash(mutation: dict) -> str:
     """Identity of a mutation's content: everything but its mutation_id."""
-    content = {key: mutation.get(key) for key in ("seq", "op", "record_type", "record_id",
-                                                  "base_version", "data")}
+    content = {
+        key: mutation.get(key)
+        for key in ("seq", "op", "record_type", "record_id", "base_version", "data")
+    }
     return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -190,8 +203,15 @@ def push(session: Session, user: User, device: Device, mutations: list[dict], to
     return _push(session, user, device, mutations, today, isolate=True)
 
 
-def _push(session: Session, user: User, device: Device, mutations: list[dict], today: date,
-          *, isolate: bool) -> dict:
+def _push(
+    session: Session,
+    user: User,
+    device: Device,
+    mutations: list[dict],
+    today: date,
+    *,
+    isolate: bool,
+) -> dict:
     """One pass over the batch (see `push`).
 
     What the batch needs to look up (mutations already seen, the children it names) is read in
@@ -201,12 +221,21 @@ def _push(session: Session, user: User, device: Device, mutations: list[dict], t
     ids = [uuid.UUID(str(m["mutation_id"])) for m in mutations]
     first_seen: dict[uuid.UUID, SyncMutation] = {}
     users_devices = select(Device.id).where(Device.user_id == user.id)
-    for row in session.scalars(select(SyncMutation).where(SyncMutation.mutation_id.in_(ids),
-                                                          SyncMutation.device_id.in_(users_devices))
-                               .order_by(SyncMutation.received_at, SyncMutation.seq)):
+    for row in session.scalars(
+        select(SyncMutation)
+        .where(SyncMutation.mutation_id.in_(ids), SyncMutation.device_id.in_(users_devices))
+        .order_by(SyncMutation.received_at, SyncMutation.seq)
+    ):
         first_seen.setdefault(row.mutation_id, row)
-    by_seq = {row.seq: row for row in session.scalars(select(SyncMutation).where(
-        SyncMutation.device_id == device.id, SyncMutation.seq.in_([m["seq"] for m in mutations])))}
+    by_seq = {
+        row.seq: row
+        for row in session.scalars(
+            select(SyncMutation).where(
+                SyncMutation.device_id == device.id,
+                SyncMutation.seq.in_([m["seq"] for m in mutations]),
+            )
+        )
+    }
     context = _BatchContext(session, user, mutations)
 
     results: list[dict] = []
@@ -214,45 +243,77 @@ def _push(session: Session, user: User, device: Device, mutations: list[dict], t
     failures: list[Exception] = []
     attempted = 0
     last_seq = device.last_seq
-    for mutation, mutation_id in zip(mutations, ids):
+    for mutation, mutation_id in zip(mutations, ids, strict=True):
         seq = mutation["seq"]
         digest = payload_hash(mutation)
         seen = first_seen.get(mutation_id)
         if seen is None:
             seen = by_seq.get(seq)
             if seen is not None and seen.payload_hash != digest:
-                results.append(MutationResult(
-                    str(mutation_id), seq, "rejected",
-                    errors={"seq": [f"seq {seq} was already used by another mutation."]},
-                ).as_dict())
+                results.append(
+                    MutationResult(
+                        str(mutation_id),
+                        seq,
+                        "rejected",
+                        errors={"seq": [f"seq {seq} was already used by another mutation."]},
+                    ).as_dict()
+                )
                 continue
         if seen is not None:
             if seen.payload_hash == digest:
-                duplicate = seen.result | {"mutation_id": str(mutation_id), "seq": seq,
-                                           "status": "duplicate", "first_status": seen.status}
+                duplicate = seen.result | {
+                    "mutation_id": str(mutation_id),
+                    "seq": seq,
+                    "status": "duplicate",
+                    "first_status": seen.status,
+                }
                 if seen.device_id != device.id and seq == last_seq + 1:
                     # First seen from another of the user's tablets (an outbox copied across):
                     # this device's queue still moves on.
-                    processed.append({"device_id": device.id, "seq": seq, "mutation_id": mutation_id,
-                                      "payload_hash": digest, "status": "duplicate",
-                                      "result": duplicate, "received_at": utcnow()})
+                    processed.append(
+                        {
+                            "device_id": device.id,
+                            "seq": seq,
+                            "mutation_id": mutation_id,
+                            "payload_hash": digest,
+                            "status": "duplicate",
+                            "result": duplicate,
+                            "received_at": utcnow(),
+                        }
+                    )
                     last_seq = seq
                 results.append(duplicate)
                 continue
-            outcome = MutationResult(str(mutation_id), seq, "rejected", errors={
-                "mutation_id": ["This mutation_id was already used with a different payload."]})
+            outcome = MutationResult(
+                str(mutation_id),
+                seq,
+                "rejected",
+                errors={
+                    "mutation_id": ["This mutation_id was already used with a different payload."]
+                },
+            )
         elif seq <= last_seq:
-            results.append(MutationResult(str(mutation_id), seq, "rejected", errors={
-                "seq": [f"seq {seq} is at or below the last processed seq {last_seq}."]}
-            ).as_dict())
+            results.append(
+                MutationResult(
+                    str(mutation_id),
+                    seq,
+                    "rejected",
+                    errors={
+                        "seq": [f"seq {seq} is at or below the last processed seq {last_seq}."]
+                    },
+                ).as_dict()
+            )
             continue
         elif seq > last_seq + 1:
             break  # a gap: stop; last_seq tells the client where to resume
         else:
             apply = _apply_in_savepoint if isolate else _apply_checked
             outcome = apply(session, user, device, mutation, mutation_id, seq, today, context)
-            if outcome.status in ("rejected", "conflict") and mutation.get("record_type") == "contact" \
-                    and mutation.get("op") == "update":
+            if (
+                outcome.status in ("rejected", "conflict")
+                and mutation.get("record_type") == "contact"
+                and mutation.get("op") == "update"
+            ):
                 context.unapplied.add(str(mutation.get("record_id")))
             attempted += 1
             if outcome.failure is not None:
@@ -260,11 +321,16 @@ def _push(session: Session, user: User, device: Device, mutations: list[dict], t
         if seq == last_seq + 1:
             # The record is kept with the outcome so a later submit can tell whether the change
             # just before it, to the same record, was applied (see _submit_contact).
-            row = {"device_id": device.id, "seq": seq, "mutation_id": mutation_id,
-                   "payload_hash": digest, "status": outcome.status,
-                   "result": outcome.as_dict() | {"record_id": str(mutation.get("record_id")),
-                                                  "op": mutation.get("op")},
-                   "received_at": utcnow()}
+            row = {
+                "device_id": device.id,
+                "seq": seq,
+                "mutation_id": mutation_id,
+                "payload_hash": digest,
+                "status": outcome.status,
+                "result": outcome.as_dict()
+                | {"record_id": str(mutation.get("record_id")), "op": mutation.get("op")},
+                "received_at": utcnow(),
+            }
             processed.append(row)
             first_seen.setdefault(mutation_id, SyncMutation(**row))
             by_seq[seq] = first_seen[mutation_id]
@@ -278,9 +344,15 @@ def _push(session: Session, user: User, device: Device, mutations: list[dict], t
         session.execute(insert(SyncMutation), processed)
         device.last_seq = last_seq
     for denied in context.denied:  # outside any savepoint, so a rollback cannot lose them
-        record_event(session, user_id=user.id, action="sync_push", object_type="child",
-                     object_id=denied["child_id"], outcome="denied",
-                     detail={"mutation_id": denied["mutation_id"]})
+        record_event(
+            session,
+            user_id=user.id,
+            action="sync_push",
+            object_type="child",
+            object_id=denied["child_id"],
+            outcome="denied",
+            detail={"mutation_id": denied["mutation_id"]},
+        )
     return {"results": results, "last_seq": last_seq}
 
 
@@ -300,20 +372,34 @@ class _BatchContext:
                     wanted.add(uuid.UUID(str(data["child_id"])))
                 except ValueError:
                     pass
-        self.children = {child.id: child for child in session.scalars(
-            scope.visible_children(user).where(Child.id.in_(wanted)))} if wanted else {}
+        self.children = (
+            {
+                child.id: child
+                for child in session.scalars(
+                    scope.visible_children(user).where(Child.id.in_(wanted))
+                )
+            }
+            if wanted
+            else {}
+        )
         created = {kind: [] for kind in _MODELS}
         for mutation in mutations:
             record_type = mutation.get("record_type")
-            if mutation.get("op") == "create" and isinstance(record_type, str) \
-                    and record_type in _MODELS:
+            if (
+                mutation.get("op") == "create"
+                and isinstance(record_type, str)
+                and record_type in _MODELS
+            ):
                 try:
-                    created[mutation["record_type"]].append(uuid.UUID(str(mutation.get("record_id"))))
+                    created[mutation["record_type"]].append(
+                        uuid.UUID(str(mutation.get("record_id")))
+                    )
                 except ValueError:
                     pass
         self.existing = {
             kind: set(session.scalars(select(_MODELS[kind].id).where(_MODELS[kind].id.in_(ids))))
-            if ids else set()
+            if ids
+            else set()
             for kind, ids in created.items()
         }
 
@@ -329,8 +415,9 @@ class _BatchContext:
         return scope.find_child(session, user, child_id)
 
 
-def _apply_in_savepoint(session, user, device, mutation, mutation_id, seq, today,
-                        batch: _BatchContext) -> MutationResult:
+def _apply_in_savepoint(
+    session, user, device, mutation, mutation_id, seq, today, batch: _BatchContext
+) -> MutationResult:
     savepoint = session.begin_nested()
     try:
         outcome = _apply(session, user, device, mutation, mutation_id, seq, today, batch)
@@ -357,31 +444,50 @@ def _unforeseen(mutation_id, seq, exc: Exception) -> MutationResult:
     """One mutation the server cannot store while others go through (a poisoned record, not a
     broken server): it is marked processed (rejected) so the tablet's queue moves on; the tablet
     keeps it, with what it sent, for the practitioner, and the log keeps the error."""
-    logger.exception("sync: mutation %s (seq %s) failed unexpectedly", mutation_id, seq, exc_info=exc)
-    result = MutationResult(str(mutation_id), seq, "rejected", errors={
-        "mutation": ["The server could not store this change. It is kept on your tablet; "
-                     "tell your administrator."]})
+    logger.exception(
+        "sync: mutation %s (seq %s) failed unexpectedly", mutation_id, seq, exc_info=exc
+    )
+    result = MutationResult(
+        str(mutation_id),
+        seq,
+        "rejected",
+        errors={
+            "mutation": [
+                "The server could not store this change. It is kept on your tablet; "
+                "tell your administrator."
+            ]
+        },
+    )
     result.failure = exc
     return result
 
 
-def _apply_checked(session, user, device, mutation, mutation_id, seq, today,
-                   batch: _BatchContext) -> MutationResult:
+def _apply_checked(
+    session, user, device, mutation, mutation_id, seq, today, batch: _BatchContext
+) -> MutationResult:
     """Applies a mutation without a savepoint of its own (the fast path)."""
-    before = (set(session.new), set(session.deleted),
-              {obj for obj in session.dirty if session.is_modified(obj)})
+    before = (
+        set(session.new),
+        set(session.deleted),
+        {obj for obj in session.dirty if session.is_modified(obj)},
+    )
     try:
         return _apply(session, user, device, mutation, mutation_id, seq, today, batch)
     except (_Rejected, ValidationError) as exc:
         outcome = MutationResult(str(mutation_id), seq, "rejected", errors=exc.errors)
     except (Forbidden, ImmutableRecord) as exc:
-        outcome = MutationResult(str(mutation_id), seq, "rejected", errors={"record_id": [str(exc)]})
+        outcome = MutationResult(
+            str(mutation_id), seq, "rejected", errors={"record_id": [str(exc)]}
+        )
     except DBAPIError:
         raise
     except Exception as exc:
         raise _NeedsIsolation from exc
-    after = (set(session.new), set(session.deleted),
-             {obj for obj in session.dirty if session.is_modified(obj)})
+    after = (
+        set(session.new),
+        set(session.deleted),
+        {obj for obj in session.dirty if session.is_modified(obj)},
+    )
     if after != before:
         raise _NeedsIsolation("a rejected mutation left changes behind")
     return outcome
@@ -403,21 +509,29 @@ def _apply(session, user, device, mutation, mutation_id, seq, today, batch) -> M
     else:
         # Text the database cannot store is refused here, or the write would fail on every retry.
         for name in unstorable_fields(data):
-            errors.add(name, "Contains characters that cannot be stored (NUL, or half of a "
-                             "character such as an emoji cut in two).")
+            errors.add(
+                name,
+                "Contains characters that cannot be stored (NUL, or half of a "
+                "character such as an emoji cut in two).",
+            )
     if errors:
         raise _Rejected(errors)
     handler = _HANDLERS.get((record_type, op))
     if handler is None:
         raise _Rejected({"op": [f"{op} is not supported for {record_type}."]})
-    context = _Context(session, user, device, mutation, mutation_id, seq, today, record_id, data,
-                       batch)
+    context = _Context(
+        session, user, device, mutation, mutation_id, seq, today, record_id, data, batch
+    )
     try:
         return handler(context)
     except _ToReview as review:
-        return _to_review(context, review.child, record_type,
-                          "Changed offline after the child left the practitioner's caseload; "
-                          "they did not hold the child on the contact date.")
+        return _to_review(
+            context,
+            review.child,
+            record_type,
+            "Changed offline after the child left the practitioner's caseload; "
+            "they did not hold the child on the contact date.",
+        )
 
 
 @dataclass
@@ -453,12 +567,14 @@ def _contact_for(ctx: _Context, contact_id: uuid.UUID, field: str = "record_id")
     contact = scope.find_contact(ctx.session, ctx.user, contact_id)
     if contact is not None:
         return contact
-    own = ctx.session.scalar(select(Contact).where(Contact.id == contact_id,
-                                                  Contact.author_id == ctx.user.id))
+    own = ctx.session.scalar(
+        select(Contact).where(Contact.id == contact_id, Contact.author_id == ctx.user.id)
+    )
     if own is None:
         raise _Rejected({field: ["No such contact, or it is no longer on your caseload."]})
     held_then = own.contact_date is not None and was_allocated_on(
-        ctx.session, own.child_id, ctx.user.id, own.contact_date)
+        ctx.session, own.child_id, ctx.user.id, own.contact_date
+    )
     if not held_then:
         raise _ToReview(own.child)
     return own
@@ -485,36 +601,73 @@ def _create_contact(ctx: _Context) -> MutationResult:
         child = ctx.session.get(Child, child_id)
         contact_date = values.get("contact_date")
         held_then = (
-            child is not None and contact_date is not None
+            child is not None
+            and contact_date is not None
             and was_allocated_on(ctx.session, child.id, ctx.user.id, contact_date)
         )
         if not held_then:
-            return _to_review(ctx, child, "contact",
-                              "Recorded offline for a child who is not on the practitioner's "
-                              "caseload and was not allocated to them on the contact date.")
-    contact = save_contact(ctx.session, ctx.user, child, values, ctx.today,
-                           submit=status == "submitted", contact_id=ctx.record_id)
+            return _to_review(
+                ctx,
+                child,
+                "contact",
+                "Recorded offline for a child who is not on the practitioner's "
+                "caseload and was not allocated to them on the contact date.",
+            )
+    contact = save_contact(
+        ctx.session,
+        ctx.user,
+        child,
+        values,
+        ctx.today,
+        submit=status == "submitted",
+        contact_id=ctx.record_id,
+    )
     ctx.batch.created("contact", ctx.record_id)
     return ctx.result("applied", contact.version)
 
 
 def _to_review(ctx: _Context, child: Child | None, record_type: str, reason: str) -> MutationResult:
-    ever_held = child is not None and ctx.session.scalar(
-        select(Allocation.id).where(Allocation.child_id == child.id,
-                                    Allocation.practitioner_id == ctx.user.id).limit(1)) is not None
+    ever_held = (
+        child is not None
+        and ctx.session.scalar(
+            select(Allocation.id)
+            .where(Allocation.child_id == child.id, Allocation.practitioner_id == ctx.user.id)
+            .limit(1)
+        )
+        is not None
+    )
     if not ever_held:
         # Never theirs: looks exactly like a child that does not exist (SPEC §2), and is recorded.
-        ctx.batch.denied.append({"child_id": str(child.id) if child is not None else None,
-                                 "mutation_id": str(ctx.mutation_id)})
+        ctx.batch.denied.append(
+            {
+                "child_id": str(child.id) if child is not None else None,
+                "mutation_id": str(ctx.mutation_id),
+            }
+        )
         raise _Rejected({"child_id": ["No such child on your caseload."]})
-    ctx.session.add(SyncReviewItem(
-        mutation_id=ctx.mutation_id, device_id=ctx.device.id, user_id=ctx.user.id,
-        child_id=child.id, team_id=child.team_id, record_type=record_type,
-        record_id=ctx.record_id, payload=ctx.mutation, reason=reason,
-    ))
-    return ctx.result("conflict", errors={"child_id": [
-        "This child has left your caseload. The record is kept and has gone to your team "
-        "leader for review."]}, extra={"review": True})
+    ctx.session.add(
+        SyncReviewItem(
+            mutation_id=ctx.mutation_id,
+            device_id=ctx.device.id,
+            user_id=ctx.user.id,
+            child_id=child.id,
+            team_id=child.team_id,
+            record_type=record_type,
+            record_id=ctx.record_id,
+            payload=ctx.mutation,
+            reason=reason,
+        )
+    )
+    return ctx.result(
+        "conflict",
+        errors={
+            "child_id": [
+                "This child has left your caseload. The record is kept and has gone to your team "
+                "leader for review."
+            ]
+        },
+        extra={"review": True},
+    )
 
 
 def _update_contact(ctx: _Context) -> MutationResult:
@@ -522,8 +675,9 @@ def _update_contact(ctx: _Context) -> MutationResult:
     Free text is never merged: the server keeps its text and a conflict holds both."""
     contact = _contact_in_scope(ctx)
     if contact.is_submitted:
-        raise ImmutableRecord("This contact has been submitted and can no longer be edited; "
-                              "add an addendum instead.")
+        raise ImmutableRecord(
+            "This contact has been submitted and can no longer be edited; add an addendum instead."
+        )
     if contact.author_id != ctx.user.id:
         raise Forbidden("Only the author of a draft can edit it.")
     errors = FieldErrors()
@@ -549,29 +703,50 @@ def _update_contact(ctx: _Context) -> MutationResult:
             changes[name] = parse_contact_value(name, new, errors)
             settled.append(name)
             continue
-        conflicts.append(SyncConflict(
-            record_type="contact", record_id=contact.id, child_id=contact.child_id, field=name,
-            base_value=_as_text(old), server_value=_as_text(server), device_value=_as_text(new),
-            device_id=ctx.device.id, user_id=ctx.user.id, mutation_id=ctx.mutation_id,
-        ))
+        conflicts.append(
+            SyncConflict(
+                record_type="contact",
+                record_id=contact.id,
+                child_id=contact.child_id,
+                field=name,
+                base_value=_as_text(old),
+                server_value=_as_text(server),
+                device_value=_as_text(new),
+                device_id=ctx.device.id,
+                user_id=ctx.user.id,
+                mutation_id=ctx.mutation_id,
+            )
+        )
     if errors:
         raise _Rejected(errors)
     # Checks first, writes last: a rejected mutation must leave nothing behind.
     if changes:
-        merged = {name: _typed(name, value) for name, value in current.items()
-                  if name in EDITABLE_CONTACT_FIELDS}
+        merged = {
+            name: _typed(name, value)
+            for name, value in current.items()
+            if name in EDITABLE_CONTACT_FIELDS
+        }
         merged.update(changes)
-        save_contact(ctx.session, ctx.user, contact.child, merged, ctx.today, submit=False,
-                     contact=contact)
+        save_contact(
+            ctx.session, ctx.user, contact.child, merged, ctx.today, submit=False, contact=contact
+        )
     _settle_conflicts(ctx, contact, settled)
     ctx.session.add_all(conflicts)
     conflicts = [conflict.field for conflict in conflicts]
     if conflicts:
-        return ctx.result("conflict", contact.version, errors={
-            name: ["Changed on the server too: the server kept its value; both are kept in a "
-                   "conflict to resolve." if name in FREE_TEXT_FIELDS else
-                   "Changed on the server too: the server kept its value."]
-            for name in conflicts})
+        return ctx.result(
+            "conflict",
+            contact.version,
+            errors={
+                name: [
+                    "Changed on the server too: the server kept its value; both are kept in a "
+                    "conflict to resolve."
+                    if name in FREE_TEXT_FIELDS
+                    else "Changed on the server too: the server kept its value."
+                ]
+                for name in conflicts
+            },
+        )
     return ctx.result("applied", contact.version)
 
 
@@ -581,10 +756,16 @@ def _settle_conflicts(ctx: _Context, contact: Contact, fields: list[str]) -> Non
     resolved. "Keep the server's text" on the tablet is such an update, with new = the server's."""
     if not fields:
         return
-    ctx.session.execute(update(SyncConflict).where(
-        SyncConflict.record_id == contact.id, SyncConflict.user_id == ctx.user.id,
-        SyncConflict.field.in_(fields), SyncConflict.resolved_at.is_(None),
-    ).values(resolved_at=utcnow(), resolved_by_id=ctx.user.id))
+    ctx.session.execute(
+        update(SyncConflict)
+        .where(
+            SyncConflict.record_id == contact.id,
+            SyncConflict.user_id == ctx.user.id,
+            SyncConflict.field.in_(fields),
+            SyncConflict.resolved_at.is_(None),
+        )
+        .values(resolved_at=utcnow(), resolved_by_id=ctx.user.id)
+    )
 
 
 def _typed(name: str, value: Any) -> Any:
@@ -608,14 +789,24 @@ def _submit_contact(ctx: _Context) -> MutationResult:
     if contact.is_submitted:
         raise ImmutableRecord("This contact is already submitted.")
     if str(contact.id) in ctx.batch.unapplied or _previous_change_unapplied(ctx, contact):
-        raise _Rejected({"record_id": [
-            "Not submitted: the change made just before to this draft was not applied (refused, "
-            "or in conflict with a change made elsewhere). The draft is kept as it is on the "
-            "server; check it, then submit again."]})
-    values = {name: _typed(name, value) for name, value in contact_data(contact).items()
-              if name in EDITABLE_CONTACT_FIELDS}
-    saved = save_contact(ctx.session, ctx.user, contact.child, values, ctx.today, submit=True,
-                         contact=contact)
+        raise _Rejected(
+            {
+                "record_id": [
+                    "Not submitted: the change made just before to this draft was not applied "
+                    "(refused, or in conflict with a change made elsewhere). The draft is kept as "
+                    "it is on the "
+                    "server; check it, then submit again."
+                ]
+            }
+        )
+    values = {
+        name: _typed(name, value)
+        for name, value in contact_data(contact).items()
+        if name in EDITABLE_CONTACT_FIELDS
+    }
+    saved = save_contact(
+        ctx.session, ctx.user, contact.child, values, ctx.today, submit=True, contact=contact
+    )
     return ctx.result("applied", saved.version)
 
 
@@ -626,7 +817,9 @@ def _previous_change_unapplied(ctx: _Context, contact: Contact) -> bool:
     previous = ctx.session.get(SyncMutation, (ctx.device.id, ctx.seq - 1))
     if previous is None or previous.status not in ("rejected", "conflict"):
         return False
-    return previous.result.get("op") == "update" and previous.result.get("record_id") == str(contact.id)
+    return previous.result.get("op") == "update" and previous.result.get("record_id") == str(
+        contact.id
+    )
 
 
 def _delete_contact(ctx: _Context) -> MutationResult:
@@ -644,9 +837,14 @@ def _create_addendum(ctx: _Context) -> MutationResult:
         raise _Rejected(errors)
     contact = _contact_for(ctx, contact_id, field="contact_id")
     reason, text = ctx.data.get("reason"), ctx.data.get("text")
-    addendum = add_addendum(ctx.session, ctx.user, contact,
-                            reason if isinstance(reason, str) else "",
-                            text if isinstance(text, str) else "", addendum_id=ctx.record_id)
+    addendum = add_addendum(
+        ctx.session,
+        ctx.user,
+        contact,
+        reason if isinstance(reason, str) else "",
+        text if isinstance(text, str) else "",
+        addendum_id=ctx.record_id,
+    )
     ctx.batch.created("addendum", ctx.record_id)
     return ctx.result("applied", addendum.version)
 
@@ -660,8 +858,12 @@ def _create_return_visit(ctx: _Context) -> MutationResult:
         raise _Rejected(errors)
     child = scope.find_child(ctx.session, ctx.user, child_id)
     if child is None:
-        return _to_review(ctx, ctx.session.get(Child, child_id), "return_visit",
-                          "Recorded offline for a child who is no longer on the caseload.")
+        return _to_review(
+            ctx,
+            ctx.session.get(Child, child_id),
+            "return_visit",
+            "Recorded offline for a child who is no longer on the caseload.",
+        )
     visit = record_return_visit(ctx.session, ctx.user, child, values, visit_id=ctx.record_id)
     ctx.batch.created("return_visit", ctx.record_id)
     return ctx.result("applied", visit.version)
@@ -679,6 +881,7 @@ _HANDLERS = {
 
 # ---------------------------------------------------------------- pull
 
+
 @dataclass(frozen=True)
 class Cursor:
     epoch: str
@@ -688,7 +891,13 @@ class Cursor:
     issued: str  # ISO timestamp
 
     def as_dict(self) -> dict:
-        return {"e": self.epoch, "s": self.seq, "d": self.device_id, "p": self.pull, "t": self.issued}
+        return {
+            "e": self.epoch,
+            "s": self.seq,
+            "d": self.device_id,
+            "p": self.pull,
+            "t": self.issued,
+        }
 
     @classmethod
     def from_dict(cls, raw: dict) -> Cursor:
@@ -702,8 +911,12 @@ def check_cursor(session: Session, cursor: Cursor | None, device: Device, now: d
         return 0
     epoch, last_seq = current_epoch_and_seq(session)
     issued = datetime.fromisoformat(cursor.issued)
-    if (cursor.epoch != epoch or cursor.seq > last_seq
-            or now - issued > TOMBSTONE_RETENTION or cursor.device_id != str(device.id)):
+    if (
+        cursor.epoch != epoch
+        or cursor.seq > last_seq
+        or now - issued > TOMBSTONE_RETENTION
+        or cursor.device_id != str(device.id)
+    ):
         raise SyncError(409, "reset_required")
     return cursor.seq
 
@@ -717,37 +930,69 @@ def _visible_child_ids(session: Session, user: User) -> set[uuid.UUID]:
 def _confirm_holdings(session: Session, device: Device, confirmed_pull: int) -> set[uuid.UUID]:
     """The device applied pull `confirmed_pull` (it presents that pull's cursor): what later
     pulls promised is undone, what that pull removed is gone. Returns what the device holds."""
-    session.execute(delete(DeviceHolding).where(
-        DeviceHolding.device_id == device.id, DeviceHolding.added_in > confirmed_pull))
-    session.execute(update(DeviceHolding).where(
-        DeviceHolding.device_id == device.id, DeviceHolding.removed_in > confirmed_pull
-    ).values(removed_in=None))
-    session.execute(delete(DeviceHolding).where(
-        DeviceHolding.device_id == device.id, DeviceHolding.removed_in <= confirmed_pull))
+    session.execute(
+        delete(DeviceHolding).where(
+            DeviceHolding.device_id == device.id, DeviceHolding.added_in > confirmed_pull
+        )
+    )
+    session.execute(
+        update(DeviceHolding)
+        .where(DeviceHolding.device_id == device.id, DeviceHolding.removed_in > confirmed_pull)
+        .values(removed_in=None)
+    )
+    session.execute(
+        delete(DeviceHolding).where(
+            DeviceHolding.device_id == device.id, DeviceHolding.removed_in <= confirmed_pull
+        )
+    )
     device.pull_number = confirmed_pull
-    return set(session.scalars(select(DeviceHolding.child_id).where(
-        DeviceHolding.device_id == device.id, DeviceHolding.removed_in.is_(None))))
+    return set(
+        session.scalars(
+            select(DeviceHolding.child_id).where(
+                DeviceHolding.device_id == device.id, DeviceHolding.removed_in.is_(None)
+            )
+        )
+    )
 
 
-def _full_records(session: Session, user: User, child_ids: list[uuid.UUID], today: date) -> list[dict]:
+def _full_records(session: Session, user: User, child_ids: list[uuid.UUID]) -> list[dict]:
     """Everything a device needs of these children, at the current state."""
     if not child_ids:
         return []
     changes = []
     last = last_qualifying_contact_dates(session, child_ids)
     for child in session.scalars(select(Child).where(Child.id.in_(child_ids)).order_by(Child.id)):
-        changes.append(_change("child", child, child_data(
-            child, last.get(child.id), due_date(last.get(child.id), child.care_start_date))))
-    contacts = list(session.scalars(scope.visible_contacts(user).where(Contact.child_id.in_(child_ids))
-                                    .options(*_CONTACT_ROWS)))
+        changes.append(
+            _change(
+                "child",
+                child,
+                child_data(
+                    child, last.get(child.id), due_date(last.get(child.id), child.care_start_date)
+                ),
+            )
+        )
+    contacts = list(
+        session.scalars(
+            scope.visible_contacts(user)
+            .where(Contact.child_id.in_(child_ids))
+            .options(*_CONTACT_ROWS)
+        )
+    )
     changes += [_change("contact", c, contact_data(c)) for c in contacts]
-    changes += [_change("return_visit", v, return_visit_data(v)) for v in session.scalars(
-        select(ReturnVisit).where(ReturnVisit.child_id.in_(child_ids)))]
+    changes += [
+        _change("return_visit", v, return_visit_data(v))
+        for v in session.scalars(select(ReturnVisit).where(ReturnVisit.child_id.in_(child_ids)))
+    ]
     contact_ids = [c.id for c in contacts]
     if contact_ids:
-        changes += [_change("addendum", a, addendum_data(a)) for a in session.scalars(
-            select(Addendum).where(Addendum.contact_id.in_(contact_ids))
-            .options(joinedload(Addendum.contact)))]
+        changes += [
+            _change("addendum", a, addendum_data(a))
+            for a in session.scalars(
+                select(Addendum)
+                .where(Addendum.contact_id.in_(contact_ids))
+                .options(joinedload(Addendum.contact))
+            )
+        ]
     return changes
 
 
@@ -757,43 +1002,97 @@ _CONTACT_ROWS = (selectinload(Contact.participants), selectinload(Contact.action
 
 
 def _change(record_type: str, record, data: dict) -> dict:
-    return {"record_type": record_type, "record_id": str(record.id), "version": record.version,
-            "op": "upsert", "data": data, "seq": record.change_seq or 0}
+    return {
+        "record_type": record_type,
+        "record_id": str(record.id),
+        "version": record.version,
+        "op": "upsert",
+        "data": data,
+        "seq": record.change_seq or 0,
+    }
 
 
-def _changes_since(session: Session, user: User, child_ids: set[uuid.UUID], after: int,
-                   until: int, limit: int) -> tuple[list[dict], bool]:
+def _changes_since(
+    session: Session, user: User, child_ids: set[uuid.UUID], after: int, until: int, limit: int
+) -> tuple[list[dict], bool]:
     """Records of these children changed in (after, until], in change order, at most `limit`."""
     if not child_ids:
         return [], False
     ids = list(child_ids)
     window = lambda column: and_(column > after, column <= until)  # noqa: E731
     found: list[tuple[int, dict]] = []
-    children = list(session.scalars(select(Child).where(Child.id.in_(ids), window(Child.change_seq))
-                                    .order_by(Child.change_seq).limit(limit + 1)))
+    children = list(
+        session.scalars(
+            select(Child)
+            .where(Child.id.in_(ids), window(Child.change_seq))
+            .order_by(Child.change_seq)
+            .limit(limit + 1)
+        )
+    )
     if children:
         last = last_qualifying_contact_dates(session, [c.id for c in children])
-        found += [(c.change_seq, _change("child", c, child_data(
-            c, last.get(c.id), due_date(last.get(c.id), c.care_start_date)))) for c in children]
-    found += [(c.change_seq, _change("contact", c, contact_data(c))) for c in session.scalars(
-        scope.visible_contacts(user).where(Contact.child_id.in_(ids), window(Contact.change_seq))
-        .options(*_CONTACT_ROWS)
-        .order_by(Contact.change_seq).limit(limit + 1))]
-    found += [(v.change_seq, _change("return_visit", v, return_visit_data(v))) for v in session.scalars(
-        select(ReturnVisit).where(ReturnVisit.child_id.in_(ids), window(ReturnVisit.change_seq))
-        .order_by(ReturnVisit.change_seq).limit(limit + 1))]
-    visible_contact_ids = scope.visible_contacts(user).where(Contact.child_id.in_(ids)) \
-        .with_only_columns(Contact.id)
-    found += [(a.change_seq, _change("addendum", a, addendum_data(a))) for a in session.scalars(
-        select(Addendum).where(Addendum.contact_id.in_(visible_contact_ids),
-                               window(Addendum.change_seq))
-        .options(joinedload(Addendum.contact))
-        .order_by(Addendum.change_seq).limit(limit + 1))]
-    found += [(t.seq, {"record_type": t.record_type, "record_id": str(t.record_id), "version": None,
-                       "op": "delete", "data": None, "seq": t.seq})
-              for t in session.scalars(
-                  select(SyncTombstone).where(SyncTombstone.child_id.in_(ids), window(SyncTombstone.seq))
-                  .order_by(SyncTombstone.seq).limit(limit + 1))]
+        found += [
+            (
+                c.change_seq,
+                _change(
+                    "child",
+                    c,
+                    child_data(c, last.get(c.id), due_date(last.get(c.id), c.care_start_date)),
+                ),
+            )
+            for c in children
+        ]
+    found += [
+        (c.change_seq, _change("contact", c, contact_data(c)))
+        for c in session.scalars(
+            scope.visible_contacts(user)
+            .where(Contact.child_id.in_(ids), window(Contact.change_seq))
+            .options(*_CONTACT_ROWS)
+            .order_by(Contact.change_seq)
+            .limit(limit + 1)
+        )
+    ]
+    found += [
+        (v.change_seq, _change("return_visit", v, return_visit_data(v)))
+        for v in session.scalars(
+            select(ReturnVisit)
+            .where(ReturnVisit.child_id.in_(ids), window(ReturnVisit.change_seq))
+            .order_by(ReturnVisit.change_seq)
+            .limit(limit + 1)
+        )
+    ]
+    visible_contact_ids = (
+        scope.visible_contacts(user).where(Contact.child_id.in_(ids)).with_only_columns(Contact.id)
+    )
+    found += [
+        (a.change_seq, _change("addendum", a, addendum_data(a)))
+        for a in session.scalars(
+            select(Addendum)
+            .where(Addendum.contact_id.in_(visible_contact_ids), window(Addendum.change_seq))
+            .options(joinedload(Addendum.contact))
+            .order_by(Addendum.change_seq)
+            .limit(limit + 1)
+        )
+    ]
+    found += [
+        (
+            t.seq,
+            {
+                "record_type": t.record_type,
+                "record_id": str(t.record_id),
+                "version": None,
+                "op": "delete",
+                "data": None,
+                "seq": t.seq,
+            },
+        )
+        for t in session.scalars(
+            select(SyncTombstone)
+            .where(SyncTombstone.child_id.in_(ids), window(SyncTombstone.seq))
+            .order_by(SyncTombstone.seq)
+            .limit(limit + 1)
+        )
+    ]
     found.sort(key=lambda item: item[0])
     return [change for _seq, change in found[:limit]], len(found) > limit
 
@@ -806,16 +1105,28 @@ def _purges(session: Session, user_child_ids: set[uuid.UUID]) -> list[dict]:
     purge = [{"record_type": "child", "record_id": str(i)} for i in sorted(ids, key=str)]
     contact_ids = list(session.scalars(select(Contact.id).where(Contact.child_id.in_(ids))))
     purge += [{"record_type": "contact", "record_id": str(i)} for i in contact_ids]
-    purge += [{"record_type": "return_visit", "record_id": str(i)} for i in session.scalars(
-        select(ReturnVisit.id).where(ReturnVisit.child_id.in_(ids)))]
+    purge += [
+        {"record_type": "return_visit", "record_id": str(i)}
+        for i in session.scalars(select(ReturnVisit.id).where(ReturnVisit.child_id.in_(ids)))
+    ]
     if contact_ids:
-        purge += [{"record_type": "addendum", "record_id": str(i)} for i in session.scalars(
-            select(Addendum.id).where(Addendum.contact_id.in_(contact_ids)))]
+        purge += [
+            {"record_type": "addendum", "record_id": str(i)}
+            for i in session.scalars(
+                select(Addendum.id).where(Addendum.contact_id.in_(contact_ids))
+            )
+        ]
     return purge
 
 
-def pull(session: Session, user: User, device: Device, cursor: Cursor | None, limit: int,
-         today: date, now: datetime | None = None) -> tuple[dict, Cursor]:
+def pull(
+    session: Session,
+    user: User,
+    device: Device,
+    cursor: Cursor | None,
+    limit: int,
+    now: datetime | None = None,
+) -> tuple[dict, Cursor]:
     """One page of changes. Children entering scope arrive in full first; children leaving it
     arrive as purge entries; then changes since the cursor, in change order."""
     now = now or utcnow()
@@ -832,14 +1143,15 @@ def pull(session: Session, user: User, device: Device, cursor: Cursor | None, li
     for child_id in entering:
         if changes and len(changes) >= limit:
             break
-        changes += _full_records(session, user, [child_id], today)
+        changes += _full_records(session, user, [child_id])
         taken.append(child_id)
     more_entering = len(taken) < len(entering)
     new_seq = after
     has_more = more_entering
     if not more_entering:
-        incremental, truncated = _changes_since(session, user, held & in_scope, after, until,
-                                                max(1, limit - len(changes)))
+        incremental, truncated = _changes_since(
+            session, user, held & in_scope, after, until, max(1, limit - len(changes))
+        )
         changes += incremental
         if truncated:
             has_more = True
@@ -849,31 +1161,50 @@ def pull(session: Session, user: User, device: Device, cursor: Cursor | None, li
     for child_id in taken:
         session.add(DeviceHolding(device_id=device.id, child_id=child_id, added_in=this_pull))
     if leaving:
-        session.execute(update(DeviceHolding).where(
-            DeviceHolding.device_id == device.id, DeviceHolding.child_id.in_(list(leaving))
-        ).values(removed_in=this_pull))
+        session.execute(
+            update(DeviceHolding)
+            .where(DeviceHolding.device_id == device.id, DeviceHolding.child_id.in_(list(leaving)))
+            .values(removed_in=this_pull)
+        )
     device.pull_number = this_pull
     # A cursor's age is the age of its seq: a page that does not move the seq keeps the old time,
     # so a stale position cannot outlive tombstone retention by being re-issued.
     issued = cursor.issued if cursor is not None and new_seq == after else now.isoformat()
     next_cursor = Cursor(epoch, new_seq, str(device.id), this_pull, issued)
-    record_event(session, user_id=user.id, action="sync_pull", object_type="device",
-                 object_id=device.id, detail={"children_added": len(taken),
-                                              "children_removed": len(leaving),
-                                              "changes": len(changes)})
+    record_event(
+        session,
+        user_id=user.id,
+        action="sync_pull",
+        object_type="device",
+        object_id=device.id,
+        detail={
+            "children_added": len(taken),
+            "children_removed": len(leaving),
+            "changes": len(changes),
+        },
+    )
     for change in changes:
         change.pop("seq", None)
-    return {"changes": changes, "purge": _purges(session, leaving), "has_more": has_more}, next_cursor
+    return {
+        "changes": changes,
+        "purge": _purges(session, leaving),
+        "has_more": has_more,
+    }, next_cursor
 
 
 # ---------------------------------------------------------------- conflicts and review
 
-def conflicts_for(session: Session, user: User, include_resolved: bool = False) -> list[SyncConflict]:
+
+def conflicts_for(
+    session: Session, user: User, include_resolved: bool = False
+) -> list[SyncConflict]:
     """A practitioner's own conflicts; a team leader's team's."""
     query = select(SyncConflict).order_by(SyncConflict.created_at.desc())
     if user.role == Role.team_leader.value:
         children = scope.visible_children(user).with_only_columns(Child.id)
-        query = query.where(or_(SyncConflict.child_id.in_(children), SyncConflict.user_id == user.id))
+        query = query.where(
+            or_(SyncConflict.child_id.in_(children), SyncConflict.user_id == user.id)
+        )
     else:
         query = query.where(SyncConflict.user_id == user.id)
     if not include_resolved:
@@ -882,11 +1213,22 @@ def conflicts_for(session: Session, user: User, include_resolved: bool = False) 
 
 
 def review_items_for(session: Session, user: User) -> list[SyncReviewItem]:
-    query = select(SyncReviewItem).where(SyncReviewItem.resolved_at.is_(None)) \
+    query = (
+        select(SyncReviewItem)
+        .where(SyncReviewItem.resolved_at.is_(None))
         .order_by(SyncReviewItem.created_at)
+    )
     if user.role == Role.team_leader.value:
-        return list(session.scalars(query.where(or_(
-            SyncReviewItem.team_id.in_(user.team_ids or [-1]), SyncReviewItem.user_id == user.id))))
+        return list(
+            session.scalars(
+                query.where(
+                    or_(
+                        SyncReviewItem.team_id.in_(user.team_ids or [-1]),
+                        SyncReviewItem.user_id == user.id,
+                    )
+                )
+            )
+        )
     return list(session.scalars(query.where(SyncReviewItem.user_id == user.id)))
 
 

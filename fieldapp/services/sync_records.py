@@ -1,5 +1,6 @@
 """Record shapes on the wire (SPEC §4 "Record shapes"): records to `data` dicts for pull, and
 push `data` to the typed values the domain services take, with field-named errors."""
+
 from __future__ import annotations
 
 import re
@@ -27,26 +28,42 @@ def _iso(value: date | None) -> str | None:
 
 def child_data(child: Child, last_contact: date | None, due: date | None) -> dict[str, Any]:
     return {
-        "id": str(child.id), "external_id": child.external_id, "given_name": child.given_name,
-        "family_name": child.family_name, "preferred_name": child.preferred_name,
-        "date_of_birth": _iso(child.date_of_birth), "aboriginal_status": child.aboriginal_status,
-        "residence": child.residence, "care_start_date": _iso(child.care_start_date),
+        "id": str(child.id),
+        "external_id": child.external_id,
+        "given_name": child.given_name,
+        "family_name": child.family_name,
+        "preferred_name": child.preferred_name,
+        "date_of_birth": _iso(child.date_of_birth),
+        "aboriginal_status": child.aboriginal_status,
+        "residence": child.residence,
+        "care_start_date": _iso(child.care_start_date),
         "care_end_date": _iso(child.care_end_date),
-        "youth_justice_status": child.youth_justice_status, "team_id": child.team_id,
+        "youth_justice_status": child.youth_justice_status,
+        "team_id": child.team_id,
         "practitioner_id": child.practitioner_id,
-        "last_qualifying_contact_date": _iso(last_contact), "due_date": _iso(due),
+        "last_qualifying_contact_date": _iso(last_contact),
+        "due_date": _iso(due),
     }
 
 
 def contact_data(contact: Contact) -> dict[str, Any]:
-    data: dict[str, Any] = {"child_id": str(contact.child_id), "status": contact.status,
-                            "author_id": contact.author_id}
+    data: dict[str, Any] = {
+        "child_id": str(contact.child_id),
+        "status": contact.status,
+        "author_id": contact.author_id,
+    }
     for field in CONTACT_FIELDS:
         value = getattr(contact, field)
         data[field] = _iso(value) if isinstance(value, date) else value
     data["participants"] = [
-        {"role": p.role, "name": p.name, "took_part_in_decisions": p.took_part_in_decisions,
-         "views_and_wishes": p.views_and_wishes, "feedback": p.feedback, "concerns": p.concerns}
+        {
+            "role": p.role,
+            "name": p.name,
+            "took_part_in_decisions": p.took_part_in_decisions,
+            "views_and_wishes": p.views_and_wishes,
+            "feedback": p.feedback,
+            "concerns": p.concerns,
+        }
         for p in contact.participants
     ]
     data["actions"] = [
@@ -57,17 +74,24 @@ def contact_data(contact: Contact) -> dict[str, Any]:
 
 
 def return_visit_data(visit: ReturnVisit) -> dict[str, Any]:
-    return {"child_id": str(visit.child_id), "arrival_date": _iso(visit.arrival_date),
-            "departure_date": _iso(visit.departure_date),
-            "arrangement_note": visit.arrangement_note}
+    return {
+        "child_id": str(visit.child_id),
+        "arrival_date": _iso(visit.arrival_date),
+        "departure_date": _iso(visit.departure_date),
+        "arrangement_note": visit.arrangement_note,
+    }
 
 
 def addendum_data(addendum: Addendum) -> dict[str, Any]:
     # child_id is extra to SPEC §4's shape, so a tablet can file the addendum with its child.
-    return {"contact_id": str(addendum.contact_id), "child_id": str(addendum.contact.child_id),
-            "reason": addendum.reason,
-            "text": addendum.text, "author_id": addendum.author_id,
-            "created_at": addendum.created_at.isoformat() if addendum.created_at else None}
+    return {
+        "contact_id": str(addendum.contact_id),
+        "child_id": str(addendum.contact.child_id),
+        "reason": addendum.reason,
+        "text": addendum.text,
+        "author_id": addendum.author_id,
+        "created_at": addendum.created_at.isoformat() if addendum.created_at else None,
+    }
 
 
 class FieldErrors(dict):
@@ -149,8 +173,10 @@ def _parse_list(value, field, errors, parse_item):
 
 
 def _participant(item: dict, prefix: str, errors: FieldErrors) -> dict:
-    result = {"role": item.get("role"),
-              "took_part_in_decisions": bool(item.get("took_part_in_decisions"))}
+    result = {
+        "role": item.get("role"),
+        "took_part_in_decisions": bool(item.get("took_part_in_decisions")),
+    }
     for key in ("name", "views_and_wishes", "feedback", "concerns"):
         value = item.get(key)
         if value is not None and not isinstance(value, str):
@@ -170,9 +196,11 @@ def _action(item: dict, prefix: str, errors: FieldErrors) -> dict:
     responsible = item.get("responsible")
     if isinstance(responsible, str) and len(responsible.strip()) > 200:
         errors.add(f"{prefix}-responsible", "At most 200 characters.")
-    return {"description": description,
-            "responsible": responsible if isinstance(responsible, str) else None,
-            "due_date": parse_date(item.get("due_date"), f"{prefix}-due_date", errors)}
+    return {
+        "description": description,
+        "responsible": responsible if isinstance(responsible, str) else None,
+        "due_date": parse_date(item.get("due_date"), f"{prefix}-due_date", errors),
+    }
 
 
 EDITABLE_CONTACT_FIELDS = set(CONTACT_FIELDS) | {"participants", "actions"}
@@ -236,8 +264,9 @@ def unstorable_fields(data: Any, prefix: str = "") -> list[str]:
         for key, value in data.items():
             key = str(key)
             if not storable(key):
-                key = key.encode("utf-8", "backslashreplace").decode("utf-8").replace(
-                    "\x00", "\\x00")
+                key = (
+                    key.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+                )
                 found.append(f"{prefix}-{key}" if prefix else key)
             else:
                 found += unstorable_fields(value, f"{prefix}-{key}" if prefix else key)

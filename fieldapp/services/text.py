@@ -1,4 +1,5 @@
 """Text the databases can store."""
+
 from __future__ import annotations
 
 

@@ -1,4 +1,5 @@
 """Contact compliance for team leaders: the page, its chart, the CSV and the JSON API (SPEC §6)."""
+
 from __future__ import annotations
 
 import csv
@@ -22,8 +23,16 @@ from .chart import trend_summary, trend_svg
 
 bp = Blueprint("compliance", __name__)
 
-CSV_COLUMNS = ("child_id", "external_id", "child_name", "practitioner_email", "last_contact_date",
-               "due_date", "status", "days_overdue")
+CSV_COLUMNS = (
+    "child_id",
+    "external_id",
+    "child_name",
+    "practitioner_email",
+    "last_contact_date",
+    "due_date",
+    "status",
+    "days_overdue",
+)
 STATUSES = ("overdue", "due_soon", "on_track")
 EARLIEST_AS_OF = date(2000, 1, 1)
 
@@ -41,7 +50,9 @@ def _as_of() -> date:
     try:
         value = date.fromisoformat(raw)
     except ValueError:
-        raise BadParameter("as_of", f"as_of must be a date as YYYY-MM-DD, not {raw[:20]!r}.") from None
+        raise BadParameter(
+            "as_of", f"as_of must be a date as YYYY-MM-DD, not {raw[:20]!r}."
+        ) from None
     if value > today():
         raise BadParameter("as_of", "as_of cannot be in the future.")
     if value < EARLIEST_AS_OF:
@@ -70,12 +81,21 @@ def _due_soon_days() -> int:
 
 
 def _rows(as_of: date, practitioner_id=None, status=None, **paging):
-    rows = compliance_rows(session(), current_user.team_ids, as_of, _due_soon_days(),
-                           practitioner_id=current_user.id if current_user.role == "practitioner"
-                           else practitioner_id, status=status, current=as_of == today(), **paging)
+    rows = compliance_rows(
+        session(),
+        current_user.team_ids,
+        as_of,
+        _due_soon_days(),
+        practitioner_id=current_user.id if current_user.role == "practitioner" else practitioner_id,
+        status=status,
+        current=as_of == today(),
+        **paging,
+    )
     if current_user.role == "practitioner":
         # Only children still on their caseload, whatever the date asked about (SPEC §2).
-        visible = set(session().scalars(scope.visible_children(current_user).with_only_columns(Child.id)))
+        visible = set(
+            session().scalars(scope.visible_children(current_user).with_only_columns(Child.id))
+        )
         rows = [row for row in rows if row.child_id in visible]
     return rows
 
@@ -102,24 +122,51 @@ def page():
     practitioner_id, status = _filters()
     page_number = _page_number()
     overview = team_overview(
-        session(), current_user.team_ids, as_of, _due_soon_days(), practitioner_id=practitioner_id,
-        status=status, limit=PAGE_SIZE, offset=(page_number - 1) * PAGE_SIZE,
+        session(),
+        current_user.team_ids,
+        as_of,
+        _due_soon_days(),
+        practitioner_id=practitioner_id,
+        status=status,
+        limit=PAGE_SIZE,
+        offset=(page_number - 1) * PAGE_SIZE,
         current=as_of == today(),
     )
     summaries, matching, rows = overview.summaries, overview.matching, overview.rows
-    practitioners = session().scalars(
-        select(User)
-        .where(User.role == "practitioner", User.teams.any(Team.id.in_(current_user.team_ids or [-1])))
-        .order_by(User.name)
-    ).all()
+    practitioners = (
+        session()
+        .scalars(
+            select(User)
+            .where(
+                User.role == "practitioner",
+                User.teams.any(Team.id.in_(current_user.team_ids or [-1])),
+            )
+            .order_by(User.name)
+        )
+        .all()
+    )
     audit("view", "compliance", None, detail={"as_of": as_of.isoformat()})
     session().commit()
-    filters = {"as_of": as_of.isoformat(), "practitioner": practitioner_id or "", "status": status or ""}
+    filters = {
+        "as_of": as_of.isoformat(),
+        "practitioner": practitioner_id or "",
+        "status": status or "",
+    }
     return render_template(
-        "team/compliance.html", rows=rows, as_of=as_of, is_today=as_of == today(),
-        counts=status_counts(summaries), summaries=summaries, practitioners=practitioners,
-        practitioner_id=practitioner_id, status=status, statuses=STATUSES, filters=filters,
-        matching=matching, page=page_number, pages=max(1, -(-matching // PAGE_SIZE)),
+        "team/compliance.html",
+        rows=rows,
+        as_of=as_of,
+        is_today=as_of == today(),
+        counts=status_counts(summaries),
+        summaries=summaries,
+        practitioners=practitioners,
+        practitioner_id=practitioner_id,
+        status=status,
+        statuses=STATUSES,
+        filters=filters,
+        matching=matching,
+        page=page_number,
+        pages=max(1, -(-matching // PAGE_SIZE)),
         first=(page_number - 1) * PAGE_SIZE + 1,
     )
 
@@ -131,8 +178,9 @@ def trend_text():
     require_role("team_leader")
     as_of = _as_of()
     points = monthly_trend(session(), current_user.team_ids, as_of)
-    return render_template("team/trend.html", points=points, as_of=as_of,
-                           summary=trend_summary(points))
+    return render_template(
+        "team/trend.html", points=points, as_of=as_of, summary=trend_summary(points)
+    )
 
 
 @bp.get("/team/compliance/chart.svg")
@@ -166,7 +214,8 @@ def export_csv():
     audit("export", "compliance", None, detail={"as_of": as_of.isoformat(), "rows": len(rows)})
     session().commit()
     return Response(
-        buffer.getvalue(), mimetype="text/csv",
+        buffer.getvalue(),
+        mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="contact-compliance-{as_of}.csv"'},
     )
 
@@ -195,14 +244,21 @@ def api():
     rows = _rows(as_of, practitioner_id, status)
     audit("export", "compliance", None, detail={"as_of": as_of.isoformat(), "api": True})
     session().commit()
-    return jsonify(as_of=as_of.isoformat(), rows=[
-        _row_dict(row) | {
-            "return_visits": [
-                {"arrival_date": v.arrival_date.isoformat(),
-                 "departure_date": v.departure_date.isoformat(), "status": v.status}
-                for v in row.return_visits
-            ],
-            "cultural_support": row.cultural_support,
-        }
-        for row in rows
-    ])
+    return jsonify(
+        as_of=as_of.isoformat(),
+        rows=[
+            _row_dict(row)
+            | {
+                "return_visits": [
+                    {
+                        "arrival_date": v.arrival_date.isoformat(),
+                        "departure_date": v.departure_date.isoformat(),
+                        "status": v.status,
+                    }
+                    for v in row.return_visits
+                ],
+                "cultural_support": row.cultural_support,
+            }
+            for row in rows
+        ],
+    )

@@ -1,4 +1,5 @@
 """Sync conflicts and records waiting for review, for the team leader (SPEC §4)."""
+
 from __future__ import annotations
 
 import uuid
@@ -51,10 +52,17 @@ def decide(item_id: uuid.UUID, decision: str):
             review.decline_review_item(session(), current_user, item_id)
     except (Forbidden, ValidationError) as exc:
         session().rollback()
-        message = str(exc) if isinstance(exc, Forbidden) else "; ".join(
-            f"{field}: {' '.join(msgs)}" for field, msgs in exc.errors.items())
+        message = (
+            str(exc)
+            if isinstance(exc, Forbidden)
+            else "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.errors.items())
+        )
         flash(f"Could not {decision}: {message}", "error")
         return redirect(url_for("sync_issues.index"))
     session().commit()
-    flash("Filed on the child's record." if decision == "accept" else "Declined; the record is kept here.")
+    flash(
+        "Filed on the child's record."
+        if decision == "accept"
+        else "Declined; the record is kept here."
+    )
     return redirect(url_for("sync_issues.index"))

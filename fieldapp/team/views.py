@@ -1,4 +1,5 @@
 """Team leader actions: reallocating a child within the team."""
+
 from __future__ import annotations
 
 import uuid
@@ -22,8 +23,14 @@ def reallocate_child(child_id: uuid.UUID):
     form = ReallocateForm()
     form.validate()
     try:
-        reallocate(session(), current_user, child, form.practitioner_id.data or 0, today(),
-                   form.reason.data or "")
+        reallocate(
+            session(),
+            current_user,
+            child,
+            form.practitioner_id.data or 0,
+            today(),
+            form.reason.data or "",
+        )
     except ValidationError as exc:
         session().rollback()
         for field, messages in exc.errors.items():

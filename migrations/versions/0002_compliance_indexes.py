@@ -6,8 +6,9 @@ Revision ID: 0002_compliance_indexes
 Revises: 0001_initial
 Create Date: 2026-11-23
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0002_compliance_indexes"
 down_revision = "0001_initial"
@@ -25,14 +26,19 @@ THIRD_PARTY_NAMED = (
 def upgrade() -> None:
     with op.batch_alter_table("allocations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_allocations_child_id"))
-        batch_op.create_index("ix_allocations_child_start", ["child_id", "start_date"], unique=False)
+        batch_op.create_index(
+            "ix_allocations_child_start", ["child_id", "start_date"], unique=False
+        )
 
     with op.batch_alter_table("contacts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_contacts_child_qualifying"))
         batch_op.create_index("ix_contacts_child_date", ["child_id", "contact_date"], unique=False)
         batch_op.create_index(
-            "ix_contacts_qualifying", ["child_id", "contact_date"], unique=False,
-            postgresql_where=sa.text(QUALIFYING_PG), sqlite_where=sa.text(QUALIFYING_SQLITE),
+            "ix_contacts_qualifying",
+            ["child_id", "contact_date"],
+            unique=False,
+            postgresql_where=sa.text(QUALIFYING_PG),
+            sqlite_where=sa.text(QUALIFYING_SQLITE),
         )
         batch_op.create_check_constraint("third_party_named", THIRD_PARTY_NAMED)
 
@@ -44,7 +50,8 @@ def downgrade() -> None:
         batch_op.drop_index("ix_contacts_child_date")
         batch_op.create_index(
             batch_op.f("ix_contacts_child_qualifying"),
-            ["child_id", "status", "mode", "contact_date"], unique=False,
+            ["child_id", "status", "mode", "contact_date"],
+            unique=False,
         )
 
     with op.batch_alter_table("allocations", schema=None) as batch_op:

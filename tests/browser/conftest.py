@@ -7,6 +7,7 @@ the session `database` fixture (which is parametrised over SQLite and PostgreSQL
 Without Chromium at /usr/bin/chromium or an importable Playwright the tests skip, except with
 CI=true, where they fail: CI must never silently skip the browser suite.
 """
+
 from __future__ import annotations
 
 import threading
@@ -22,10 +23,9 @@ from fieldapp.models import Child, User
 from fieldapp.services.clock import today_in
 
 from ..databases import IN_CI, TestDatabase, create_sqlite, empty_all_tables
-from ..factories import PASSWORD, gen_agency, gen_child, gen_contact, gen_team, gen_user
+from ..factories import PASSWORD, TIMEZONE, gen_agency, gen_child, gen_contact, gen_team, gen_user
 from .chromium import CHROMIUM, CHROMIUM_ARGS
 
-TIMEZONE = "Australia/Darwin"  # the app's default FIELDAPP_TIMEZONE
 TABLET = {"width": 768, "height": 1024}
 PHONE = {"width": 390, "height": 844}
 
@@ -76,6 +76,7 @@ def live_server(browser_database, tmp_path_factory) -> str:
             "DATABASE_URL": browser_database.url,
             "SECRET_KEY": "browser-test-secret",
             "SESSION_COOKIE_SECURE": False,
+            "FIELDAPP_TIMEZONE": TIMEZONE,
         }
     )
     app.instance_path = str(tmp_path_factory.mktemp("browser-instance"))
@@ -96,16 +97,10 @@ def engine(browser_database):
     empty_all_tables(browser_database.engine)
 
 
-@pytest.fixture
-def db_session(engine):
-    with Session(engine, expire_on_commit=False) as session:
-        yield session
-
-
 @dataclass
 class Caseload:
     practitioner: User
-    child: Child            # Mia Anderson, in care for 400 days, one earlier contact
+    child: Child  # Mia Anderson, in care for 400 days, one earlier contact
     others: list[Child]
 
 
@@ -114,19 +109,42 @@ def caseload(engine) -> Caseload:
     """A practitioner (Pat Practitioner, pat@example.org) holding three children."""
     with Session(engine, expire_on_commit=False) as session:
         team = gen_team(session, "Darwin North", gen_agency(session, "Territory Families"))
-        practitioner = gen_user(session, "practitioner", team, email="pat@example.org",
-                                name="Pat Practitioner")
+        practitioner = gen_user(
+            session, "practitioner", team, email="pat@example.org", name="Pat Practitioner"
+        )
         start = today_in(TIMEZONE) - timedelta(days=400)
-        child = gen_child(session, team, practitioner, care_start_date=start,
-                          given_name="Mia", family_name="Anderson", external_id="C-1")
-        gen_contact(session, child, practitioner, contact_date=today_in(TIMEZONE) - timedelta(days=30))
+        child = gen_child(
+            session,
+            team,
+            practitioner,
+            care_start_date=start,
+            given_name="Mia",
+            family_name="Anderson",
+            external_id="C-1",
+        )
+        gen_contact(
+            session, child, practitioner, contact_date=today_in(TIMEZONE) - timedelta(days=30)
+        )
         others = [
-            gen_child(session, team, practitioner, care_start_date=start, given_name="Kai",
-                      family_name="Baker", external_id="C-2"),
+            gen_child(
+                session,
+                team,
+                practitioner,
+                care_start_date=start,
+                given_name="Kai",
+                family_name="Baker",
+                external_id="C-2",
+            ),
             # A long name, to catch overflow on a phone.
-            gen_child(session, team, practitioner, care_start_date=start,
-                      given_name="Nathaniel-Alexander", family_name="Montgomery-Worthington",
-                      external_id="C-3"),
+            gen_child(
+                session,
+                team,
+                practitioner,
+                care_start_date=start,
+                given_name="Nathaniel-Alexander",
+                family_name="Montgomery-Worthington",
+                external_id="C-3",
+            ),
         ]
         session.commit()
         return Caseload(practitioner, child, others)
@@ -161,8 +179,9 @@ class ConsoleLog:
 
 @pytest.fixture
 def context(browser, live_server):
-    context = browser.new_context(base_url=live_server, viewport=TABLET, locale="en-AU",
-                                  timezone_id=TIMEZONE)
+    context = browser.new_context(
+        base_url=live_server, viewport=TABLET, locale="en-AU", timezone_id=TIMEZONE
+    )
     context.set_default_timeout(10_000)
     yield context
     context.close()

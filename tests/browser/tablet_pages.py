@@ -1,4 +1,5 @@
 """Page steps the tablet tests share: unlocking, the first visit online, a complete contact."""
+
 from __future__ import annotations
 
 from playwright.sync_api import expect
@@ -38,7 +39,9 @@ def record_contact(page, views=VIEWS):
     page.get_by_label("Made by", exact=True).select_option(label="Me")
     page.get_by_label("Child seen", exact=True).check()
     page.get_by_label("Seen alone", exact=True).check()
-    page.get_by_label("Location", exact=True).select_option(label="Placement (where the child lives)")
+    page.get_by_label("Location", exact=True).select_option(
+        label="Placement (where the child lives)"
+    )
     page.get_by_label("Location details", exact=True).fill("Aunty's house")
     page.get_by_label("Child's views (in their own words)", exact=True).fill(views)
     page.get_by_label("How the views were gathered", exact=True).select_option(label="Conversation")
@@ -71,7 +74,9 @@ def type_without_saving(page, child: str, worries: str) -> None:
 
 def contacts_with(session, text) -> int:
     session.rollback()  # end the read transaction: a SQLite WAL reader keeps its snapshot
-    return session.scalar(select(func.count()).select_from(Contact).where(Contact.child_views == text))
+    return session.scalar(
+        select(func.count()).select_from(Contact).where(Contact.child_views == text)
+    )
 
 
 def hand_over_to_a_colleague(engine, child_id, after_days: int = 10) -> None:
@@ -90,8 +95,12 @@ def hand_over_to_a_colleague(engine, child_id, after_days: int = 10) -> None:
         child = session.get(Child, child_id)
         colleague = gen_user(session, "practitioner", child.team)
         handover = child.care_start_date + timedelta(days=after_days)
-        session.query(Allocation).filter(Allocation.child_id == child_id).update({"end_date": handover})
-        session.add(Allocation(child_id=child_id, practitioner_id=colleague.id, start_date=handover))
+        session.query(Allocation).filter(Allocation.child_id == child_id).update(
+            {"end_date": handover}
+        )
+        session.add(
+            Allocation(child_id=child_id, practitioner_id=colleague.id, start_date=handover)
+        )
         child.practitioner_id = colleague.id
         session.commit()
 

@@ -1,5 +1,6 @@
 """The practitioner's contact flow in real headless Chromium, found only by the accessible names of
 SPEC §5 (labels and roles), at tablet and phone sizes."""
+
 from __future__ import annotations
 
 import re
@@ -72,7 +73,9 @@ def test_record_save_and_submit_a_contact_on_a_tablet(page, sign_in, caseload, d
     participant.get_by_label("Role", exact=True).select_option(label="Carer")
     participant.get_by_label("Name", exact=True).fill("Rose Campbell")
     participant.get_by_label("Took part in decisions", exact=True).check()
-    participant.get_by_label("Views and wishes", exact=True).fill("Happy for Mia to stay long term.")
+    participant.get_by_label("Views and wishes", exact=True).fill(
+        "Happy for Mia to stay long term."
+    )
 
     page.get_by_role("button", name="Save draft", exact=True).click()
     expect(page.get_by_role("status").filter(has_text="Draft saved.")).to_be_visible()
@@ -83,9 +86,13 @@ def test_record_save_and_submit_a_contact_on_a_tablet(page, sign_in, caseload, d
 
     page.get_by_role("button", name="Submit", exact=True).click()
     expect(page.get_by_role("status").filter(has_text="Contact submitted.")).to_be_visible()
-    expect(page.get_by_role(
-        "heading", name=f"Contact on {contact_day.strftime('%d/%m/%Y')} with Mia Anderson", exact=True
-    )).to_be_visible()
+    expect(
+        page.get_by_role(
+            "heading",
+            name=f"Contact on {contact_day.strftime('%d/%m/%Y')} with Mia Anderson",
+            exact=True,
+        )
+    ).to_be_visible()
     main = page.get_by_role("main")
     expect(main.get_by_text("Submitted", exact=True)).to_be_visible()
     for text in (CHILD_VIEWS, WORRIES, WORKING_WELL, NEEDS_TO_HAPPEN, LANGUAGE, "Rose Campbell"):
@@ -95,8 +102,9 @@ def test_record_save_and_submit_a_contact_on_a_tablet(page, sign_in, caseload, d
 
     db_session.rollback()  # end the read transaction: SQLite WAL reads see a snapshot
     contacts = db_session.scalars(
-        select(Contact).where(Contact.child_id == caseload.child.id,
-                              Contact.contact_date == contact_day)
+        select(Contact).where(
+            Contact.child_id == caseload.child.id, Contact.contact_date == contact_day
+        )
     ).all()
     assert len(contacts) == 1
     contact = contacts[0]
@@ -119,12 +127,18 @@ def test_record_save_and_submit_a_contact_on_a_tablet(page, sign_in, caseload, d
     ]
     assert contact.participants[1].views_and_wishes == "Happy for Mia to stay long term."
     # Exactly one submitted contact was added (the fixture's earlier one is the other).
-    assert db_session.scalar(
-        select(func.count()).select_from(Contact).where(Contact.status == "submitted")
-    ) == 2
-    assert db_session.scalar(
-        select(func.count()).select_from(Contact).where(Contact.status == "draft")
-    ) == 0
+    assert (
+        db_session.scalar(
+            select(func.count()).select_from(Contact).where(Contact.status == "submitted")
+        )
+        == 2
+    )
+    assert (
+        db_session.scalar(
+            select(func.count()).select_from(Contact).where(Contact.status == "draft")
+        )
+        == 0
+    )
 
 
 def test_a_future_date_is_refused_and_the_typing_is_kept(page, sign_in, caseload, db_session):
@@ -162,7 +176,9 @@ def test_no_horizontal_scroll_on_a_phone(page, sign_in, caseload):
     """(c) At 390x844 the caseload, the child page and the contact form fit the width."""
     page.set_viewport_size(PHONE)
     sign_in()
-    expect(page.get_by_role("link", name="Nathaniel-Alexander Montgomery-Worthington")).to_be_visible()
+    expect(
+        page.get_by_role("link", name="Nathaniel-Alexander Montgomery-Worthington")
+    ).to_be_visible()
     assert _scroll_width(page) <= PHONE["width"], "caseload scrolls sideways"
     page.get_by_role("link", name="Mia Anderson", exact=True).click()
     expect(page.get_by_role("heading", name="Mia Anderson", exact=True)).to_be_visible()

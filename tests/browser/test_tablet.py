@@ -1,5 +1,6 @@
 """The offline tablet (issue 5) in real headless Chromium: service worker, encrypted store,
 outbox and sync client against the real server."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -35,7 +36,10 @@ def test_offline_cold_start_record_and_sync_exactly_once(context, caseload, db_s
     context.set_offline(True)
     offline = context.new_page()
     requests = []
-    offline.on("request", lambda request: requests.append(request) if not request.url.startswith("data:") else None)
+    offline.on(
+        "request",
+        lambda request: requests.append(request) if not request.url.startswith("data:") else None,
+    )
     offline.goto("/tablet")  # cold start: the worker answers from its cache
     unlock(offline)
     expect(offline.get_by_role("link", name="Mia Anderson", exact=True)).to_be_visible()
@@ -44,7 +48,9 @@ def test_offline_cold_start_record_and_sync_exactly_once(context, caseload, db_s
     expect(freshness).to_contain_text("Last synced")  # the office sync, before the signal went
     record_contact(offline)
     expect(offline.get_by_role("status")).to_have_text("1 waiting to sync")
-    reached_network = [r.url for r in requests if r.response() is None or not r.response().from_service_worker]
+    reached_network = [
+        r.url for r in requests if r.response() is None or not r.response().from_service_worker
+    ]
     assert reached_network == [], f"offline work went to the network: {reached_network}"
 
     offline.reload()  # on the child's page, still offline: the shell routes there after unlock
@@ -60,14 +66,24 @@ def test_offline_cold_start_record_and_sync_exactly_once(context, caseload, db_s
     saved = db_session.scalar(select(Contact).where(Contact.child_views == VIEWS))
     assert (saved.status, saved.mode, saved.child_seen) == ("submitted", "face_to_face", True)
     assert (saved.start_time, saved.duration_minutes, saved.location, saved.location_detail) == (
-        "10:30", 45, "placement", "Aunty's house")
+        "10:30",
+        45,
+        "placement",
+        "Aunty's house",
+    )
     assert saved.seen_alone and saved.language_used == "English"
     assert [(p.role, p.name, p.took_part_in_decisions) for p in saved.participants] == [
-        ("child", "Mia Anderson", True), ("carer", "Aunty Jo", True)]
+        ("child", "Mia Anderson", True),
+        ("carer", "Aunty Jo", True),
+    ]
     assert saved.participants[1].views_and_wishes == "Happy for Mia to stay long term."
     assert [(a.description, a.responsible) for a in saved.actions] == [
-        ("Book family time with her brother", "Pat")]
-    assert (saved.working_well, saved.needs_to_happen) == ("Settled at school.", "Family time every fortnight.")
+        ("Book family time with her brother", "Pat")
+    ]
+    assert (saved.working_well, saved.needs_to_happen) == (
+        "Settled at school.",
+        "Family time every fortnight.",
+    )
     offline.get_by_role("button", name="Sync now", exact=True).click()
     expect(offline.get_by_role("status")).to_have_text("All changes synced", timeout=15_000)
     assert contacts_with(db_session, VIEWS) == 1
@@ -78,16 +94,22 @@ def test_typing_is_kept_when_the_page_closes(context, caseload):
     first_visit(page)
     page.get_by_role("link", name="Mia Anderson", exact=True).click()
     page.get_by_role("link", name="Record contact", exact=True).click()
-    page.get_by_label("Child's views (in their own words)", exact=True).press_sequentially("Half a sente")
+    page.get_by_label("Child's views (in their own words)", exact=True).press_sequentially(
+        "Half a sente"
+    )
     # Each keystroke's write takes a few milliseconds; then the battery dies (nothing was saved
     # by hand, and the page gets no chance to tidy up).
-    page.wait_for_function("""() => new Promise((resolve) => {
-        const open = indexedDB.open("fieldapp-user-%d");
+    page.wait_for_function(
+        """(userId) => new Promise((resolve) => {
+        const open = indexedDB.open(`fieldapp-user-${userId}`);
         open.onsuccess = () => {
-            const request = open.result.transaction("records").objectStore("records").index("by_type").count("contact");
+            const records = open.result.transaction("records").objectStore("records");
+            const request = records.index("by_type").count("contact");
             request.onsuccess = () => resolve(request.result >= 2);
         };
-    })""" % caseload.practitioner.id)
+    })""",
+        arg=caseload.practitioner.id,
+    )
     page.wait_for_timeout(300)
     page.close()
 
@@ -95,8 +117,12 @@ def test_typing_is_kept_when_the_page_closes(context, caseload):
     reopened.goto("/tablet")
     unlock(reopened)
     reopened.get_by_role("link", name="Mia Anderson", exact=True).click()
-    reopened.get_by_role("link", name=f"{today_in(TIMEZONE).strftime('%d/%m/%Y')} · Face-to-face").click()
-    expect(reopened.get_by_label("Child's views (in their own words)", exact=True)).to_have_value("Half a sente")
+    reopened.get_by_role(
+        "link", name=f"{today_in(TIMEZONE).strftime('%d/%m/%Y')} · Face-to-face"
+    ).click()
+    expect(reopened.get_by_label("Child's views (in their own words)", exact=True)).to_have_value(
+        "Half a sente"
+    )
 
 
 def test_a_dropped_push_response_is_retried_without_a_duplicate(context, caseload, db_session):
@@ -129,18 +155,34 @@ def test_the_local_database_holds_no_readable_case_data(context, caseload):
     dump = page.evaluate("""async () => {
         const out = [];
         for (const info of await indexedDB.databases()) {
-            const db = await new Promise((ok, fail) => { const r = indexedDB.open(info.name); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
+            const db = await new Promise((ok, fail) => {
+                const r = indexedDB.open(info.name);
+                r.onsuccess = () => ok(r.result);
+                r.onerror = () => fail(r.error);
+            });
             for (const name of db.objectStoreNames) {
-                const rows = await new Promise((ok) => { const r = db.transaction(name).objectStore(name).getAll(); r.onsuccess = () => ok(r.result); });
-                out.push(JSON.stringify(rows, (k, v) => v instanceof Uint8Array ? Array.from(v) : v));
+                const rows = await new Promise((ok) => {
+                    const r = db.transaction(name).objectStore(name).getAll();
+                    r.onsuccess = () => ok(r.result);
+                });
+                const bytesAsArrays = (k, v) => (v instanceof Uint8Array ? Array.from(v) : v);
+                out.push(JSON.stringify(rows, bytesAsArrays));
             }
             db.close();
         }
         return out.join("\\n");
     }""")
     dump += page.evaluate("JSON.stringify(localStorage)")
-    for secret in ("Mia", "Anderson", "A secret only the child said.", "I am fine.", "Aunty Jo",
-                   caseload.child.date_of_birth.isoformat(), "Pat Practitioner", "pat@example.org"):
+    for secret in (
+        "Mia",
+        "Anderson",
+        "A secret only the child said.",
+        "I am fine.",
+        "Aunty Jo",
+        caseload.child.date_of_birth.isoformat(),
+        "Pat Practitioner",
+        "pat@example.org",
+    ):
         assert secret not in dump, f"{secret!r} is readable in IndexedDB or localStorage"
     assert len(dump) > 1000  # the records are there, sealed
 
@@ -152,7 +194,9 @@ def test_sign_out_is_refused_with_unsynced_work_then_wipes(context, caseload):
     record_contact(page, "Not yet sent.")
     page.get_by_role("button", name="Sign out", exact=True).click()
     expect(page.get_by_role("alert")).to_contain_text("waiting to sync")
-    expect(page.get_by_role("heading", name="Mia Anderson", exact=True)).to_be_visible()  # still signed in
+    expect(
+        page.get_by_role("heading", name="Mia Anderson", exact=True)
+    ).to_be_visible()  # still signed in
     context.set_offline(False)
     page.get_by_role("button", name="Sync now", exact=True).click()
     expect(page.get_by_role("status")).to_have_text("All changes synced", timeout=15_000)
@@ -176,7 +220,9 @@ def test_the_service_worker_caches_the_shell_only(context, caseload):
     cached = page.evaluate("""async () => {
         const urls = [];
         for (const name of await caches.keys()) {
-            for (const request of await (await caches.open(name)).keys()) urls.push(new URL(request.url).pathname);
+            for (const request of await (await caches.open(name)).keys()) {
+                urls.push(new URL(request.url).pathname);
+            }
         }
         return urls;
     }""")
@@ -219,13 +265,16 @@ def test_refused_and_conflicting_records_are_shown_and_kept(context, caseload, e
     context.set_offline(False)
     page.get_by_role("button", name="Sync now", exact=True).click()
     expect(page.get_by_role("status")).to_have_text(
-        "All changes synced · 1 refused by the server · 1 in conflict", timeout=15_000)
+        "All changes synced · 1 refused by the server · 1 in conflict", timeout=15_000
+    )
     page.goto("/tablet")
     unlock(page)
     attention = page.get_by_role("region", name="Needs your attention")
     expect(attention).to_contain_text("Refused words stay.")
     expect(attention).to_contain_text("Conflict words stay.")
-    expect(attention).to_contain_text("Date of contact: The date of contact cannot be before the child came into care")
+    expect(attention).to_contain_text(
+        "Date of contact: The date of contact cannot be before the child came into care"
+    )
 
 
 def test_two_practitioners_on_one_tablet_cannot_read_each_other(context, caseload, engine):
@@ -247,10 +296,18 @@ def test_two_practitioners_on_one_tablet_cannot_read_each_other(context, caseloa
     unlock(second, email="sam@example.org")
     expect(second.get_by_role("link", name="Zoe Zed", exact=True)).to_be_visible(timeout=15_000)
     expect(second.get_by_role("link", name="Mia Anderson", exact=True)).to_have_count(0)
-    opened = second.evaluate("""async ([userId, password]) => {
+    opened = second.evaluate(
+        """async ([userId, password]) => {
         const { TabletStore } = await import("/static/js/tablet/store.js");
-        try { await TabletStore.open(userId, password); return "opened"; } catch (e) { return e.constructor.name; }
-    }""", [pat_id, PASSWORD + "-not-pats"])
+        try {
+            await TabletStore.open(userId, password);
+            return "opened";
+        } catch (e) {
+            return e.constructor.name;
+        }
+    }""",
+        [pat_id, PASSWORD + "-not-pats"],
+    )
     assert opened == "WrongPassword"
 
 
@@ -274,7 +331,9 @@ def test_a_service_worker_update_with_work_waiting_loses_nothing(context, caselo
     context.set_offline(False)
     # A new worker version: the old one and every cache it made are replaced.
     page.evaluate("""async () => {
-        for (const registration of await navigator.serviceWorker.getRegistrations()) await registration.unregister();
+        for (const registration of await navigator.serviceWorker.getRegistrations()) {
+            await registration.unregister();
+        }
         for (const name of await caches.keys()) await caches.delete(name);
     }""")
     page.unroute("**/api/sync/**")
@@ -301,7 +360,9 @@ def test_a_revoked_tablet_wipes_itself(context, caseload, engine):
     assert f"fieldapp-user-{caseload.practitioner.id}" not in names
 
 
-def test_a_cursor_from_another_epoch_refetches_and_keeps_local_work(context, caseload, engine, db_session):
+def test_a_cursor_from_another_epoch_refetches_and_keeps_local_work(
+    context, caseload, engine, db_session
+):
     from fieldapp.models import SyncState
 
     page = context.new_page()

@@ -1,6 +1,7 @@
 """The complete record on the tablet (issue 5): every part of a contact, the field-named checks
 the tablet makes offline, drafts kept, reopened and deleted, drafts edited on two tablets, and
 addenda and return visits recorded offline and synced."""
+
 from __future__ import annotations
 
 import re
@@ -38,8 +39,12 @@ def saved_and_synced(page, button="Save draft", heading="Mia Anderson"):
 @pytest.fixture
 def two_tablets(browser, live_server):
     """Two tablets (separate browsers, as two devices), each with a page."""
-    contexts = [browser.new_context(base_url=live_server, viewport=TABLET, locale="en-AU", timezone_id=TIMEZONE)
-                for _ in range(2)]
+    contexts = [
+        browser.new_context(
+            base_url=live_server, viewport=TABLET, locale="en-AU", timezone_id=TIMEZONE
+        )
+        for _ in range(2)
+    ]
     yield tuple(context.new_page() for context in contexts)
     for context in contexts:
         context.close()
@@ -54,11 +59,12 @@ def test_the_tablet_offers_the_online_forms_choices(page, live_server):
     page.goto("/tablet")
     choices = page.evaluate("""async () => {
         const c = await import("/static/js/tablet/choices.js");
-        return { MODE: c.MODE, MADE_BY: c.MADE_BY, LOCATION: c.LOCATION, VIEWS_METHOD: c.VIEWS_METHOD,
-                 PARTICIPANT_ROLE: c.PARTICIPANT_ROLE };
+        return { MODE: c.MODE, MADE_BY: c.MADE_BY, LOCATION: c.LOCATION,
+                 VIEWS_METHOD: c.VIEWS_METHOD, PARTICIPANT_ROLE: c.PARTICIPANT_ROLE };
     }""")
     assert choices == {
-        "MODE": [list(c) for c in forms.MODE_CHOICES], "MADE_BY": [list(c) for c in forms.MADE_BY_CHOICES],
+        "MODE": [list(c) for c in forms.MODE_CHOICES],
+        "MADE_BY": [list(c) for c in forms.MADE_BY_CHOICES],
         "LOCATION": [list(c) for c in forms.LOCATION_CHOICES],
         "VIEWS_METHOD": [list(c) for c in forms.VIEWS_METHOD_CHOICES],
         "PARTICIPANT_ROLE": [list(c) for c in forms.PARTICIPANT_ROLE_CHOICES],
@@ -78,19 +84,24 @@ def test_offline_the_form_names_each_problem_and_keeps_the_typing(context, casel
     page.get_by_role("button", name="Add participant", exact=True).click()
     page.get_by_role("button", name="Add participant", exact=True).click()
     # Removing the second participant renumbers the third, which has no role yet.
-    page.get_by_role("group", name="Participant 2").get_by_role("button", name="Remove participant").click()
+    page.get_by_role("group", name="Participant 2").get_by_role(
+        "button", name="Remove participant"
+    ).click()
     expect(page.get_by_role("group", name="Participant 3")).to_have_count(0)
     page.get_by_role("button", name="Add action", exact=True).click()
     page.get_by_label("Worries", exact=True).fill("Kept while the form is wrong.")
     page.get_by_role("button", name="Submit", exact=True).click()
 
     problems = page.get_by_role("alert")
-    for text in ("Seen alone: a child can only be seen alone if the child was seen.",
-                 "Duration (minutes): a whole number from 1 to 1440.",
-                 "Participant 2 role: choose a role.",
-                 "Action 1: describe what will happen.",
-                 "Third party name: enter the name", "Third party role: enter the role",
-                 "Reason views were not recorded: record the child's views"):
+    for text in (
+        "Seen alone: a child can only be seen alone if the child was seen.",
+        "Duration (minutes): a whole number from 1 to 1440.",
+        "Participant 2 role: choose a role.",
+        "Action 1: describe what will happen.",
+        "Third party name: enter the name",
+        "Third party role: enter the role",
+        "Reason views were not recorded: record the child's views",
+    ):
         expect(problems).to_contain_text(text)
     expect(problems).to_be_focused()
     expect(page.get_by_role("status")).to_have_text("All changes synced")  # nothing queued
@@ -128,12 +139,21 @@ def test_drafts_are_deleted_locally_or_through_sync(context, caseload, db_sessio
     assert fresh(db_session, Contact, Contact.worries == "Saved, then deleted.") == []
 
 
-def test_an_addendum_and_a_return_visit_recorded_offline_reach_the_server(context, caseload, engine, db_session):
+def test_an_addendum_and_a_return_visit_recorded_offline_reach_the_server(
+    context, caseload, engine, db_session
+):
     today = today_in(TIMEZONE)
     with Session(engine) as session:
         team = session.get(Child, caseload.child.id).team
-        gen_child(session, team, session.merge(caseload.practitioner), care_start_date=today - timedelta(days=200),
-                  given_name="Ruby", family_name="Nguyen", residence="boarding_interstate")
+        gen_child(
+            session,
+            team,
+            session.merge(caseload.practitioner),
+            care_start_date=today - timedelta(days=200),
+            given_name="Ruby",
+            family_name="Nguyen",
+            residence="boarding_interstate",
+        )
         session.commit()
     page = context.new_page()
     first_visit(page)
@@ -162,9 +182,13 @@ def test_an_addendum_and_a_return_visit_recorded_offline_reach_the_server(contex
     page.get_by_label("Arrival date", exact=True).fill((today - timedelta(days=2)).isoformat())
     page.get_by_label("Departure date", exact=True).fill((today - timedelta(days=5)).isoformat())
     page.get_by_role("button", name="Save return visit", exact=True).click()
-    expect(page.get_by_role("alert")).to_contain_text("Departure date: the departure date cannot be before the arrival date.")
+    expect(page.get_by_role("alert")).to_contain_text(
+        "Departure date: the departure date cannot be before the arrival date."
+    )
     page.get_by_label("Departure date", exact=True).fill((today + timedelta(days=10)).isoformat())
-    page.get_by_label("Arrangement (as documented in My Care Plan)", exact=True).fill("Flies home with her cousin.")
+    page.get_by_label("Arrangement (as documented in My Care Plan)", exact=True).fill(
+        "Flies home with her cousin."
+    )
     page.get_by_role("button", name="Save return visit", exact=True).click()
     visits = page.get_by_role("listitem").filter(has_text="Flies home with her cousin.")
     expect(visits).to_contain_text("Not seen yet")
@@ -175,11 +199,18 @@ def test_an_addendum_and_a_return_visit_recorded_offline_reach_the_server(contex
     [addendum] = fresh(db_session, Addendum, Addendum.reason == "Carer's name was misspelt")
     assert addendum.text == "The carer is Aunty Jo, not Aunty Joe."
     assert addendum.author_id == caseload.practitioner.id
-    [visit] = fresh(db_session, ReturnVisit, ReturnVisit.arrangement_note == "Flies home with her cousin.")
-    assert (visit.arrival_date, visit.departure_date) == (today - timedelta(days=2), today + timedelta(days=10))
+    [visit] = fresh(
+        db_session, ReturnVisit, ReturnVisit.arrangement_note == "Flies home with her cousin."
+    )
+    assert (visit.arrival_date, visit.departure_date) == (
+        today - timedelta(days=2),
+        today + timedelta(days=10),
+    )
 
 
-def test_a_draft_edited_on_two_tablets_merges_and_a_clash_keeps_both_texts(two_tablets, caseload, db_session):
+def test_a_draft_edited_on_two_tablets_merges_and_a_clash_keeps_both_texts(
+    two_tablets, caseload, db_session
+):
     first, second = two_tablets
     first_visit(first)
     first.get_by_role("link", name="Mia Anderson", exact=True).click()
@@ -189,8 +220,10 @@ def test_a_draft_edited_on_two_tablets_merges_and_a_clash_keeps_both_texts(two_t
 
     first_visit(second)  # the second tablet fetches the draft
     today = today_in(TIMEZONE).strftime("%d/%m/%Y")
-    for page, field, text in ((second, "What's working well", "Added on the second tablet."),
-                              (first, "What needs to happen", "Added on the first tablet.")):
+    for page, field, text in (
+        (second, "What's working well", "Added on the second tablet."),
+        (first, "What needs to happen", "Added on the first tablet."),
+    ):
         page.get_by_role("link", name="My caseload", exact=True).click()
         page.get_by_role("link", name="Mia Anderson", exact=True).click()
         page.get_by_role("link", name=f"{today} · Face-to-face").click()
@@ -199,7 +232,10 @@ def test_a_draft_edited_on_two_tablets_merges_and_a_clash_keeps_both_texts(two_t
 
     [draft] = fresh(db_session, Contact, Contact.status == "draft")
     assert (draft.worries, draft.working_well, draft.needs_to_happen) == (
-        "Started on the first tablet.", "Added on the second tablet.", "Added on the first tablet.")
+        "Started on the first tablet.",
+        "Added on the second tablet.",
+        "Added on the first tablet.",
+    )
 
     # Both change the worries: the server keeps the first text to arrive; the second tablet
     # keeps its words in view as a conflict.
@@ -234,8 +270,14 @@ def test_a_draft_edited_on_two_tablets_merges_and_a_clash_keeps_both_texts(two_t
 def test_every_tablet_screen_renders_without_errors_or_csp_violations(page, caseload, engine):
     with Session(engine) as session:
         team = session.get(Child, caseload.child.id).team
-        gen_child(session, team, session.merge(caseload.practitioner), given_name="Ruby",
-                  family_name="Nguyen", residence="interstate")
+        gen_child(
+            session,
+            team,
+            session.merge(caseload.practitioner),
+            given_name="Ruby",
+            family_name="Nguyen",
+            residence="interstate",
+        )
         session.commit()
     first_visit(page)
     page.get_by_role("link", name="Ruby Nguyen", exact=True).click()
@@ -243,7 +285,9 @@ def test_every_tablet_screen_renders_without_errors_or_csp_violations(page, case
     # A move to a new screen names it in the title and puts focus on its heading.
     expect(page.get_by_role("heading", name="Record return visit for Ruby Nguyen")).to_be_focused()
     expect(page).to_have_title("Record return visit for Ruby Nguyen · fieldapp")
-    expect(page.get_by_label("Arrangement (as documented in My Care Plan)", exact=True)).to_be_visible()
+    expect(
+        page.get_by_label("Arrangement (as documented in My Care Plan)", exact=True)
+    ).to_be_visible()
     page.get_by_role("link", name="My caseload", exact=True).click()
     page.get_by_role("link", name="Mia Anderson", exact=True).click()
     earlier = (today_in(TIMEZONE) - timedelta(days=30)).strftime("%d/%m/%Y")
@@ -270,10 +314,14 @@ def test_a_double_tap_on_submit_queues_the_contact_once(context, caseload):
     page.get_by_role("button", name="Submit", exact=True).dblclick()
     expect(page.get_by_role("heading", name="Mia Anderson", exact=True)).to_be_visible()
     expect(page.get_by_role("status")).to_have_text("1 waiting to sync")
-    expect(page.get_by_role("listitem").filter(has_text="Submitted")).to_have_count(2)  # + the earlier one
+    expect(page.get_by_role("listitem").filter(has_text="Submitted")).to_have_count(
+        2
+    )  # + the earlier one
 
 
-def test_typing_for_a_child_who_left_the_caseload_is_kept_and_can_go_for_review(context, caseload, engine, db_session):
+def test_typing_for_a_child_who_left_the_caseload_is_kept_and_can_go_for_review(
+    context, caseload, engine, db_session
+):
     from fieldapp.models import SyncReviewItem
 
     page = context.new_page()
@@ -295,7 +343,10 @@ def test_typing_for_a_child_who_left_the_caseload_is_kept_and_can_go_for_review(
     expect(page.get_by_role("status")).to_contain_text("1 in conflict", timeout=15_000)
     db_session.rollback()
     [item] = db_session.scalars(select(SyncReviewItem)).all()
-    assert item.child_id == kai.id and item.payload["data"]["worries"] == "Kai said he is scared at night."
+    assert (
+        item.child_id == kai.id
+        and item.payload["data"]["worries"] == "Kai said he is scared at night."
+    )
     # The tablet keeps the words sent with the server's answer, and no longer as a draft.
     page.get_by_role("link", name="My caseload", exact=True).click()
     expect(attention).to_contain_text("Worries as recorded: Kai said he is scared at night.")
@@ -312,47 +363,68 @@ def test_a_submit_refused_after_a_clash_leaves_a_draft_to_finish(two_tablets, ca
     first.get_by_role("link", name="Mia Anderson", exact=True).click()
     first.get_by_role("link", name="Record contact", exact=True).click()
     first.get_by_label("Child seen", exact=True).check()
-    first.get_by_label("Child's views (in their own words)", exact=True).fill("Started on the first tablet.")
-    first.get_by_label("How the views were gathered", exact=True).select_option(label="Conversation")
+    first.get_by_label("Child's views (in their own words)", exact=True).fill(
+        "Started on the first tablet."
+    )
+    first.get_by_label("How the views were gathered", exact=True).select_option(
+        label="Conversation"
+    )
     saved_and_synced(first)
     first_visit(second)
     today = today_in(TIMEZONE).strftime("%d/%m/%Y")
     # The second tablet starts typing in the draft...
     second.get_by_role("link", name="Mia Anderson", exact=True).click()
     second.get_by_role("link", name=f"{today} · Face-to-face", exact=True).click()
-    second.get_by_label("Child's views (in their own words)", exact=True).fill("Finished on the second tablet.")
+    second.get_by_label("Child's views (in their own words)", exact=True).fill(
+        "Finished on the second tablet."
+    )
     # ...while the first changes the same words, and the second tablet syncs (its typing stays).
     first.get_by_role("link", name=f"{today} · Face-to-face", exact=True).click()
-    first.get_by_label("Child's views (in their own words)", exact=True).fill("Changed on the first tablet.")
+    first.get_by_label("Child's views (in their own words)", exact=True).fill(
+        "Changed on the first tablet."
+    )
     saved_and_synced(first)
     with second.expect_response("**/api/sync/pull*"):
         second.get_by_role("button", name="Sync now", exact=True).click()
     expect(second.get_by_role("status")).to_have_text("All changes synced", timeout=15_000)
-    expect(second.get_by_label("Child's views (in their own words)", exact=True)).to_have_value("Finished on the second tablet.")
+    expect(second.get_by_label("Child's views (in their own words)", exact=True)).to_have_value(
+        "Finished on the second tablet."
+    )
 
     second.get_by_role("button", name="Submit", exact=True).click()
     expect(second.get_by_role("heading", name="Mia Anderson", exact=True)).to_be_visible()
     expect(second.get_by_role("status")).to_have_text(
-        "All changes synced · 1 refused by the server · 1 in conflict", timeout=15_000)
+        "All changes synced · 1 refused by the server · 1 in conflict", timeout=15_000
+    )
     [draft] = fresh(db_session, Contact, Contact.status == "draft")
     assert draft.child_views == "Changed on the first tablet."
 
     # Back to a draft, as the server holds it; the earlier contact is still the last one.
-    contact = second.get_by_role("listitem").filter(has=second.get_by_role("link", name=f"{today} · Face-to-face"))
+    contact = second.get_by_role("listitem").filter(
+        has=second.get_by_role("link", name=f"{today} · Face-to-face")
+    )
     expect(contact).to_contain_text("Draft")
     second.get_by_role("link", name="My caseload", exact=True).click()
     mia = second.get_by_role("row").filter(has=second.get_by_role("link", name="Mia Anderson"))
     expect(mia).not_to_contain_text(today)
 
     attention = second.get_by_role("region", name="Needs your attention")
-    expect(attention).to_contain_text("Child's views (in their own words) on the server now: Changed on the first tablet.")
+    expect(attention).to_contain_text(
+        "Child's views (in their own words) on the server now: Changed on the first tablet."
+    )
     attention.get_by_role("button", name="Use my words", exact=True).click()
-    expect(second.get_by_role("status")).to_have_text("All changes synced · 1 refused by the server", timeout=15_000)
+    expect(second.get_by_role("status")).to_have_text(
+        "All changes synced · 1 refused by the server", timeout=15_000
+    )
     attention.get_by_role("button", name="Dismiss refused change 1").click()
     expect(second.get_by_role("status")).to_have_text("All changes synced")
     second.get_by_role("link", name="Mia Anderson", exact=True).click()
     second.get_by_role("link", name=f"{today} · Face-to-face", exact=True).click()
-    expect(second.get_by_label("Child's views (in their own words)", exact=True)).to_have_value("Finished on the second tablet.")
+    expect(second.get_by_label("Child's views (in their own words)", exact=True)).to_have_value(
+        "Finished on the second tablet."
+    )
     saved_and_synced(second, "Submit")
-    [submitted] = fresh(db_session, Contact, Contact.child_views == "Finished on the second tablet.")
+    [submitted] = fresh(
+        db_session, Contact, Contact.child_views == "Finished on the second tablet."
+    )
     assert submitted.status == "submitted"

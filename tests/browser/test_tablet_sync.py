@@ -1,10 +1,11 @@
 """How the tablet's sync behaves around it (issue 5, SPEC §3 and §5): one sync runner across
 tabs, the storage-persistence warning, a reset (409) while work waits, a wrong device clock, and
 a session that ended on the server."""
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -80,7 +81,9 @@ def test_a_reset_while_work_waits_refetches_and_keeps_the_work(context, caseload
     page = context.new_page()
     first_visit(page)
     held = []
-    page.route("**/api/sync/pull*", lambda route: held.append(route) if not held else route.continue_())
+    page.route(
+        "**/api/sync/pull*", lambda route: held.append(route) if not held else route.continue_()
+    )
     page.get_by_role("button", name="Sync now", exact=True).click()
     wait_until(page, lambda: len(held) == 1)
     # While that pull is in flight, a contact is recorded and a draft typed.
@@ -115,16 +118,20 @@ def test_a_wrong_device_date_is_pointed_out(context, caseload):
     # The tablet's date has been set three days ahead; the next sync tells it the server's date.
     server_today = today_in(TIMEZONE)
     wrong = context.new_page()
-    wrong.clock.install(time=datetime.now() + timedelta(days=3))
+    wrong.clock.install(time=datetime.now(UTC) + timedelta(days=3))
     wrong.goto("/tablet")
     unlock(wrong)
     expect(wrong.get_by_role("status")).to_have_text("All changes synced", timeout=15_000)
     ahead = (server_today + timedelta(days=3)).strftime("%d/%m/%Y")
     expect(wrong.get_by_text("Check the tablet's date setting")).to_contain_text(
-        f"This tablet's date is {ahead}, but the server's date was {server_today.strftime('%d/%m/%Y')}")
+        f"This tablet's date is {ahead}, "
+        f"but the server's date was {server_today.strftime('%d/%m/%Y')}"
+    )
 
 
-def test_a_session_ended_on_the_server_asks_to_sign_in_again_and_keeps_the_work(context, caseload, db_session):
+def test_a_session_ended_on_the_server_asks_to_sign_in_again_and_keeps_the_work(
+    context, caseload, db_session
+):
     page = context.new_page()
     first_visit(page)
     context.set_offline(True)
@@ -143,33 +150,43 @@ def test_a_session_ended_on_the_server_asks_to_sign_in_again_and_keeps_the_work(
     assert contacts_with(db_session, "Kept while signed out elsewhere.") == 1
 
 
-@pytest.mark.parametrize(("device_at_sync", "server", "today", "warns"), [
-    ("2026-11-23", "2026-11-23", "2026-11-23", False),
-    ("2026-11-24", "2026-11-23", "2026-11-24", False),  # a day apart: timezones, midnight
-    ("2026-11-25", "2026-11-23", "2026-11-25", True),   # two days ahead at the last sync
-    ("2026-11-21", "2026-11-23", "2026-11-21", True),   # two days behind
-    ("2026-11-23", "2026-11-23", "2026-11-30", False),  # a week offline: the date moved on
-    ("2026-11-23", "2026-11-23", "2026-11-20", True),   # the date went backwards since
-])
+@pytest.mark.parametrize(
+    ("device_at_sync", "server", "today", "warns"),
+    [
+        ("2026-11-23", "2026-11-23", "2026-11-23", False),
+        ("2026-11-24", "2026-11-23", "2026-11-24", False),  # a day apart: timezones, midnight
+        ("2026-11-25", "2026-11-23", "2026-11-25", True),  # two days ahead at the last sync
+        ("2026-11-21", "2026-11-23", "2026-11-21", True),  # two days behind
+        ("2026-11-23", "2026-11-23", "2026-11-30", False),  # a week offline: the date moved on
+        ("2026-11-23", "2026-11-23", "2026-11-20", True),  # the date went backwards since
+    ],
+)
 def test_when_the_device_date_is_wrong(page, live_server, device_at_sync, server, today, warns):
     page.goto("/tablet")
-    warning = page.evaluate("""async ([deviceDate, serverDate, today]) => {
+    warning = page.evaluate(
+        """async ([deviceDate, serverDate, today]) => {
         const { clockWarning } = await import("/static/js/tablet/clock.js");
         return clockWarning({ deviceDate, serverDate }, today);
-    }""", [device_at_sync, server, today])
+    }""",
+        [device_at_sync, server, today],
+    )
     assert (warning is not None) == warns
 
 
-def test_a_database_from_the_previous_version_is_upgraded_with_its_outbox(page, caseload, db_session):
+def test_a_database_from_the_previous_version_is_upgraded_with_its_outbox(
+    page, caseload, db_session
+):
     """Version 1 had no `server` store. A tablet updated with work waiting opens it, gains the
     store, and still sends the work."""
     page.goto("/tablet")
-    page.evaluate("""async ([userId, password, childId]) => {
+    page.evaluate(
+        """async ([userId, password, childId]) => {
         const c = await import("/static/js/tablet/crypto.js");
         const salt = c.randomBytes(16);
         const { wrapped, key } = await c.createDataKey(await c.deriveWrappingKey(password, salt));
-        const contact = { child_id: childId, status: "draft", contact_date: null, mode: "face_to_face",
-                          made_by: "practitioner", worries: "Waiting since version 1.", participants: [], actions: [] };
+        const contact = { child_id: childId, status: "draft", contact_date: null,
+                          mode: "face_to_face", made_by: "practitioner",
+                          worries: "Waiting since version 1.", participants: [], actions: [] };
         const mutation = { mutation_id: crypto.randomUUID(), op: "create", record_type: "contact",
                            record_id: crypto.randomUUID(), base_version: null, data: contact };
         const sealedMutation = await c.encryptJson(key, mutation);
@@ -197,22 +214,41 @@ def test_a_database_from_the_previous_version_is_upgraded_with_its_outbox(page, 
         tx.objectStore("meta").put({ key: "salt", value: salt });
         tx.objectStore("meta").put({ key: "wrappedKey", value: wrapped });
         tx.objectStore("meta").put({ key: "nextSeq", value: 2 });
-        tx.objectStore("outbox").put({ seq: 1, mutationId: mutation.mutation_id, sealed: sealedMutation });
-        tx.objectStore("records").put({ type: "contact", id: mutation.record_id, childId, pending: true, sealed: sealedRecord });
-        tx.objectStore("records").put({ type: "contact", id: crypto.randomUUID(), childId, pending: true, sealed: sealedTyped });
+        tx.objectStore("outbox").put(
+            { seq: 1, mutationId: mutation.mutation_id, sealed: sealedMutation });
+        tx.objectStore("records").put(
+            { type: "contact", id: mutation.record_id, childId, pending: true,
+              sealed: sealedRecord });
+        tx.objectStore("records").put(
+            { type: "contact", id: crypto.randomUUID(), childId, pending: true,
+              sealed: sealedTyped });
         await new Promise((ok) => { tx.oncomplete = ok; });
         db.close();
-    }""", [caseload.practitioner.id, PASSWORD, str(caseload.child.id)])
+    }""",
+        [caseload.practitioner.id, PASSWORD, str(caseload.child.id)],
+    )
 
     unlock(page)
     expect(page.get_by_role("status")).to_have_text("All changes synced", timeout=15_000)
     db_session.rollback()
-    assert db_session.scalar(select(func.count()).select_from(Contact)
-                             .where(Contact.worries == "Waiting since version 1.")) == 1
-    stores = page.evaluate("""() => new Promise((ok) => {
-        const request = indexedDB.open(`fieldapp-user-%d`);
-        request.onsuccess = () => { ok([request.result.version, [...request.result.objectStoreNames]]); request.result.close(); };
-    })""" % caseload.practitioner.id)
+    assert (
+        db_session.scalar(
+            select(func.count())
+            .select_from(Contact)
+            .where(Contact.worries == "Waiting since version 1.")
+        )
+        == 1
+    )
+    stores = page.evaluate(
+        """(userId) => new Promise((ok) => {
+        const request = indexedDB.open(`fieldapp-user-${userId}`);
+        request.onsuccess = () => {
+            ok([request.result.version, [...request.result.objectStoreNames]]);
+            request.result.close();
+        };
+    })""",
+        caseload.practitioner.id,
+    )
     assert stores[0] == 2 and "server" in stores[1] and "outbox" in stores[1]
     # The typed draft is still there, as typing not yet saved: kept through the pull, and it
     # holds sign-out back.
@@ -222,7 +258,9 @@ def test_a_database_from_the_previous_version_is_upgraded_with_its_outbox(page, 
     expect(page.get_by_role("alert")).to_contain_text("1 form has typing not yet saved")
 
 
-def test_after_a_password_change_the_previous_password_unlocks_the_work_once(context, caseload, engine, db_session):
+def test_after_a_password_change_the_previous_password_unlocks_the_work_once(
+    context, caseload, engine, db_session
+):
     from sqlalchemy.orm import Session
 
     from fieldapp.models import User
@@ -269,7 +307,9 @@ def test_signing_out_in_one_tab_wipes_the_data_and_locks_the_other_tab(context, 
     assert f"fieldapp-user-{caseload.practitioner.id}" not in names
 
 
-def test_a_forgotten_previous_password_can_remove_the_tablets_copy_after_a_warning(context, caseload, engine, db_session):
+def test_a_forgotten_previous_password_can_remove_the_tablets_copy_after_a_warning(
+    context, caseload, engine, db_session
+):
     from sqlalchemy.orm import Session
 
     from fieldapp.models import User
@@ -290,13 +330,17 @@ def test_a_forgotten_previous_password_can_remove_the_tablets_copy_after_a_warni
     page.goto("/tablet")
     unlock(page, password=new_password, heading="Your password has changed")
     page.get_by_role("button", name="I can't remember it", exact=True).click()
-    expect(page.get_by_role("alert")).to_contain_text("This tablet holds 1 change not yet sent to the server")
+    expect(page.get_by_role("alert")).to_contain_text(
+        "This tablet holds 1 change not yet sent to the server"
+    )
     page.get_by_role("button", name="Go back", exact=True).click()  # nothing removed yet
     page.get_by_role("button", name="I can't remember it", exact=True).click()
     page.get_by_role("button", name="Remove this tablet's copy", exact=True).click()
     expect(page.get_by_role("heading", name="My caseload")).to_be_visible()
     expect(page.get_by_role("status")).to_have_text("All changes synced", timeout=15_000)
-    expect(page.get_by_role("link", name="Mia Anderson", exact=True)).to_be_visible()  # fetched again
+    expect(
+        page.get_by_role("link", name="Mia Anderson", exact=True)
+    ).to_be_visible()  # fetched again
     assert contacts_with(db_session, "Lost with the old password.") == 0  # as the warning said
 
 
@@ -306,11 +350,17 @@ def test_a_refused_csrf_token_asks_to_sign_in_again(context, caseload, db_sessio
     context.set_offline(True)
     record_contact(page, "Kept through a stale token.")
     # The session's token no longer matches (the server answers as Flask-WTF does).
-    page.route("**/api/sync/devices", lambda route: route.fulfill(
-        status=400, json={"error": "CSRF check failed.", "code": "csrf_failed"}))
+    page.route(
+        "**/api/sync/devices",
+        lambda route: route.fulfill(
+            status=400, json={"error": "CSRF check failed.", "code": "csrf_failed"}
+        ),
+    )
     context.set_offline(False)
     page.get_by_role("button", name="Sync now", exact=True).click()
-    expect(page.get_by_role("button", name="Sign in again", exact=True)).to_be_visible(timeout=15_000)
+    expect(page.get_by_role("button", name="Sign in again", exact=True)).to_be_visible(
+        timeout=15_000
+    )
     expect(page.get_by_role("status")).to_have_text("1 waiting to sync")
     assert contacts_with(db_session, "Kept through a stale token.") == 0
 
@@ -324,7 +374,11 @@ def test_a_server_answering_503_is_retried_by_itself(context, caseload, db_sessi
     def busy_once(route):
         if not answered:
             answered.append(503)
-            route.fulfill(status=503, headers={"Retry-After": "5"}, json={"error": "The database is unavailable; retry later."})
+            route.fulfill(
+                status=503,
+                headers={"Retry-After": "5"},
+                json={"error": "The database is unavailable; retry later."},
+            )
         else:
             route.continue_()
 

@@ -1,6 +1,7 @@
 """A scripted tablet for the sync tests (SPEC §4): it signs in through the JSON API, registers a
 device, numbers its mutations like the real outbox (per device, from 1, no gaps) and pushes and
 pulls exactly as the wire contract says. Shared by test_sync_*.py."""
+
 from __future__ import annotations
 
 import uuid
@@ -12,14 +13,8 @@ from sqlalchemy.orm import Session
 
 from fieldapp.models import Child, User
 from fieldapp.services.allocation import reallocate
-from fieldapp.services.clock import today_in
 
-from ..factories import PASSWORD
-
-
-def org_today() -> date:
-    """SPEC §3: "today" is the organisation's date (Australia/Darwin), not the test machine's."""
-    return today_in("Australia/Darwin")
+from ..factories import PASSWORD, org_today
 
 
 def sign_in(client, email: str) -> str:
@@ -33,8 +28,14 @@ class Tablet:
     """One device of one signed-in user. Several tablets may share a client (same user, one
     sign-in): the session cookie is the user's, the device id is the tablet's."""
 
-    def __init__(self, client, csrf_token: str, device_id: uuid.UUID | None = None,
-                 name: str = "Tablet", register: bool = True):
+    def __init__(
+        self,
+        client,
+        csrf_token: str,
+        device_id: uuid.UUID | None = None,
+        name: str = "Tablet",
+        register: bool = True,
+    ):
         self.client = client
         self.csrf_token = csrf_token
         self.device_id = device_id or uuid.uuid4()
@@ -64,14 +65,20 @@ class Tablet:
         return self.post("/api/sync/devices", {"device_id": str(self.device_id), "name": name})
 
     def push(self, mutations: list[dict], expect: int | None = 200):
-        response = self.post("/api/sync/push", {"device_id": str(self.device_id),
-                                                "mutations": mutations})
+        response = self.post(
+            "/api/sync/push", {"device_id": str(self.device_id), "mutations": mutations}
+        )
         if expect is not None:
             assert response.status_code == expect, response.get_data(as_text=True)
         return response
 
-    def pull_once(self, cursor: str | None = None, limit: int | None = None,
-                  expect: int | None = 200, **params):
+    def pull_once(
+        self,
+        cursor: str | None = None,
+        limit: int | None = None,
+        expect: int | None = 200,
+        **params,
+    ):
         query = dict(params)
         if cursor:
             query["cursor"] = cursor
@@ -102,20 +109,35 @@ class Tablet:
 
     # ---------------------------------------------------------------- the outbox
 
-    def mutation(self, op: str, record_type: str, record_id, data: dict | None = None, *,
-                 base_version: int | None = None, seq: int | None = None,
-                 mutation_id: uuid.UUID | None = None) -> dict:
+    def mutation(
+        self,
+        op: str,
+        record_type: str,
+        record_id,
+        data: dict | None = None,
+        *,
+        base_version: int | None = None,
+        seq: int | None = None,
+        mutation_id: uuid.UUID | None = None,
+    ) -> dict:
         """The next mutation of this device's outbox (seq numbered like the real queue)."""
         if seq is None:
             self.seq += 1
             seq = self.seq
-        return {"mutation_id": str(mutation_id or uuid.uuid4()), "seq": seq, "op": op,
-                "record_type": record_type, "record_id": str(record_id),
-                "base_version": base_version, "data": data}
+        return {
+            "mutation_id": str(mutation_id or uuid.uuid4()),
+            "seq": seq,
+            "op": op,
+            "record_type": record_type,
+            "record_id": str(record_id),
+            "base_version": base_version,
+            "data": data,
+        }
 
     def create_contact(self, child_id, record_id=None, **fields) -> dict:
-        return self.mutation("create", "contact", record_id or uuid.uuid4(),
-                             contact_fields(child_id, **fields))
+        return self.mutation(
+            "create", "contact", record_id or uuid.uuid4(), contact_fields(child_id, **fields)
+        )
 
     def update_contact(self, record_id, **changes: tuple[Any, Any]) -> dict:
         """`changes` maps a field to (old, new), sent as {field: {old, new}}."""
@@ -126,16 +148,37 @@ class Tablet:
 def contact_fields(child_id, **fields) -> dict:
     """A valid submitted face-to-face contact, three days ago (organisation date)."""
     data = {
-        "child_id": str(child_id), "status": "submitted",
-        "contact_date": (org_today() - timedelta(days=3)).isoformat(), "start_time": "10:30",
-        "duration_minutes": 45, "mode": "face_to_face", "made_by": "practitioner",
-        "child_seen": True, "seen_alone": False, "location": "placement",
-        "child_views": "I like my new school.", "views_method": "conversation",
-        "worries": None, "safety_scale": 7,
-        "participants": [{"role": "carer", "name": "Sam Carer", "took_part_in_decisions": True,
-                          "views_and_wishes": "Stable", "feedback": None, "concerns": None}],
-        "actions": [{"description": "Book dentist", "responsible": "Carer",
-                     "due_date": (org_today() + timedelta(days=14)).isoformat()}],
+        "child_id": str(child_id),
+        "status": "submitted",
+        "contact_date": (org_today() - timedelta(days=3)).isoformat(),
+        "start_time": "10:30",
+        "duration_minutes": 45,
+        "mode": "face_to_face",
+        "made_by": "practitioner",
+        "child_seen": True,
+        "seen_alone": False,
+        "location": "placement",
+        "child_views": "I like my new school.",
+        "views_method": "conversation",
+        "worries": None,
+        "safety_scale": 7,
+        "participants": [
+            {
+                "role": "carer",
+                "name": "Sam Carer",
+                "took_part_in_decisions": True,
+                "views_and_wishes": "Stable",
+                "feedback": None,
+                "concerns": None,
+            }
+        ],
+        "actions": [
+            {
+                "description": "Book dentist",
+                "responsible": "Carer",
+                "due_date": (org_today() + timedelta(days=14)).isoformat(),
+            }
+        ],
     }
     data.update(fields)
     return data
@@ -146,16 +189,25 @@ def statuses(response) -> list[str]:
 
 
 def ids_of(changes: list[dict], record_type: str | None = None, op: str | None = None) -> set[str]:
-    return {c["record_id"] for c in changes
-            if (record_type is None or c["record_type"] == record_type)
-            and (op is None or c["op"] == op)}
+    return {
+        c["record_id"]
+        for c in changes
+        if (record_type is None or c["record_type"] == record_type)
+        and (op is None or c["op"] == op)
+    }
 
 
 def reallocate_child(engine, leader_id: int, child_id, to_user_id: int, on: date) -> None:
     """The team leader moves a child to another practitioner of the team (as the team page does)."""
     with Session(engine, expire_on_commit=False) as session:
-        reallocate(session, session.get(User, leader_id), session.get(Child, child_id), to_user_id,
-                   on, "Caseload balancing")
+        reallocate(
+            session,
+            session.get(User, leader_id),
+            session.get(Child, child_id),
+            to_user_id,
+            on,
+            "Caseload balancing",
+        )
         session.commit()
 
 

@@ -1,6 +1,7 @@
 """Object-level access (SPEC §2): every route that takes a record id answers 404 to a user who
 may not see the record, and writes a `denied` audit event. The routes are discovered from
 `app.url_map`, so a new route is covered the day it is added."""
+
 from __future__ import annotations
 
 import uuid
@@ -10,8 +11,16 @@ from sqlalchemy import func, select
 
 from fieldapp.models import AuditEvent
 
-ID_ARGUMENTS = {"child_id", "contact_id", "visit_id", "addendum_id", "conflict_id", "item_id",
-                "device_id", "decision"}
+ID_ARGUMENTS = {
+    "child_id",
+    "contact_id",
+    "visit_id",
+    "addendum_id",
+    "conflict_id",
+    "item_id",
+    "device_id",
+    "decision",
+}
 
 
 def _id_routes(app):
@@ -42,28 +51,30 @@ def _url(rule, org):
     return rule.build({name: ids[name] for name in rule.arguments})[1]
 
 
-def _denied_count(app_session) -> int:
-    app_session.expire_all()
-    return app_session.scalar(
+def _denied_count(db_session) -> int:
+    db_session.rollback()  # a new read transaction sees what the last request committed
+    return db_session.scalar(
         select(func.count()).select_from(AuditEvent).where(AuditEvent.outcome == "denied")
     )
 
 
 @pytest.mark.parametrize("who", ["outsider", "outsider_leader"])
-def test_another_teams_staff_get_404_on_every_id_route(app, client, auth, org, app_session, who):
+def test_another_teams_staff_get_404_on_every_id_route(app, client, auth, org, db_session, who):
     routes = _id_routes(app)
     assert len(routes) >= 8, "expected the child, contact and return-visit routes"
     auth.login(getattr(org, who).email)
     for rule, method in routes:
         url = _url(rule, org)
-        before = _denied_count(app_session)
+        before = _denied_count(db_session)
         if method == "GET":
             response = client.get(url)
         else:
-            response = auth.post(url, {"reason": "x", "text": "x", "practitioner_id": org.outsider.id})
+            response = auth.post(
+                url, {"reason": "x", "text": "x", "practitioner_id": org.outsider.id}
+            )
         assert response.status_code == 404, f"{method} {url} answered {response.status_code}"
         assert org.child.given_name not in response.text
-        assert _denied_count(app_session) == before + 1, f"{method} {url} wrote no denied event"
+        assert _denied_count(db_session) == before + 1, f"{method} {url} wrote no denied event"
 
 
 def test_the_same_routes_answer_the_owner(app, client, auth, org):

@@ -1,11 +1,12 @@
 """Sign-in, lockout, sign-out and the JSON auth endpoints (SPEC §4, §7)."""
+
 from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from fieldapp.models import AuditEvent, User
+from fieldapp.models import AuditEvent, Contact, User, UserSession
 from fieldapp.models.base import utcnow
 
 from ..factories import PASSWORD
@@ -30,30 +31,30 @@ def test_wrong_password_and_unknown_user_get_the_same_error(client, auth, org):
     assert client.get("/").status_code == 302  # still signed out
 
 
-def test_lockout_after_ten_failures_even_with_the_right_password(client, auth, org, app_session):
+def test_lockout_after_ten_failures_even_with_the_right_password(client, auth, org, db_session):
     for _ in range(10):
         assert auth.login("pat@example.org", "not it at all").status_code == 401
     locked = auth.login("pat@example.org", PASSWORD)
     assert locked.status_code == 401
     assert GENERIC in locked.text
-    user = app_session.scalar(select(User).where(User.email == "pat@example.org"))
+    user = db_session.scalar(select(User).where(User.email == "pat@example.org"))
     assert user.locked_until is not None
 
 
-def test_lock_expires_after_fifteen_minutes(client, auth, org, app_session):
+def test_lock_expires_after_fifteen_minutes(client, auth, org, db_session):
     for _ in range(10):
         auth.login("pat@example.org", "not it at all")
-    user = app_session.scalar(select(User).where(User.email == "pat@example.org"))
+    user = db_session.scalar(select(User).where(User.email == "pat@example.org"))
     user.locked_until = utcnow() - timedelta(seconds=1)
-    app_session.commit()
+    db_session.commit()
     assert auth.login("pat@example.org", PASSWORD).status_code == 302
 
 
-def test_nine_failures_then_success_resets_the_counter(client, auth, org, app_session):
+def test_nine_failures_then_success_resets_the_counter(client, auth, org, db_session):
     for _ in range(9):
         auth.login("pat@example.org", "not it at all")
     assert auth.login("pat@example.org", PASSWORD).status_code == 302
-    user = app_session.scalar(select(User).where(User.email == "pat@example.org"))
+    user = db_session.scalar(select(User).where(User.email == "pat@example.org"))
     assert user.failed_logins == 0 and user.locked_until is None
 
 
@@ -71,8 +72,10 @@ def test_password_change_signs_out_everywhere(app, client, auth, org):
     other_device = app.test_client()
     other_auth = type(auth)(other_device)
     other_auth.login("pat@example.org")
-    response = auth.post("/account/password", {"current_password": PASSWORD,
-                                               "new_password": "a much better passphrase"})
+    response = auth.post(
+        "/account/password",
+        {"current_password": PASSWORD, "new_password": "a much better passphrase"},
+    )
     assert response.status_code == 302
     assert other_device.get("/").status_code == 302
     assert auth.login("pat@example.org", "a much better passphrase").status_code == 302
@@ -80,20 +83,48 @@ def test_password_change_signs_out_everywhere(app, client, auth, org):
 
 def test_password_change_rejects_a_short_password(client, auth, org):
     auth.login("pat@example.org")
-    response = auth.post("/account/password", {"current_password": PASSWORD, "new_password": "short"})
+    response = auth.post(
+        "/account/password", {"current_password": PASSWORD, "new_password": "short"}
+    )
     assert response.status_code == 400
     assert "at least 10 characters" in response.text
 
 
-def test_forms_without_csrf_token_are_refused(client, auth, org):
-    auth.login("pat@example.org")
-    response = client.post(f"/children/{org.child.id}/contacts/new",
-                           data={"contact_date": "2026-01-01", "save_draft": "Save draft"})
+def test_sign_in_without_csrf_token_is_refused_and_signs_no_one_in(client, org, db_session):
+    response = client.post("/login", data={"email": "pat@example.org", "password": PASSWORD})
     assert response.status_code == 400
+    assert client.get("/").status_code == 302  # still signed out: sent to sign in
+    assert db_session.scalar(select(func.count()).select_from(UserSession)) == 0
+    assert (
+        db_session.scalars(select(AuditEvent.outcome).where(AuditEvent.action == "login")).all()
+        == []
+    )
+
+
+def test_forms_without_csrf_token_are_refused_and_change_nothing(client, auth, org, db_session):
+    auth.login("pat@example.org")
+    contacts_before = db_session.scalar(select(func.count()).select_from(Contact))
+    new_contact = client.post(
+        f"/children/{org.child.id}/contacts/new",
+        data={"contact_date": "2026-01-01", "save_draft": "Save draft"},
+    )
+    new_password = client.post(
+        "/account/password",
+        data={"current_password": PASSWORD, "new_password": "a brand new passphrase"},
+    )
+    assert new_contact.status_code == new_password.status_code == 400
+    db_session.expire_all()
+    assert db_session.scalar(select(func.count()).select_from(Contact)) == contacts_before
+    # The password did not change and the session was not ended.
+    assert client.get("/").status_code == 200
+    auth.logout()
+    assert auth.login("pat@example.org").status_code == 302
 
 
 def test_api_login_returns_user_and_csrf_token(client, org):
-    response = client.post("/api/auth/login", json={"email": "pat@example.org", "password": PASSWORD})
+    response = client.post(
+        "/api/auth/login", json={"email": "pat@example.org", "password": PASSWORD}
+    )
     assert response.status_code == 200
     body = response.get_json()
     assert body["user"]["name"] == "Pat Practitioner"
@@ -115,18 +146,19 @@ def test_api_login_failures(client, org):
 
 
 def test_api_logout_needs_the_csrf_token(client, org):
-    token = client.post("/api/auth/login",
-                        json={"email": "pat@example.org", "password": PASSWORD}).get_json()["csrf_token"]
+    token = client.post(
+        "/api/auth/login", json={"email": "pat@example.org", "password": PASSWORD}
+    ).get_json()["csrf_token"]
     missing = client.post("/api/auth/logout")
     assert missing.status_code == 400 and missing.get_json()["code"] == "csrf_failed"
     assert client.post("/api/auth/logout", headers={"X-CSRFToken": token}).status_code == 204
     assert client.get("/api/me").status_code == 401
 
 
-def test_failed_and_successful_sign_ins_are_audited(client, auth, org, app_session):
+def test_failed_and_successful_sign_ins_are_audited(client, auth, org, db_session):
     auth.login("pat@example.org", "wrong password!")
     auth.login("pat@example.org")
-    outcomes = app_session.scalars(
+    outcomes = db_session.scalars(
         select(AuditEvent.outcome).where(AuditEvent.action == "login").order_by(AuditEvent.id)
     ).all()
     assert outcomes == ["failed", "ok"]

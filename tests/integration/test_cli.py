@@ -1,4 +1,5 @@
 """The administration commands of SPEC §6: `teams create`, `users create` and `seed-demo`."""
+
 from __future__ import annotations
 
 import pytest
@@ -42,30 +43,48 @@ def count(db, model) -> int:
 
 
 def test_teams_create_makes_a_team_and_its_agency_if_new(flask_cli, db):
-    result = flask_cli("teams", "create", "--name", "Darwin North", "--agency", "Territory Families")
+    result = flask_cli(
+        "teams", "create", "--name", "Darwin North", "--agency", "Territory Families"
+    )
     assert result.exit_code == 0, result.output
     assert "Created team Darwin North (Territory Families)." in result.stdout
-    second = flask_cli("teams", "create", "--name", "Alice Springs", "--agency", "Territory Families")
+    second = flask_cli(
+        "teams", "create", "--name", "Alice Springs", "--agency", "Territory Families"
+    )
     assert second.exit_code == 0, second.output
-    ngo = flask_cli("teams", "create", "--name", "Top End", "--agency", "Top End Kids Care",
-                    "--agency-kind", "ngo")
+    ngo = flask_cli(
+        "teams",
+        "create",
+        "--name",
+        "Top End",
+        "--agency",
+        "Top End Kids Care",
+        "--agency-kind",
+        "ngo",
+    )
     assert ngo.exit_code == 0, ngo.output
 
     teams = {team.name: team.agency for team in db().scalars(select(Team))}
     assert sorted(teams) == ["Alice Springs", "Darwin North", "Top End"]
     assert teams["Darwin North"] is teams["Alice Springs"]  # one agency, reused
-    assert (teams["Darwin North"].name, teams["Darwin North"].kind) == ("Territory Families",
-                                                                        "government")
+    assert (teams["Darwin North"].name, teams["Darwin North"].kind) == (
+        "Territory Families",
+        "government",
+    )
     assert (teams["Top End"].name, teams["Top End"].kind) == ("Top End Kids Care", "ngo")
     assert count(db, Agency) == 2
 
 
 def test_teams_create_refuses_a_duplicate(flask_cli, darwin_north, db):
-    result = flask_cli("teams", "create", "--name", "Darwin North", "--agency", "Territory Families")
+    result = flask_cli(
+        "teams", "create", "--name", "Darwin North", "--agency", "Territory Families"
+    )
     assert result.exit_code == 1
     assert "error: name: Team 'Darwin North' already exists in Territory Families." in result.stderr
     assert count(db, Team) == 1
-    bad_kind = flask_cli("teams", "create", "--name", "X", "--agency", "Y", "--agency-kind", "private")
+    bad_kind = flask_cli(
+        "teams", "create", "--name", "X", "--agency", "Y", "--agency-kind", "private"
+    )
     assert bad_kind.exit_code == 2
     assert count(db, Team) == 1 and count(db, Agency) == 1
 
@@ -74,9 +93,20 @@ def test_teams_create_refuses_a_duplicate(flask_cli, darwin_north, db):
 
 
 def test_users_create_reads_the_password_from_standard_input(flask_cli, darwin_north, db):
-    result = flask_cli("users", "create", "--email", "Jo.Nguyen@Example.org", "--name", "Jo Nguyen",
-                       "--role", "practitioner", "--team", "Darwin North", "--password-stdin",
-                       input="a long enough passphrase\n")
+    result = flask_cli(
+        "users",
+        "create",
+        "--email",
+        "Jo.Nguyen@Example.org",
+        "--name",
+        "Jo Nguyen",
+        "--role",
+        "practitioner",
+        "--team",
+        "Darwin North",
+        "--password-stdin",
+        input="a long enough passphrase\n",
+    )
     assert result.exit_code == 0, result.output
     assert "Created practitioner jo.nguyen@example.org." in result.stdout
     assert "a long enough passphrase" not in result.output
@@ -93,9 +123,19 @@ def test_users_create_reads_the_password_from_standard_input(flask_cli, darwin_n
 
 
 def test_users_create_prompts_for_the_password_and_its_confirmation(flask_cli, darwin_north, db):
-    result = flask_cli("users", "create", "--email", "lee@example.org", "--name", "Lee Martin",
-                       "--role", "team_leader", "--team", "Darwin North",
-                       input="leader passphrase\nleader passphrase\n")
+    result = flask_cli(
+        "users",
+        "create",
+        "--email",
+        "lee@example.org",
+        "--name",
+        "Lee Martin",
+        "--role",
+        "team_leader",
+        "--team",
+        "Darwin North",
+        input="leader passphrase\nleader passphrase\n",
+    )
     assert result.exit_code == 0, result.output
     assert "Created team_leader lee@example.org." in result.stdout
     session = db()
@@ -103,30 +143,50 @@ def test_users_create_prompts_for_the_password_and_its_confirmation(flask_cli, d
     session.rollback()
 
 
-def test_users_create_refuses_bad_input_and_creates_nothing(flask_cli, darwin_north, engine, db,
-                                                            subtests):
+def test_users_create_refuses_bad_input_and_creates_nothing(
+    flask_cli, darwin_north, engine, db, subtests
+):
     with Session(engine) as session:
         gen_user(session, "practitioner", email="taken@example.org")
         session.commit()
     base = ["users", "create", "--name", "Someone", "--password-stdin"]
     cases = [
-        ("short password",
-         ["--email", "a@example.org", "--role", "practitioner", "--team", "Darwin North"], "short\n",
-         "error: password: Password must be at least 10 characters."),
-        ("unknown team",
-         ["--email", "b@example.org", "--role", "practitioner", "--team", "Nowhere"],
-         "a long enough passphrase\n", "error: team: No team named 'Nowhere'."),
-        ("practitioner without a team", ["--email", "c@example.org", "--role", "practitioner"],
-         "a long enough passphrase\n",
-         "error: team: Practitioners and team leaders need a team."),
-        ("email already used",
-         ["--email", "TAKEN@example.org", "--role", "practitioner", "--team", "Darwin North"],
-         "a long enough passphrase\n",
-         "error: email: A user with email taken@example.org already exists."),
-        ("not an email", ["--email", "someone", "--role", "admin"], "a long enough passphrase\n",
-         "error: email: Enter a valid email address."),
-        ("coordinator without an agency", ["--email", "d@example.org", "--role", "coordinator"],
-         "a long enough passphrase\n", "error: agency: A coordinator needs an agency (or a team)."),
+        (
+            "short password",
+            ["--email", "a@example.org", "--role", "practitioner", "--team", "Darwin North"],
+            "short\n",
+            "error: password: Password must be at least 10 characters.",
+        ),
+        (
+            "unknown team",
+            ["--email", "b@example.org", "--role", "practitioner", "--team", "Nowhere"],
+            "a long enough passphrase\n",
+            "error: team: No team named 'Nowhere'.",
+        ),
+        (
+            "practitioner without a team",
+            ["--email", "c@example.org", "--role", "practitioner"],
+            "a long enough passphrase\n",
+            "error: team: Practitioners and team leaders need a team.",
+        ),
+        (
+            "email already used",
+            ["--email", "TAKEN@example.org", "--role", "practitioner", "--team", "Darwin North"],
+            "a long enough passphrase\n",
+            "error: email: A user with email taken@example.org already exists.",
+        ),
+        (
+            "not an email",
+            ["--email", "someone", "--role", "admin"],
+            "a long enough passphrase\n",
+            "error: email: Enter a valid email address.",
+        ),
+        (
+            "coordinator without an agency",
+            ["--email", "d@example.org", "--role", "coordinator"],
+            "a long enough passphrase\n",
+            "error: agency: A coordinator needs an agency (or a team).",
+        ),
     ]
     for name, args, password, message in cases:
         with subtests.test(msg=name):
@@ -144,13 +204,17 @@ def test_seed_demo_loads_an_organisation_once(flask_cli, db):
     assert first.exit_code == 0, first.output
     assert "Demo data loaded." in first.stdout
     assert "(password: try-the-demo-2026)" in first.stdout
-    for handle, _name, role, _teams in USERS:
+    for handle, _name, _role, _teams in USERS:
         assert f"{handle}@{DEMO_DOMAIN}" in first.stdout
 
     session = db()
     users = {user.email: user for user in session.scalars(select(User))}
-    assert {user.role for user in users.values()} == {"practitioner", "team_leader", "coordinator",
-                                                      "admin"}
+    assert {user.role for user in users.values()} == {
+        "practitioner",
+        "team_leader",
+        "coordinator",
+        "admin",
+    }
     assert len(users) == len(USERS)
     children = session.scalars(select(Child)).all()
     assert len(children) == 30

@@ -1,4 +1,5 @@
 """`flask sync purge-tombstones`: tombstones live 180 days (SPEC §4)."""
+
 from __future__ import annotations
 
 import uuid
@@ -14,12 +15,24 @@ from fieldapp.models.base import utcnow
 def test_purge_removes_only_expired_tombstones(app, runner, db):
     session = db()
     old, recent = uuid.uuid4(), uuid.uuid4()
-    session.add_all([
-        SyncTombstone(seq=1, record_type="contact", record_id=old, child_id=uuid.uuid4(),
-                      deleted_at=utcnow() - timedelta(days=181)),
-        SyncTombstone(seq=2, record_type="contact", record_id=recent, child_id=uuid.uuid4(),
-                      deleted_at=utcnow() - timedelta(days=179)),
-    ])
+    session.add_all(
+        [
+            SyncTombstone(
+                seq=1,
+                record_type="contact",
+                record_id=old,
+                child_id=uuid.uuid4(),
+                deleted_at=utcnow() - timedelta(days=181),
+            ),
+            SyncTombstone(
+                seq=2,
+                record_type="contact",
+                record_id=recent,
+                child_id=uuid.uuid4(),
+                deleted_at=utcnow() - timedelta(days=179),
+            ),
+        ]
+    )
     session.commit()
     cli = FlaskGroup(create_app=lambda: app, load_dotenv=False, set_debug_flag=False)
     result = runner.invoke(cli, ["sync", "purge-tombstones"])

@@ -1,5 +1,6 @@
 """The team leader's Contact compliance page, its CSV and chart, and GET /api/compliance
 (issue 3; SPEC §5, §6)."""
+
 from __future__ import annotations
 
 import csv
@@ -11,17 +12,24 @@ import pytest
 from sqlalchemy.orm import Session
 
 from fieldapp.models import ContactParticipant
-from fieldapp.services.clock import today_in
 
-from ..factories import gen_child, gen_contact, gen_return_visit, gen_team, gen_user
+from ..factories import gen_child, gen_contact, gen_return_visit, gen_team, gen_user, org_today
 
-SPEC_CSV_COLUMNS = ["child_id", "external_id", "child_name", "practitioner_email",
-                    "last_contact_date", "due_date", "status", "days_overdue"]
+SPEC_CSV_COLUMNS = [
+    "child_id",
+    "external_id",
+    "child_name",
+    "practitioner_email",
+    "last_contact_date",
+    "due_date",
+    "status",
+    "days_overdue",
+]
 
 
 @pytest.fixture
 def today():
-    return today_in("Australia/Darwin")
+    return org_today()
 
 
 @pytest.fixture
@@ -36,33 +44,82 @@ def team(engine, today):
         other_team = gen_team(session, "South")
         stranger = gen_user(session, "practitioner", other_team, email="sue@example.org")
         start = today - timedelta(days=500)
-        overdue = gen_child(session, team, ann, care_start_date=start, given_name="Olive",
-                            family_name="Overdue")
+        overdue = gen_child(
+            session, team, ann, care_start_date=start, given_name="Olive", family_name="Overdue"
+        )
         gen_contact(session, overdue, ann, contact_date=today - timedelta(days=60))
-        due_soon = gen_child(session, team, ann, care_start_date=start, given_name="=SUM(1)",
-                             family_name="Formula")
+        due_soon = gen_child(
+            session, team, ann, care_start_date=start, given_name="=SUM(1)", family_name="Formula"
+        )
         gen_contact(session, due_soon, ann, contact_date=today - timedelta(days=38))
-        on_track = gen_child(session, team, bob, care_start_date=start, given_name="Tia",
-                             family_name="Track", residence="interstate",
-                             aboriginal_status="aboriginal")
+        on_track = gen_child(
+            session,
+            team,
+            bob,
+            care_start_date=start,
+            given_name="Tia",
+            family_name="Track",
+            residence="interstate",
+            aboriginal_status="aboriginal",
+        )
         seen = gen_contact(session, on_track, bob, contact_date=today - timedelta(days=5))
-        session.add(ContactParticipant(contact=seen, role="aboriginal_community_worker",
-                                       name="Rosie"))
-        gen_return_visit(session, on_track, bob, arrival_date=today - timedelta(days=7),
-                         departure_date=today - timedelta(days=3))
-        gen_return_visit(session, on_track, bob, arrival_date=today - timedelta(days=40),
-                         departure_date=today - timedelta(days=35))
-        not_supported = gen_child(session, team, bob, care_start_date=start, given_name="Ned",
-                                  family_name="Nosupport", aboriginal_status="both")
+        session.add(
+            ContactParticipant(contact=seen, role="aboriginal_community_worker", name="Rosie")
+        )
+        gen_return_visit(
+            session,
+            on_track,
+            bob,
+            arrival_date=today - timedelta(days=7),
+            departure_date=today - timedelta(days=3),
+        )
+        gen_return_visit(
+            session,
+            on_track,
+            bob,
+            arrival_date=today - timedelta(days=40),
+            departure_date=today - timedelta(days=35),
+        )
+        not_supported = gen_child(
+            session,
+            team,
+            bob,
+            care_start_date=start,
+            given_name="Ned",
+            family_name="Nosupport",
+            aboriginal_status="both",
+        )
         gen_contact(session, not_supported, bob, contact_date=today - timedelta(days=10))
-        ended = gen_child(session, team, bob, care_start_date=start, given_name="Eve",
-                          family_name="Ended", care_end_date=today - timedelta(days=1))
-        theirs = gen_child(session, other_team, stranger, care_start_date=start, given_name="Zed",
-                           family_name="Elsewhere")
+        ended = gen_child(
+            session,
+            team,
+            bob,
+            care_start_date=start,
+            given_name="Eve",
+            family_name="Ended",
+            care_end_date=today - timedelta(days=1),
+        )
+        theirs = gen_child(
+            session,
+            other_team,
+            stranger,
+            care_start_date=start,
+            given_name="Zed",
+            family_name="Elsewhere",
+        )
         session.commit()
-        return dict(leader=leader, ann=ann, bob=bob, overdue=overdue, due_soon=due_soon,
-                    on_track=on_track, not_supported=not_supported, ended=ended, theirs=theirs,
-                    stranger=stranger)
+        return dict(
+            leader=leader,
+            ann=ann,
+            bob=bob,
+            overdue=overdue,
+            due_soon=due_soon,
+            on_track=on_track,
+            not_supported=not_supported,
+            ended=ended,
+            theirs=theirs,
+            stranger=stranger,
+        )
 
 
 def _child_order(html: str) -> list[str]:
@@ -89,8 +146,14 @@ def test_practitioners_numbers_side_by_side(client, auth, team):
     auth.login("leader@example.org")
     html = client.get("/team/compliance").text
     summary = html.split('class="summary-table"', 1)[1].split("</table>", 1)[0]
-    ann = re.search(r"Ann Lee</td><td[^>]*>(\d+)</td><td[^>]*>(\d+)</td><td[^>]*>(\d+)</td><td[^>]*>(\d+)", summary)
-    bob = re.search(r"Bob Ray</td><td[^>]*>(\d+)</td><td[^>]*>(\d+)</td><td[^>]*>(\d+)</td><td[^>]*>(\d+)", summary)
+    ann = re.search(
+        r"Ann Lee</td><td[^>]*>(\d+)</td><td[^>]*>(\d+)</td><td[^>]*>(\d+)</td><td[^>]*>(\d+)",
+        summary,
+    )
+    bob = re.search(
+        r"Bob Ray</td><td[^>]*>(\d+)</td><td[^>]*>(\d+)</td><td[^>]*>(\d+)</td><td[^>]*>(\d+)",
+        summary,
+    )
     assert ann.groups() == ("2", "1", "1", "0")
     assert bob.groups() == ("2", "0", "0", "2")
 
@@ -124,8 +187,10 @@ def test_as_of_shows_the_page_as_it_stood(client, auth, team, today):
     assert "Overdue by" in tia
 
 
-@pytest.mark.parametrize("path", ["/team/compliance", "/team/compliance.csv", "/api/compliance",
-                                  "/team/compliance/chart.svg"])
+@pytest.mark.parametrize(
+    "path",
+    ["/team/compliance", "/team/compliance.csv", "/api/compliance", "/team/compliance/chart.svg"],
+)
 @pytest.mark.parametrize("as_of", ["2026-02-30", "yesterday", "2999-01-01"])
 def test_bad_as_of_is_a_400_naming_the_parameter(client, auth, team, path, as_of):
     auth.login("leader@example.org")
@@ -147,9 +212,13 @@ def test_csv_has_the_spec_columns_and_neutralises_formulas(client, auth, team, t
     assert "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.text)))
     assert rows[0] == SPEC_CSV_COLUMNS
-    body = [dict(zip(rows[0], row)) for row in rows[1:]]
+    body = [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
     assert [row["child_name"] for row in body] == [
-        "Olive Overdue", "'=SUM(1) Formula", "Ned Nosupport", "Tia Track"]
+        "Olive Overdue",
+        "'=SUM(1) Formula",
+        "Ned Nosupport",
+        "Tia Track",
+    ]
     olive = body[0]
     assert olive["status"] == "overdue" and olive["days_overdue"] == "18"
     assert olive["practitioner_email"] == "ann@example.org"
@@ -182,14 +251,26 @@ def test_practitioner_caseload_says_who_is_due_next(client, auth, team):
     assert html.split("Due next:", 1)[1].split("</p>", 1)[0].count("=SUM(1) Formula") == 1
 
 
-def test_another_teams_leader_sees_none_of_it(client, auth, team, engine):
+def test_another_teams_leader_sees_only_their_own_team(client, auth, team, engine, today):
     with Session(engine) as session:
-        gen_user(session, "team_leader", gen_team(session, "West"), email="west@example.org")
+        west = gen_team(session, "West")
+        gen_user(session, "team_leader", west, email="west@example.org")
+        wes = gen_user(session, "practitioner", west, email="wes@example.org")
+        gen_child(
+            session,
+            west,
+            wes,
+            care_start_date=today - timedelta(days=30),
+            given_name="Willa",
+            family_name="West",
+        )
         session.commit()
     auth.login("west@example.org")
-    html = client.get("/team/compliance").text
-    assert "Olive Overdue" not in html
-    assert client.get("/api/compliance").get_json()["rows"] == []
+    page = client.get("/team/compliance")
+    assert page.status_code == 200
+    assert _child_order(page.text) == ["Willa West"]
+    rows = client.get("/api/compliance").get_json()["rows"]
+    assert [row["child_name"] for row in rows] == ["Willa West"]
 
 
 def test_chart_is_an_image_with_a_text_version(client, auth, team, today):
@@ -215,8 +296,14 @@ def test_pages_of_one_hundred(client, auth, engine, today):
         practitioner = gen_user(session, "practitioner", team)
         gen_user(session, "team_leader", team, email="big@example.org")
         for number in range(105):
-            gen_child(session, team, practitioner, care_start_date=today - timedelta(days=number),
-                      given_name=f"Kid{number:03d}", family_name="Many")
+            gen_child(
+                session,
+                team,
+                practitioner,
+                care_start_date=today - timedelta(days=number),
+                given_name=f"Kid{number:03d}",
+                family_name="Many",
+            )
         session.commit()
     auth.login("big@example.org")
     first = client.get("/team/compliance").text
@@ -227,8 +314,16 @@ def test_pages_of_one_hundred(client, auth, engine, today):
     assert client.get("/team/compliance?page=0").status_code == 400
 
 
-@pytest.mark.parametrize("query", ["practitioner=%C2%B2", "page=%C2%B2", "page=9999999999999999999999999",
-                                   "practitioner=9999999999999999999999999", "as_of=0001-01-05"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "practitioner=%C2%B2",
+        "page=%C2%B2",
+        "page=9999999999999999999999999",
+        "practitioner=9999999999999999999999999",
+        "as_of=0001-01-05",
+    ],
+)
 def test_odd_parameters_are_a_400_naming_them(client, auth, team, query):
     auth.login("leader@example.org")
     response = client.get(f"/team/compliance?{query}")
@@ -236,7 +331,9 @@ def test_odd_parameters_are_a_400_naming_them(client, auth, team, query):
     assert query.split("=")[0] in response.text
 
 
-def test_practitioner_api_lists_only_children_still_on_the_caseload(client, auth, team, engine, today):
+def test_practitioner_api_lists_only_children_still_on_the_caseload(
+    client, auth, team, engine, today
+):
     from fieldapp.models import Child
     from fieldapp.services.allocation import allocate
 
@@ -246,5 +343,7 @@ def test_practitioner_api_lists_only_children_still_on_the_caseload(client, auth
         session.commit()
     auth.login("ann@example.org")
     past = (today - timedelta(days=10)).isoformat()
-    names = [row["child_name"] for row in client.get(f"/api/compliance?as_of={past}").get_json()["rows"]]
-    assert "Olive Overdue" not in names
+    names = [
+        row["child_name"] for row in client.get(f"/api/compliance?as_of={past}").get_json()["rows"]
+    ]
+    assert names == ["=SUM(1) Formula"]

@@ -1,4 +1,5 @@
 """The SQL compliance report agrees with the shared vectors, on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import pytest
@@ -11,24 +12,34 @@ from ..vectors import VECTORS, case_ids, contacts_of, parse_date
 
 
 @pytest.mark.parametrize("case", VECTORS, ids=case_ids())
-def test_sql_report_matches_vector(session, case):
-    team = gen_team(session)
-    practitioner = gen_user(session, "practitioner", team)
+def test_sql_report_matches_vector(db_session, case):
+    team = gen_team(db_session)
+    practitioner = gen_user(db_session, "practitioner", team)
     child_spec = case["child"]
     care_start = parse_date(child_spec["care_start_date"])
-    child = gen_child(session, team, practitioner, care_start_date=care_start,
-                      care_end_date=parse_date(child_spec["care_end_date"]),
-                      residence=child_spec["residence"])
+    child = gen_child(
+        db_session,
+        team,
+        practitioner,
+        care_start_date=care_start,
+        care_end_date=parse_date(child_spec["care_end_date"]),
+        residence=child_spec["residence"],
+    )
     for contact in contacts_of(case):
-        session.add(Contact(child=child, author_id=practitioner.id, **contact))
+        db_session.add(Contact(child=child, author_id=practitioner.id, **contact))
     for visit in case["return_visits"]:
-        gen_return_visit(session, child, practitioner,
-                         arrival_date=parse_date(visit["arrival_date"]),
-                         departure_date=parse_date(visit["departure_date"]))
-    session.flush()
+        gen_return_visit(
+            db_session,
+            child,
+            practitioner,
+            arrival_date=parse_date(visit["arrival_date"]),
+            departure_date=parse_date(visit["departure_date"]),
+        )
+    db_session.flush()
 
-    rows = compliance_rows(session, [team.id], parse_date(case["as_of"]),
-                           case.get("due_soon_days", 7))
+    rows = compliance_rows(
+        db_session, [team.id], parse_date(case["as_of"]), case.get("due_soon_days", 7)
+    )
     expected = case["expected"]
     if not expected["in_care"]:
         assert rows == []

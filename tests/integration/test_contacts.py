@@ -2,6 +2,7 @@
 rules with their field-named errors, addenda, acknowledgement, deleting drafts, return visits and
 reallocation by a team leader. Every test checks what a user would notice (the page and its status)
 and what is stored (read back from the database in a fresh transaction)."""
+
 from __future__ import annotations
 
 import html
@@ -19,14 +20,10 @@ from fieldapp.models import (
     Contact,
     ReturnVisit,
 )
-from fieldapp.services.clock import today_in
+
+from ..factories import org_today
 
 BUTTONS = ("save_draft", "submit", "add_participant", "add_action")
-
-
-def org_today() -> date:
-    """SPEC §3: "today" is the date in the organisation's timezone, not the test machine's."""
-    return today_in("Australia/Darwin")
 
 
 def page_text(response) -> str:
@@ -86,8 +83,11 @@ class _FormValues(HTMLParser):
         elif tag == "textarea" and self._textarea:
             # The HTML parsing rules drop one newline right after <textarea>.
             text = self.values[self._textarea]
-            self.values[self._textarea] = text[2:] if text.startswith("\r\n") else (
-                text[1:] if text.startswith("\n") else text)
+            self.values[self._textarea] = (
+                text[2:]
+                if text.startswith("\r\n")
+                else (text[1:] if text.startswith("\n") else text)
+            )
             self._textarea = None
 
     def handle_data(self, data):
@@ -168,11 +168,13 @@ def contacts_of(db, child_id) -> list[Contact]:
 
 
 def audit_actions(db, object_type: str, object_id) -> list[str]:
-    return list(db().scalars(
-        select(AuditEvent.action)
-        .where(AuditEvent.object_type == object_type, AuditEvent.object_id == str(object_id))
-        .order_by(AuditEvent.id)
-    ))
+    return list(
+        db().scalars(
+            select(AuditEvent.action)
+            .where(AuditEvent.object_type == object_type, AuditEvent.object_id == str(object_id))
+            .order_by(AuditEvent.id)
+        )
+    )
 
 
 def snapshot(contact: Contact) -> dict:
@@ -200,7 +202,9 @@ def test_record_a_complete_contact_as_draft_reopen_it_and_submit(client, auth, o
     assert contact_form_values(blank)["participants-0-name"] == "Mia Anderson"
 
     data = complete_contact(today)
-    saved = auth.post(f"/children/{org.child.id}/contacts/new", {**data, "save_draft": "Save draft"})
+    saved = auth.post(
+        f"/children/{org.child.id}/contacts/new", {**data, "save_draft": "Save draft"}
+    )
     assert saved.status_code == 302
     new = [c for c in contacts_of(db, org.child.id) if c.id not in (org.contact.id, org.draft.id)]
     assert len(new) == 1
@@ -209,10 +213,20 @@ def test_record_a_complete_contact_as_draft_reopen_it_and_submit(client, auth, o
     assert contact.status == "draft" and contact.submitted_at is None
     assert contact.author_id == org.practitioner.id
     assert (contact.contact_date, contact.start_time, contact.duration_minutes) == (
-        today - timedelta(days=2), "14:30", 45)
+        today - timedelta(days=2),
+        "14:30",
+        45,
+    )
     assert (contact.mode, contact.made_by, contact.child_seen, contact.seen_alone) == (
-        "face_to_face", "practitioner", True, True)
-    assert (contact.location, contact.location_detail) == ("placement", "Aunty's house in Palmerston")
+        "face_to_face",
+        "practitioner",
+        True,
+        True,
+    )
+    assert (contact.location, contact.location_detail) == (
+        "placement",
+        "Aunty's house in Palmerston",
+    )
     assert contact.child_views == "I like my new school.\nI want to see Mum on Saturdays."
     assert contact.views_method == "play_or_drawing"
     assert (contact.language_used, contact.interpreter_used) == ("Kriol", True)
@@ -221,15 +235,23 @@ def test_record_a_complete_contact_as_draft_reopen_it_and_submit(client, auth, o
     assert contact.needs_to_happen == "Arrange family time with Mum fortnightly."
     assert contact.safety_scale == 7 and contact.notes == "Carer asked about respite."
     assert contact.third_party_name is None and contact.views_not_recorded_reason is None
-    assert [(p.role, p.name, p.took_part_in_decisions, p.views_and_wishes, p.feedback, p.concerns)
-            for p in contact.participants] == [
+    assert [
+        (p.role, p.name, p.took_part_in_decisions, p.views_and_wishes, p.feedback, p.concerns)
+        for p in contact.participants
+    ] == [
         ("child", "Mia Anderson", True, "Wants to see Mum more.", None, None),
-        ("aboriginal_community_worker", "Rosie Munkara", False,
-         "Keep her connection to country strong.", "The visit went well.",
-         "Transport to community is unreliable."),
+        (
+            "aboriginal_community_worker",
+            "Rosie Munkara",
+            False,
+            "Keep her connection to country strong.",
+            "The visit went well.",
+            "Transport to community is unreliable.",
+        ),
     ]
     assert [(a.description, a.responsible, a.due_date) for a in contact.actions] == [
-        ("Book family time with Mum", "Pat Practitioner", today + timedelta(days=14))]
+        ("Book family time with Mum", "Pat Practitioner", today + timedelta(days=14))
+    ]
 
     reopened = client.get(f"/contacts/{contact.id}")
     assert reopened.status_code == 200
@@ -258,12 +280,14 @@ def test_record_a_complete_contact_as_draft_reopen_it_and_submit(client, auth, o
 def test_a_contact_can_be_submitted_directly_and_counts_as_the_last_contact(client, auth, org, db):
     today = org_today()
     auth.login("pat@example.org")
-    response = auth.post(f"/children/{org.child.id}/contacts/new",
-                         {**complete_contact(today, contact_date=today.isoformat()),
-                          "submit": "Submit"})
+    response = auth.post(
+        f"/children/{org.child.id}/contacts/new",
+        {**complete_contact(today, contact_date=today.isoformat()), "submit": "Submit"},
+    )
     assert response.status_code == 302
-    (contact,) = [c for c in contacts_of(db, org.child.id)
-                  if c.id not in (org.contact.id, org.draft.id)]
+    (contact,) = [
+        c for c in contacts_of(db, org.child.id) if c.id not in (org.contact.id, org.draft.id)
+    ]
     assert contact.status == "submitted"
     assert audit_actions(db, "contact", contact.id)[:2] == ["create", "submit"]
     child_page = page_text(client.get(f"/children/{org.child.id}"))
@@ -277,10 +301,13 @@ def test_a_draft_may_be_incomplete_but_submitting_it_needs_the_third_party(clien
     today = org_today()
     auth.login("pat@example.org")
     data = complete_contact(today, made_by="third_party", third_party_name="", third_party_role="")
-    draft = auth.post(f"/children/{org.child.id}/contacts/new", {**data, "save_draft": "Save draft"})
+    draft = auth.post(
+        f"/children/{org.child.id}/contacts/new", {**data, "save_draft": "Save draft"}
+    )
     assert draft.status_code == 302
-    (contact,) = [c for c in contacts_of(db, org.child.id)
-                  if c.id not in (org.contact.id, org.draft.id)]
+    (contact,) = [
+        c for c in contacts_of(db, org.child.id) if c.id not in (org.contact.id, org.draft.id)
+    ]
     assert contact.status == "draft" and contact.made_by == "third_party"
 
     refused = auth.post(f"/contacts/{contact.id}", {**data, "submit": "Submit"})
@@ -288,13 +315,22 @@ def test_a_draft_may_be_incomplete_but_submitting_it_needs_the_third_party(clien
     assert "Third party name: Enter the name" in page_text(refused)
     assert db().get(Contact, contact.id).status == "draft"
 
-    done = auth.post(f"/contacts/{contact.id}", {**data, "third_party_name": "Dana Reid",
-                                                 "third_party_role": "Interstate caseworker",
-                                                 "submit": "Submit"})
+    done = auth.post(
+        f"/contacts/{contact.id}",
+        {
+            **data,
+            "third_party_name": "Dana Reid",
+            "third_party_role": "Interstate caseworker",
+            "submit": "Submit",
+        },
+    )
     assert done.status_code == 302
     contact = db().get(Contact, contact.id)
     assert (contact.status, contact.third_party_name, contact.third_party_role) == (
-        "submitted", "Dana Reid", "Interstate caseworker")
+        "submitted",
+        "Dana Reid",
+        "Interstate caseworker",
+    )
 
 
 # --- validation: 422, the field named, nothing written, nothing the user typed lost -------------
@@ -304,33 +340,75 @@ def _validation_cases(today: date, care_start: date):
     future = (today + timedelta(days=1)).isoformat()
     before_care = (care_start - timedelta(days=1)).isoformat()
     return [
-        ("contact date in the future", {"contact_date": future},
-         ["Date of contact: The date of contact cannot be in the future."], "contact_date"),
-        ("contact date before care start", {"contact_date": before_care},
-         ["Date of contact: The date of contact cannot be before the child came into care "
-          f"({care_start:%d/%m/%Y})."], "contact_date"),
-        ("third party without name or role",
-         {"made_by": "third_party", "third_party_name": "", "third_party_role": ""},
-         ["Third party name: Enter the name of the third party",
-          "Third party role: Enter the role of the third party"], "third_party_name"),
-        ("third party without role",
-         {"made_by": "third_party", "third_party_name": "Dana Reid", "third_party_role": ""},
-         ["Third party role: Enter the role of the third party"], "third_party_role"),
-        ("third party without name",
-         {"made_by": "third_party", "third_party_name": "", "third_party_role": "Caseworker"},
-         ["Third party name: Enter the name of the third party"], "third_party_name"),
-        ("face-to-face without the child's views or a reason (R6)",
-         {"child_views": "", "views_method": "", "views_not_recorded_reason": ""},
-         ["Reason views were not recorded: Record the child's views in their own words, or "
-          "give the reason"], "views_not_recorded_reason"),
-        ("safety scale above 10", {"safety_scale": "11"},
-         ["Safety scale: The safety scale must be a whole number from 0 to 10."], "safety_scale"),
-        ("safety scale below 0", {"safety_scale": "-1"},
-         ["Safety scale: The safety scale must be a whole number from 0 to 10."], "safety_scale"),
-        ("safety scale not a number", {"safety_scale": "seven"},
-         ["Safety scale: "], "safety_scale"),
-        ("participant without a role", {"participants-1-role": ""},
-         ["Participant 2 role: Participant 2: choose a role."], "participants-1-role"),
+        (
+            "contact date in the future",
+            {"contact_date": future},
+            ["Date of contact: The date of contact cannot be in the future."],
+            "contact_date",
+        ),
+        (
+            "contact date before care start",
+            {"contact_date": before_care},
+            [
+                "Date of contact: The date of contact cannot be before the child came into care "
+                f"({care_start:%d/%m/%Y})."
+            ],
+            "contact_date",
+        ),
+        (
+            "third party without name or role",
+            {"made_by": "third_party", "third_party_name": "", "third_party_role": ""},
+            [
+                "Third party name: Enter the name of the third party",
+                "Third party role: Enter the role of the third party",
+            ],
+            "third_party_name",
+        ),
+        (
+            "third party without role",
+            {"made_by": "third_party", "third_party_name": "Dana Reid", "third_party_role": ""},
+            ["Third party role: Enter the role of the third party"],
+            "third_party_role",
+        ),
+        (
+            "third party without name",
+            {"made_by": "third_party", "third_party_name": "", "third_party_role": "Caseworker"},
+            ["Third party name: Enter the name of the third party"],
+            "third_party_name",
+        ),
+        (
+            "face-to-face without the child's views or a reason (R6)",
+            {"child_views": "", "views_method": "", "views_not_recorded_reason": ""},
+            [
+                "Reason views were not recorded: Record the child's views in their own words, or "
+                "give the reason"
+            ],
+            "views_not_recorded_reason",
+        ),
+        (
+            "safety scale above 10",
+            {"safety_scale": "11"},
+            ["Safety scale: The safety scale must be a whole number from 0 to 10."],
+            "safety_scale",
+        ),
+        (
+            "safety scale below 0",
+            {"safety_scale": "-1"},
+            ["Safety scale: The safety scale must be a whole number from 0 to 10."],
+            "safety_scale",
+        ),
+        (
+            "safety scale not a number",
+            {"safety_scale": "seven"},
+            ["Safety scale: "],
+            "safety_scale",
+        ),
+        (
+            "participant without a role",
+            {"participants-1-role": ""},
+            ["Participant 2 role: Participant 2: choose a role."],
+            "participants-1-role",
+        ),
     ]
 
 
@@ -342,8 +420,9 @@ def test_each_rule_refuses_a_new_contact_naming_the_field(client, auth, org, db,
     for name, changes, messages, field_id in _validation_cases(today, org.child.care_start_date):
         with subtests.test(msg=name):
             typed = complete_contact(today, **changes)
-            response = auth.post(f"/children/{org.child.id}/contacts/new",
-                                 {**typed, "submit": "Submit"})
+            response = auth.post(
+                f"/children/{org.child.id}/contacts/new", {**typed, "submit": "Submit"}
+            )
             assert response.status_code == 422
             text = page_text(response)
             assert "There is a problem" in text
@@ -363,8 +442,10 @@ def test_saving_a_draft_applies_the_rules_that_make_it_wrong(client, auth, org, 
     auth.login("pat@example.org")
     before = snapshot(db().get(Contact, org.draft.id))
     for changes, message in (
-        ({"contact_date": (today + timedelta(days=3)).isoformat()},
-         "Date of contact: The date of contact cannot be in the future."),
+        (
+            {"contact_date": (today + timedelta(days=3)).isoformat()},
+            "Date of contact: The date of contact cannot be in the future.",
+        ),
         ({"safety_scale": "11"}, "Safety scale: The safety scale must be a whole number"),
     ):
         typed = complete_contact(today, **changes)
@@ -378,15 +459,17 @@ def test_saving_a_draft_applies_the_rules_that_make_it_wrong(client, auth, org, 
 def test_a_submitted_contact_cannot_be_edited(client, auth, org, db):
     auth.login("pat@example.org")
     before = snapshot(db().get(Contact, org.contact.id))
-    response = auth.post(f"/contacts/{org.contact.id}",
-                         {**complete_contact(org_today(), child_views="Changed words"),
-                          "save_draft": "Save draft"})
+    response = auth.post(
+        f"/contacts/{org.contact.id}",
+        {**complete_contact(org_today(), child_views="Changed words"), "save_draft": "Save draft"},
+    )
     assert response.status_code == 409
     assert "can no longer be edited" in page_text(response)
     assert "Add an addendum" in page_text(response)
     assert snapshot(db().get(Contact, org.contact.id)) == before
-    again = auth.post(f"/contacts/{org.contact.id}", {**complete_contact(org_today()),
-                                                      "submit": "Submit"})
+    again = auth.post(
+        f"/contacts/{org.contact.id}", {**complete_contact(org_today()), "submit": "Submit"}
+    )
     assert again.status_code == 409
     assert snapshot(db().get(Contact, org.contact.id)) == before
 
@@ -399,9 +482,10 @@ def test_only_the_author_may_edit_or_delete_a_draft(client, auth, org, db):
     assert page.status_code == 200
     assert 'class="contact-form"' not in page.text  # shown read-only
 
-    edit = auth.post(f"/contacts/{org.draft.id}",
-                     {**complete_contact(org_today(), child_views="Leader's words"),
-                      "save_draft": "Save draft"})
+    edit = auth.post(
+        f"/contacts/{org.draft.id}",
+        {**complete_contact(org_today(), child_views="Leader's words"), "save_draft": "Save draft"},
+    )
     assert edit.status_code == 403
     assert "Only the author of a draft can edit it." in page_text(edit)
     delete = auth.post(f"/contacts/{org.draft.id}/delete")
@@ -413,8 +497,9 @@ def test_a_colleague_cannot_see_or_edit_another_practitioners_draft(client, auth
     auth.login("col@example.org")
     before = snapshot(db().get(Contact, org.draft.id))
     assert client.get(f"/contacts/{org.draft.id}").status_code == 404
-    response = auth.post(f"/contacts/{org.draft.id}",
-                         {**complete_contact(org_today()), "save_draft": "Save draft"})
+    response = auth.post(
+        f"/contacts/{org.draft.id}", {**complete_contact(org_today()), "save_draft": "Save draft"}
+    )
     assert response.status_code == 404
     assert snapshot(db().get(Contact, org.draft.id)) == before
 
@@ -424,9 +509,13 @@ def test_a_colleague_cannot_see_or_edit_another_practitioners_draft(client, auth
 
 def test_an_addendum_corrects_a_submitted_contact(client, auth, org, db):
     auth.login("pat@example.org")
-    response = auth.post(f"/contacts/{org.contact.id}/addenda",
-                         {"reason": "Wrong placement recorded",
-                          "text": "The visit was at the school, not the placement."})
+    response = auth.post(
+        f"/contacts/{org.contact.id}/addenda",
+        {
+            "reason": "Wrong placement recorded",
+            "text": "The visit was at the school, not the placement.",
+        },
+    )
     assert response.status_code == 302
     (addendum,) = db().scalars(select(Addendum).where(Addendum.contact_id == org.contact.id))
     assert addendum.author_id == org.practitioner.id
@@ -445,8 +534,11 @@ def test_an_addendum_corrects_a_submitted_contact(client, auth, org, db):
 def test_an_addendum_needs_a_reason_and_text(client, auth, org, db, subtests):
     auth.login("pat@example.org")
     for name, typed, message in (
-        ("no reason", {"reason": "", "text": "Some correction"},
-         "Reason for the addendum: Give the reason for the addendum."),
+        (
+            "no reason",
+            {"reason": "", "text": "Some correction"},
+            "Reason for the addendum: Give the reason for the addendum.",
+        ),
         ("no text", {"reason": "Typo", "text": "   "}, "Addendum: Enter the text of the addendum."),
     ):
         with subtests.test(msg=name):
@@ -461,8 +553,9 @@ def test_an_addendum_needs_a_reason_and_text(client, auth, org, db, subtests):
 
 def test_a_draft_takes_no_addendum(client, auth, org, db):
     auth.login("pat@example.org")
-    response = auth.post(f"/contacts/{org.draft.id}/addenda",
-                         {"reason": "Correction", "text": "Some text"})
+    response = auth.post(
+        f"/contacts/{org.draft.id}/addenda", {"reason": "Correction", "text": "Some text"}
+    )
     assert response.status_code == 422
     assert "addenda are for submitted contacts" in page_text(response)
     assert db().scalars(select(Addendum)).all() == []
@@ -508,17 +601,34 @@ def test_record_a_return_visit_for_an_interstate_child(client, auth, org, db):
     today = org_today()
     auth.login("pat@example.org")
     arrival, departure = today + timedelta(days=20), today + timedelta(days=27)
-    response = auth.post(f"/children/{org.interstate_child.id}/return-visits/new", {
-        "arrival_date": arrival.isoformat(), "departure_date": departure.isoformat(),
-        "arrangement_note": "School holidays; contact planned for day two (My Care Plan).",
-    })
+    response = auth.post(
+        f"/children/{org.interstate_child.id}/return-visits/new",
+        {
+            "arrival_date": arrival.isoformat(),
+            "departure_date": departure.isoformat(),
+            "arrangement_note": "School holidays; contact planned for day two (My Care Plan).",
+        },
+    )
     assert response.status_code == 302
-    visits = db().scalars(select(ReturnVisit).where(
-        ReturnVisit.child_id == org.interstate_child.id, ReturnVisit.id != org.visit.id)).all()
-    assert [(v.arrival_date, v.departure_date, v.arrangement_note, v.created_by_id)
-            for v in visits] == [
-        (arrival, departure, "School holidays; contact planned for day two (My Care Plan).",
-         org.practitioner.id)]
+    visits = (
+        db()
+        .scalars(
+            select(ReturnVisit).where(
+                ReturnVisit.child_id == org.interstate_child.id, ReturnVisit.id != org.visit.id
+            )
+        )
+        .all()
+    )
+    assert [
+        (v.arrival_date, v.departure_date, v.arrangement_note, v.created_by_id) for v in visits
+    ] == [
+        (
+            arrival,
+            departure,
+            "School holidays; contact planned for day two (My Care Plan).",
+            org.practitioner.id,
+        )
+    ]
     assert audit_actions(db, "return_visit", visits[0].id) == ["create"]
     child_page = page_text(client.get(f"/children/{org.interstate_child.id}"))
     assert f"{arrival:%d/%m/%Y} – {departure:%d/%m/%Y}" in child_page
@@ -527,11 +637,14 @@ def test_record_a_return_visit_for_an_interstate_child(client, auth, org, db):
 def test_a_return_visit_cannot_depart_before_it_arrives(client, auth, org, db):
     today = org_today()
     auth.login("pat@example.org")
-    response = auth.post(f"/children/{org.interstate_child.id}/return-visits/new", {
-        "arrival_date": (today + timedelta(days=10)).isoformat(),
-        "departure_date": (today + timedelta(days=9)).isoformat(),
-        "arrangement_note": "Christmas visit",
-    })
+    response = auth.post(
+        f"/children/{org.interstate_child.id}/return-visits/new",
+        {
+            "arrival_date": (today + timedelta(days=10)).isoformat(),
+            "departure_date": (today + timedelta(days=9)).isoformat(),
+            "arrangement_note": "Christmas visit",
+        },
+    )
     assert response.status_code == 422
     text = page_text(response)
     assert "Departure date: The departure date cannot be before the arrival date." in text
@@ -542,12 +655,17 @@ def test_a_return_visit_cannot_depart_before_it_arrives(client, auth, org, db):
 def test_no_return_visits_for_a_child_living_in_the_nt(client, auth, org, db):
     today = org_today()
     auth.login("pat@example.org")
-    response = auth.post(f"/children/{org.child.id}/return-visits/new", {
-        "arrival_date": today.isoformat(),
-        "departure_date": (today + timedelta(days=3)).isoformat(),
-    })
+    response = auth.post(
+        f"/children/{org.child.id}/return-visits/new",
+        {
+            "arrival_date": today.isoformat(),
+            "departure_date": (today + timedelta(days=3)).isoformat(),
+        },
+    )
     assert response.status_code == 422
-    assert "Return visits are recorded for children who live or board interstate." in page_text(response)
+    assert "Return visits are recorded for children who live or board interstate." in page_text(
+        response
+    )
     assert db().scalars(select(ReturnVisit).where(ReturnVisit.child_id == org.child.id)).all() == []
 
 
@@ -555,18 +673,25 @@ def test_no_return_visits_for_a_child_living_in_the_nt(client, auth, org, db):
 
 
 def allocation_rows(db, child_id):
-    return [(a.practitioner_id, a.start_date, a.end_date, a.allocated_by_id, a.reason)
-            for a in db().scalars(select(Allocation).where(Allocation.child_id == child_id)
-                                  .order_by(Allocation.id))]
+    return [
+        (a.practitioner_id, a.start_date, a.end_date, a.allocated_by_id, a.reason)
+        for a in db().scalars(
+            select(Allocation).where(Allocation.child_id == child_id).order_by(Allocation.id)
+        )
+    ]
 
 
 def test_team_leader_reallocates_a_child_within_the_team(app, client, auth, org, db):
     today = org_today()
     auth.login("lee@example.org")
-    response = auth.post(f"/children/{org.child.id}/reallocate",
-                         {"practitioner_id": str(org.colleague.id), "reason": "Pat on leave"})
+    response = auth.post(
+        f"/children/{org.child.id}/reallocate",
+        {"practitioner_id": str(org.colleague.id), "reason": "Pat on leave"},
+    )
     assert response.status_code == 302
-    assert f"now allocated to {org.colleague.name}" in page_text(client.get(response.headers["Location"]))
+    assert f"now allocated to {org.colleague.name}" in page_text(
+        client.get(response.headers["Location"])
+    )
     assert db().get(Child, org.child.id).practitioner_id == org.colleague.id
     assert allocation_rows(db, org.child.id) == [
         (org.practitioner.id, org.child.care_start_date, today, None, None),
@@ -585,8 +710,10 @@ def test_team_leader_reallocates_a_child_within_the_team(app, client, auth, org,
 def test_reallocation_to_another_teams_practitioner_is_refused(client, auth, org, db):
     auth.login("lee@example.org")
     before = allocation_rows(db, org.child.id)
-    response = auth.post(f"/children/{org.child.id}/reallocate",
-                         {"practitioner_id": str(org.outsider.id), "reason": "Moving"})
+    response = auth.post(
+        f"/children/{org.child.id}/reallocate",
+        {"practitioner_id": str(org.outsider.id), "reason": "Moving"},
+    )
     assert response.status_code == 302
     page = page_text(client.get(response.headers["Location"]))
     assert "New practitioner: Choose a practitioner of the child's team." in page
@@ -608,8 +735,10 @@ def test_a_practitioner_cannot_acknowledge_or_reallocate(client, auth, org, db):
 
     before = allocation_rows(db, org.child.id)
     assert "Reallocate" not in client.get(f"/children/{org.child.id}").text
-    response = auth.post(f"/children/{org.child.id}/reallocate",
-                         {"practitioner_id": str(org.colleague.id), "reason": "Swap"})
+    response = auth.post(
+        f"/children/{org.child.id}/reallocate",
+        {"practitioner_id": str(org.colleague.id), "reason": "Swap"},
+    )
     assert response.status_code == 404
     assert db().get(Child, org.child.id).practitioner_id == org.practitioner.id
     assert allocation_rows(db, org.child.id) == before
@@ -618,7 +747,11 @@ def test_a_practitioner_cannot_acknowledge_or_reallocate(client, auth, org, db):
 def test_viewing_a_child_is_audited(client, auth, org, db):
     auth.login("pat@example.org")
     assert client.get(f"/children/{org.child.id}").status_code == 200
-    (event,) = db().scalars(select(AuditEvent).where(
-        AuditEvent.action == "view", AuditEvent.object_type == "child",
-        AuditEvent.object_id == str(org.child.id)))
+    (event,) = db().scalars(
+        select(AuditEvent).where(
+            AuditEvent.action == "view",
+            AuditEvent.object_type == "child",
+            AuditEvent.object_id == str(org.child.id),
+        )
+    )
     assert event.user_id == org.practitioner.id and event.outcome == "ok"

@@ -1,6 +1,7 @@
 """Importing children from the old system's CSV (SPEC §6), by the command line and by the admin
 page: all rows or none, every bad row reported by its line number, idempotent by external_id,
 changes of practitioner logged as allocations and of primary agency as transfers (R10)."""
+
 from __future__ import annotations
 
 import html
@@ -19,18 +20,21 @@ from fieldapp.models import (
     CaseResponsibilityTransfer,
     Child,
 )
-from fieldapp.services.clock import today_in
 
-HEADER = ("external_id,given_name,family_name,preferred_name,date_of_birth,aboriginal_status,"
-          "residence,care_start_date,care_end_date,team,practitioner_email,primary_agency,"
-          "case_plan_goal,goal_set_date,permanency_unlikely")
+from ..factories import org_today
+
+HEADER = (
+    "external_id,given_name,family_name,preferred_name,date_of_birth,aboriginal_status,"
+    "residence,care_start_date,care_end_date,team,practitioner_email,primary_agency,"
+    "case_plan_goal,goal_set_date,permanency_unlikely"
+)
 ROWS = {
     "IMP-1": "IMP-1,Ruby,Walker,,2015-03-02,aboriginal,nt,2024-01-10,,Team A,pat@example.org,,"
-             "restoration,2024-02-01,false",
+    "restoration,2024-02-01,false",
     "IMP-2": "IMP-2,Jarrah,Nelson,Jay,2012-07-19,Both,interstate,2023-05-01,,Team A,"
-             "COL@example.org,Other Agency,long_term_care,2023-06-01,true",
+    "COL@example.org,Other Agency,long_term_care,2023-06-01,true",
     "IMP-3": "IMP-3,Isla,Quinn,,2010-11-30,neither,boarding_interstate,2022-02-14,2025-01-31,"
-             "Team B,out@example.org,,,,",
+    "Team B,out@example.org,,,,",
     "IMP-4": "IMP-4,Noah,Fraser,,2019-01-01,,,2024-06-01,,team a,,,,,",
 }
 GOOD_FILE = "\n".join([HEADER, *ROWS.values()]) + "\n"
@@ -39,32 +43,52 @@ IMPORTED = ["IMP-1", "IMP-2", "IMP-3", "IMP-4"]
 # Each bad row has a different fault; the first row is good and must not be written either.
 BAD_ROWS = [
     (2, ROWS["IMP-1"], None),
-    (3, "IMP-5,Ava,Kelly,,2015-02-30,aboriginal,nt,2024-01-10,,Team A,,,,,",
-     "date_of_birth '2015-02-30' is not a date (use YYYY-MM-DD)"),
-    (4, "IMP-6,Eli,Lewis,,2014-01-01,neither,nt,2024-01-10,,Team Z,,,,,",
-     "team 'Team Z' does not exist"),
-    (5, "IMP-7,Zara,Young,,2014-01-01,neither,nt,2024-01-10,,Team A,nobody@example.org,,,,",
-     "practitioner_email 'nobody@example.org' is not a practitioner's account"),
-    (6, "IMP-8,Kobe,Turner,,2014-01-01,yes,nt,2024-01-10,,Team A,,,,,",
-     "aboriginal_status 'yes' is not one of: aboriginal, torres_strait_islander, both, neither, "
-     "unknown"),
-    (7, "IMP-1,Ruby,Walker,,2015-03-02,aboriginal,nt,2024-01-10,,Team A,,,,,",
-     "external_id 'IMP-1' repeats line 2"),
-    (8, "IMP-9,Skye,Parker,,2012-01-01,neither,nt,2024-01-10,2023-12-31,Team A,,,,,",
-     "care_end_date is before care_start_date"),
-    (9, "IMP-10,Indi,Stewart,,2012-01-01,neither,nt,2024-01-10,,Team A,out@example.org,,,,",
-     "practitioner 'out@example.org' is not in team 'Team A'"),
-    (10, "IMP-11,Oscar,Green,,2012-01-01,neither,nt,2024-01-10,,Team A,lee@example.org,,,,",
-     "practitioner_email 'lee@example.org' is not a practitioner's account"),
+    (
+        3,
+        "IMP-5,Ava,Kelly,,2015-02-30,aboriginal,nt,2024-01-10,,Team A,,,,,",
+        "date_of_birth '2015-02-30' is not a date (use YYYY-MM-DD)",
+    ),
+    (
+        4,
+        "IMP-6,Eli,Lewis,,2014-01-01,neither,nt,2024-01-10,,Team Z,,,,,",
+        "team 'Team Z' does not exist",
+    ),
+    (
+        5,
+        "IMP-7,Zara,Young,,2014-01-01,neither,nt,2024-01-10,,Team A,nobody@example.org,,,,",
+        "practitioner_email 'nobody@example.org' is not a practitioner's account",
+    ),
+    (
+        6,
+        "IMP-8,Kobe,Turner,,2014-01-01,yes,nt,2024-01-10,,Team A,,,,,",
+        "aboriginal_status 'yes' is not one of: aboriginal, torres_strait_islander, both, neither, "
+        "unknown",
+    ),
+    (
+        7,
+        "IMP-1,Ruby,Walker,,2015-03-02,aboriginal,nt,2024-01-10,,Team A,,,,,",
+        "external_id 'IMP-1' repeats line 2",
+    ),
+    (
+        8,
+        "IMP-9,Skye,Parker,,2012-01-01,neither,nt,2024-01-10,2023-12-31,Team A,,,,,",
+        "care_end_date is before care_start_date",
+    ),
+    (
+        9,
+        "IMP-10,Indi,Stewart,,2012-01-01,neither,nt,2024-01-10,,Team A,out@example.org,,,,",
+        "practitioner 'out@example.org' is not in team 'Team A'",
+    ),
+    (
+        10,
+        "IMP-11,Oscar,Green,,2012-01-01,neither,nt,2024-01-10,,Team A,lee@example.org,,,,",
+        "practitioner_email 'lee@example.org' is not a practitioner's account",
+    ),
     (11, "IMP-12,,Harris,,2012-01-01,neither,nt,,,Team A,,,,,", "given_name is required"),
     (11, None, "care_start_date is required"),
 ]
 BAD_FILE = "\n".join([HEADER, *(row for _line, row, _message in BAD_ROWS if row)]) + "\n"
 BAD_ERRORS = [(line, message) for line, _row, message in BAD_ROWS if message]
-
-
-def org_today() -> date:
-    return today_in("Australia/Darwin")
 
 
 @pytest.fixture
@@ -78,8 +102,10 @@ def csv_file(tmp_path):
 
 
 def imported(db) -> dict[str, Child]:
-    return {child.external_id: child for child in db().scalars(
-        select(Child).where(Child.external_id.like("IMP-%")))}
+    return {
+        child.external_id: child
+        for child in db().scalars(select(Child).where(Child.external_id.like("IMP-%")))
+    }
 
 
 def state(db) -> dict:
@@ -87,14 +113,26 @@ def state(db) -> dict:
     session = db()
     return {
         "children": sorted(
-            (c.external_id, c.version, c.practitioner_id, c.primary_agency_id, c.team_id,
-             c.updated_at) for c in session.scalars(select(Child))),
+            (
+                c.external_id,
+                c.version,
+                c.practitioner_id,
+                c.primary_agency_id,
+                c.team_id,
+                c.updated_at,
+            )
+            for c in session.scalars(select(Child))
+        ),
         "allocations": sorted(
             (str(a.child_id), a.practitioner_id, a.start_date, a.end_date)
-            for a in session.scalars(select(Allocation))),
+            for a in session.scalars(select(Allocation))
+        ),
         "transfers": session.scalar(select(func.count()).select_from(CaseResponsibilityTransfer)),
-        "import_events": session.scalar(select(func.count()).select_from(AuditEvent)
-                                        .where(AuditEvent.action == "import_children")),
+        "import_events": session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "import_children")
+        ),
     }
 
 
@@ -121,7 +159,9 @@ def import_cli(app, runner):
 # --- the command line --------------------------------------------------------------------------
 
 
-def test_a_good_file_creates_children_allocated_to_their_practitioners(import_cli, org, db, csv_file):
+def test_a_good_file_creates_children_allocated_to_their_practitioners(
+    import_cli, org, db, csv_file
+):
     result = import_cli(csv_file(GOOD_FILE))
     assert result.exit_code == 0, result.output
     assert "Imported: 4 created, 0 updated, 0 unchanged." in result.stdout
@@ -129,17 +169,26 @@ def test_a_good_file_creates_children_allocated_to_their_practitioners(import_cl
     children = imported(db)
     assert sorted(children) == IMPORTED
     ruby, jay, isla, noah = (children[key] for key in IMPORTED)
-    assert (ruby.given_name, ruby.family_name, ruby.date_of_birth) == ("Ruby", "Walker",
-                                                                        date(2015, 3, 2))
+    assert (ruby.given_name, ruby.family_name, ruby.date_of_birth) == (
+        "Ruby",
+        "Walker",
+        date(2015, 3, 2),
+    )
     assert (ruby.aboriginal_status, ruby.residence) == ("aboriginal", "nt")
     assert (ruby.care_start_date, ruby.care_end_date) == (date(2024, 1, 10), None)
     assert (ruby.case_plan_goal, ruby.goal_set_date, ruby.permanency_unlikely) == (
-        "restoration", date(2024, 2, 1), False)
+        "restoration",
+        date(2024, 2, 1),
+        False,
+    )
     assert ruby.team_id == org.child.team_id
     assert ruby.practitioner_id == org.practitioner.id
     assert ruby.primary_agency_id == agency_id(db, "Territory Families")  # the team's agency
-    assert (jay.preferred_name, jay.aboriginal_status, jay.residence) == ("Jay", "both",
-                                                                          "interstate")
+    assert (jay.preferred_name, jay.aboriginal_status, jay.residence) == (
+        "Jay",
+        "both",
+        "interstate",
+    )
     assert jay.practitioner_id == org.colleague.id  # email matched case-insensitively
     assert jay.primary_agency_id == agency_id(db, "Other Agency")
     assert jay.permanency_unlikely is True
@@ -149,12 +198,24 @@ def test_a_good_file_creates_children_allocated_to_their_practitioners(import_cl
     assert noah.practitioner_id is None and noah.team_id == org.child.team_id
     assert all(child.version == 1 for child in children.values())
 
-    allocations = db().scalars(select(Allocation).where(
-        Allocation.child_id.in_([child.id for child in children.values()]))).all()
-    assert sorted((a.child_id, a.practitioner_id, a.start_date, a.end_date) for a in allocations) \
-        == sorted([(ruby.id, org.practitioner.id, date(2024, 1, 10), None),
-                   (jay.id, org.colleague.id, date(2023, 5, 1), None),
-                   (isla.id, org.outsider.id, date(2022, 2, 14), None)])
+    allocations = (
+        db()
+        .scalars(
+            select(Allocation).where(
+                Allocation.child_id.in_([child.id for child in children.values()])
+            )
+        )
+        .all()
+    )
+    assert sorted(
+        (a.child_id, a.practitioner_id, a.start_date, a.end_date) for a in allocations
+    ) == sorted(
+        [
+            (ruby.id, org.practitioner.id, date(2024, 1, 10), None),
+            (jay.id, org.colleague.id, date(2023, 5, 1), None),
+            (isla.id, org.outsider.id, date(2022, 2, 14), None),
+        ]
+    )
     assert state(db)["import_events"] == 1
 
 
@@ -185,14 +246,18 @@ def test_a_new_practitioner_or_agency_on_reimport_is_logged(import_cli, org, db,
     children = imported(db)
     ruby, jay = children["IMP-1"], children["IMP-2"]
     assert ruby.practitioner_id == org.colleague.id
-    assert sorted((a.practitioner_id, a.start_date, a.end_date, a.reason)
-                  for a in ruby.allocations) == sorted([
-        (org.practitioner.id, date(2024, 1, 10), today, None),
-        (org.colleague.id, today, None, "Changed by import"),
-    ])
+    assert sorted(
+        (a.practitioner_id, a.start_date, a.end_date, a.reason) for a in ruby.allocations
+    ) == sorted(
+        [
+            (org.practitioner.id, date(2024, 1, 10), today, None),
+            (org.colleague.id, today, None, "Changed by import"),
+        ]
+    )
     assert jay.primary_agency_id == agency_id(db, "Territory Families")
     assert [(t.from_agency_id, t.to_agency_id, t.transfer_date) for t in jay.transfers] == [
-        (agency_id(db, "Other Agency"), agency_id(db, "Territory Families"), today)]
+        (agency_id(db, "Other Agency"), agency_id(db, "Territory Families"), today)
+    ]
     assert jay.transfers[0].reason
     assert ruby.version > versions["IMP-1"] and jay.version > versions["IMP-2"]
     assert children["IMP-3"].version == versions["IMP-3"]
@@ -214,10 +279,17 @@ def test_a_file_with_bad_rows_writes_nothing_and_reports_every_one(import_cli, o
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        (GOOD_FILE.replace(",team,", ",").replace(",Team A,", ",").replace(",Team B,", ",")
-         .replace(",team a,", ","), "line 1: missing column(s): team"),
-        (HEADER.replace("preferred_name", "nickname") + "\n" + ROWS["IMP-1"] + "\n",
-         "line 1: unknown column(s): nickname"),
+        (
+            GOOD_FILE.replace(",team,", ",")
+            .replace(",Team A,", ",")
+            .replace(",Team B,", ",")
+            .replace(",team a,", ","),
+            "line 1: missing column(s): team",
+        ),
+        (
+            HEADER.replace("preferred_name", "nickname") + "\n" + ROWS["IMP-1"] + "\n",
+            "line 1: unknown column(s): nickname",
+        ),
         (HEADER + "\n", "line 1: the file has no rows"),
         (HEADER + "\n" + ROWS["IMP-1"] + ",extra\n", "line 2: more fields than columns"),
     ],
@@ -248,8 +320,9 @@ def page_text(response) -> str:
 
 def upload(auth, text: str | bytes, name: str = "children.csv"):
     data = text.encode() if isinstance(text, str) else text
-    return auth.post("/admin/import", {"file": (io.BytesIO(data), name)},
-                     content_type="multipart/form-data")
+    return auth.post(
+        "/admin/import", {"file": (io.BytesIO(data), name)}, content_type="multipart/form-data"
+    )
 
 
 def test_admin_imports_a_file_from_the_page(client, auth, org, db):

@@ -1,5 +1,6 @@
 """Alembic migrations are the only source of the schema: the migrated database must match the
 models exactly, and every migration must be reversible."""
+
 from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
@@ -13,7 +14,9 @@ def test_migrations_match_the_models(database):
     with database.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         differences = compare_metadata(context, Base.metadata)
-    assert differences == [], f"models and migrations differ; run `flask db revision`: {differences}"
+    assert differences == [], (
+        f"models and migrations differ; run `flask db revision`: {differences}"
+    )
 
 
 def test_downgrade_to_base_and_upgrade_again(database):

@@ -3,6 +3,7 @@ later"). Eight tablets push at once while a ninth pulls in a loop; when the writ
 puller drains, and must hold exactly the contacts the database holds.
 
 PostgreSQL only: SQLite has one writer at a time, so commits cannot overtake each other there."""
+
 from __future__ import annotations
 
 import threading
@@ -51,9 +52,12 @@ def test_concurrent_writers_never_make_a_puller_skip_a_contact(app, database, or
             children = (org.child.id, org.interstate_child.id)
             for batch in range(BATCHES):
                 mutations = [
-                    tablet.create_contact(children[(number + i) % 2],
-                                          child_views=f"Writer {number} batch {batch} #{i}")
-                    for i in range(BATCH_SIZE)]
+                    tablet.create_contact(
+                        children[(number + i) % 2],
+                        child_views=f"Writer {number} batch {batch} #{i}",
+                    )
+                    for i in range(BATCH_SIZE)
+                ]
                 answers.append([r["status"] for r in tablet.push(mutations).get_json()["results"]])
                 time.sleep(PAUSE)
         except BaseException as exc:  # noqa: BLE001 - reported by the main thread
@@ -84,14 +88,16 @@ def test_concurrent_writers_never_make_a_puller_skip_a_contact(app, database, or
     collect_all()  # drain what committed after the last pull in the loop
     session = db()
     held = select(Child.id).where(Child.practitioner_id == org.practitioner.id)
-    in_database = {str(i) for i in session.scalars(
-        select(Contact.id).where(Contact.child_id.in_(held)))}
+    in_database = {
+        str(i) for i in session.scalars(select(Contact.id).where(Contact.child_id.in_(held)))
+    }
     assert len(in_database) == 2 + WRITERS * BATCHES * BATCH_SIZE  # org's own two, plus ours
     assert seen == in_database  # none skipped, none extra
 
 
 def test_a_writer_holding_numbers_keeps_later_writers_and_the_puller_behind_it(
-        app, database, org, db, monkeypatch):
+    app, database, org, db, monkeypatch
+):
     """The race itself, made to happen: one writer has taken its change numbers and not yet
     committed. A second writer cannot commit past it, and a pull meanwhile must not move its
     cursor past numbers it cannot see yet, or those contacts would never reach the tablet."""
@@ -130,6 +136,7 @@ def test_a_writer_holding_numbers_keeps_later_writers_and_the_puller_behind_it(
         slow_thread.join(timeout=30)
         fast_thread.join(timeout=30)
     assert answers == {"slow": ["applied"] * 5, "fast": ["applied"] * 5}
-    changes = [c for page in puller.pull_all() for c in page["changes"]
-               if c["record_type"] == "contact"]  # (each batch re-sends its child too)
+    changes = [
+        c for page in puller.pull_all() for c in page["changes"] if c["record_type"] == "contact"
+    ]  # (each batch re-sends its child too)
     assert [c["record_id"] for c in changes] == [m["record_id"] for m in slow_batch + fast_batch]

@@ -1,6 +1,7 @@
 """Pull (SPEC §4): the first pull of a new tablet, changes since the cursor in change order, scope
 that follows allocation (children arriving in full, children leaving as purge entries), a lost
 pull answer, deletions as tombstones, and cursors the server must refuse."""
+
 from __future__ import annotations
 
 import uuid
@@ -23,15 +24,48 @@ from .sync_helpers import (
     statuses,
 )
 
-CHILD_KEYS = {"id", "external_id", "given_name", "family_name", "preferred_name", "date_of_birth",
-              "aboriginal_status", "residence", "care_start_date", "care_end_date",
-              "youth_justice_status", "team_id", "practitioner_id"}
-CONTACT_KEYS = {"child_id", "status", "contact_date", "start_time", "duration_minutes", "mode",
-                "made_by", "third_party_name", "third_party_role", "child_seen", "seen_alone",
-                "location", "location_detail", "child_views", "views_method",
-                "views_not_recorded_reason", "language_used", "interpreter_used", "worries",
-                "working_well", "needs_to_happen", "safety_scale", "participants", "actions",
-                "notes"}
+CHILD_KEYS = {
+    "id",
+    "external_id",
+    "given_name",
+    "family_name",
+    "preferred_name",
+    "date_of_birth",
+    "aboriginal_status",
+    "residence",
+    "care_start_date",
+    "care_end_date",
+    "youth_justice_status",
+    "team_id",
+    "practitioner_id",
+}
+CONTACT_KEYS = {
+    "child_id",
+    "status",
+    "contact_date",
+    "start_time",
+    "duration_minutes",
+    "mode",
+    "made_by",
+    "third_party_name",
+    "third_party_role",
+    "child_seen",
+    "seen_alone",
+    "location",
+    "location_detail",
+    "child_views",
+    "views_method",
+    "views_not_recorded_reason",
+    "language_used",
+    "interpreter_used",
+    "worries",
+    "working_well",
+    "needs_to_happen",
+    "safety_scale",
+    "participants",
+    "actions",
+    "notes",
+}
 
 
 def all_changes(pages: list[dict]) -> list[dict]:
@@ -39,15 +73,24 @@ def all_changes(pages: list[dict]) -> list[dict]:
 
 
 def holdings(session, device_id) -> dict:
-    return {row.child_id: row.removed_in for row in session.scalars(
-        select(DeviceHolding).where(DeviceHolding.device_id == device_id))}
+    return {
+        row.child_id: row.removed_in
+        for row in session.scalars(
+            select(DeviceHolding).where(DeviceHolding.device_id == device_id)
+        )
+    }
 
 
 def add_addendum(engine, contact_id, author_id) -> uuid.UUID:
     from fieldapp.models import Addendum
+
     with Session(engine) as session:
-        addendum = Addendum(contact_id=contact_id, author_id=author_id, reason="Spelling",
-                            text="Her name is spelt Mia.")
+        addendum = Addendum(
+            contact_id=contact_id,
+            author_id=author_id,
+            reason="Spelling",
+            text="Her name is spelt Mia.",
+        )
         session.add(addendum)
         session.commit()
         return addendum.id
@@ -70,7 +113,10 @@ def test_the_first_pull_brings_the_caseload_in_full_page_by_page(client, org, en
     assert {c["op"] for c in changes} == {"upsert"}
     assert ids_of(changes, "child") == {str(org.child.id), str(org.interstate_child.id)}
     assert ids_of(changes, "contact") == {
-        str(org.contact.id), str(org.draft.id), str(submitted_by_colleague.id)}  # + own draft
+        str(org.contact.id),
+        str(org.draft.id),
+        str(submitted_by_colleague.id),
+    }  # + own draft
     assert str(draft_by_colleague.id) not in ids_of(changes)
     assert str(org.other_contact.id) not in ids_of(changes)
     assert ids_of(changes, "return_visit") == {str(org.visit.id)}
@@ -94,8 +140,13 @@ def test_the_first_pull_brings_the_caseload_in_full_page_by_page(client, org, en
 
     # Nothing changed since: an empty page. The holdings are confirmed by that cursor. Each
     # page carries the server's date, for the tablet's wrong-clock warning.
-    assert tablet.pull() == {"changes": [], "purge": [], "has_more": False,
-                             "cursor": tablet.cursor, "server_date": org_today().isoformat()}
+    assert tablet.pull() == {
+        "changes": [],
+        "purge": [],
+        "has_more": False,
+        "cursor": tablet.cursor,
+        "server_date": org_today().isoformat(),
+    }
     assert set(holdings(db(), tablet.device_id)) == {org.child.id, org.interstate_child.id}
 
 
@@ -107,11 +158,22 @@ def test_changes_after_the_cursor_arrive_in_the_order_they_were_made(client, org
     draft = writer.create_contact(org.child.id, status="draft", child_views="Draft")
     submitted = writer.create_contact(org.interstate_child.id)
     arrival = org_today() - timedelta(days=5)
-    visit = writer.mutation("create", "return_visit", uuid.uuid4(), {
-        "child_id": str(org.interstate_child.id), "arrival_date": arrival.isoformat(),
-        "departure_date": (arrival + timedelta(days=3)).isoformat()})
-    addendum = writer.mutation("create", "addendum", uuid.uuid4(), {
-        "contact_id": str(org.contact.id), "reason": "Date", "text": "It was the Monday."})
+    visit = writer.mutation(
+        "create",
+        "return_visit",
+        uuid.uuid4(),
+        {
+            "child_id": str(org.interstate_child.id),
+            "arrival_date": arrival.isoformat(),
+            "departure_date": (arrival + timedelta(days=3)).isoformat(),
+        },
+    )
+    addendum = writer.mutation(
+        "create",
+        "addendum",
+        uuid.uuid4(),
+        {"contact_id": str(org.contact.id), "reason": "Date", "text": "It was the Monday."},
+    )
     edit = writer.update_contact(draft["record_id"], child_views=("Draft", "Final words"))
     for mutation in (draft, submitted, visit, addendum, edit):  # one request each
         assert statuses(writer.push([mutation])) == ["applied"]
@@ -126,9 +188,13 @@ def test_changes_after_the_cursor_arrive_in_the_order_they_were_made(client, org
     # A contact's change re-sends its child too (its last contact and due date may move).
     changes = [c for c in all_changes(pages) if c["record_id"] != str(org.contact.id)]
     assert [(c["record_type"], c["record_id"]) for c in changes] == [
-        ("contact", submitted["record_id"]), ("child", str(org.interstate_child.id)),
-        ("return_visit", visit["record_id"]), ("addendum", addendum["record_id"]),
-        ("contact", draft["record_id"]), ("child", str(org.child.id))]
+        ("contact", submitted["record_id"]),
+        ("child", str(org.interstate_child.id)),
+        ("return_visit", visit["record_id"]),
+        ("addendum", addendum["record_id"]),
+        ("contact", draft["record_id"]),
+        ("child", str(org.child.id)),
+    ]
     assert changes[4]["version"] == 2 and changes[4]["data"]["child_views"] == "Final words"
     assert changes[5]["data"]["preferred_name"] == "Mimi"
     assert reader.pull()["changes"] == []
@@ -151,7 +217,8 @@ def test_a_deleted_draft_reaches_other_tablets_as_a_delete(client, org, db):
 
     changes = all_changes(reader.pull_all())
     assert [(c["op"], c["record_type"], c["record_id"]) for c in changes] == [
-        ("delete", "contact", str(org.draft.id))]
+        ("delete", "contact", str(org.draft.id))
+    ]
     assert changes[0]["data"] is None
     assert reader.pull()["changes"] == []
 
@@ -164,8 +231,12 @@ def test_a_child_reallocated_away_is_purged_and_the_holding_released(client, org
     confirmed = tablet.cursor
 
     page = tablet.pull()
-    mia_records = {("child", str(org.child.id)), ("contact", str(org.contact.id)),
-                   ("contact", str(org.draft.id)), ("addendum", str(addendum_id))}
+    mia_records = {
+        ("child", str(org.child.id)),
+        ("contact", str(org.contact.id)),
+        ("contact", str(org.draft.id)),
+        ("addendum", str(addendum_id)),
+    }
     assert {(p["record_type"], p["record_id"]) for p in page["purge"]} == mia_records
     assert page["changes"] == []  # nothing of Mia's (not even the addendum made meanwhile)
     # Promised, not yet confirmed: the tablet may not have applied the page.
@@ -193,10 +264,18 @@ def make_old_child(engine, org):
     with Session(engine, expire_on_commit=False) as session:
         team = session.get(Child, org.child.id).team
         colleague = session.get(type(org.colleague), org.colleague.id)
-        noa = gen_child(session, team, colleague, given_name="Noa", family_name="Clarke",
-                        residence="boarding_interstate", external_id="C-9")
-        old_contact = gen_contact(session, noa, colleague,
-                                  contact_date=org_today() - timedelta(days=60))
+        noa = gen_child(
+            session,
+            team,
+            colleague,
+            given_name="Noa",
+            family_name="Clarke",
+            residence="boarding_interstate",
+            external_id="C-9",
+        )
+        old_contact = gen_contact(
+            session, noa, colleague, contact_date=org_today() - timedelta(days=60)
+        )
         colleague_draft = gen_contact(session, noa, colleague, status="draft")
         visit = gen_return_visit(session, noa, colleague)
         session.commit()
@@ -204,8 +283,9 @@ def make_old_child(engine, org):
     return noa, old_contact, colleague_draft, visit, addendum_id
 
 
-def test_a_child_reallocated_to_the_user_arrives_in_full_with_older_records(client, org, engine,
-                                                                          db):
+def test_a_child_reallocated_to_the_user_arrives_in_full_with_older_records(
+    client, org, engine, db
+):
     noa, old_contact, colleague_draft, visit, addendum_id = make_old_child(engine, org)
     tablet = Tablet.signed_in(client, "pat@example.org")
     tablet.pull_all()
@@ -273,6 +353,7 @@ def test_cursors_the_server_must_refuse(client, org, engine, db, monkeypatch):
     # The reset: a pull without a cursor brings everything again.
     tablet.cursor = None
     assert ids_of(all_changes(tablet.pull_all()), "child") == {
-        str(org.child.id), str(org.interstate_child.id)}
+        str(org.child.id),
+        str(org.interstate_child.id),
+    }
     assert count(db(), DeviceHolding) == 2
-

@@ -2,10 +2,11 @@
 again, a seq gap, a reused mutation_id, one bad mutation among good ones, a child who left the
 caseload, two tablets of one practitioner editing the same draft, and device clocks that are
 wrong. Each test drives the JSON API as the tablet does and reads back what was stored."""
+
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -35,8 +36,10 @@ from .sync_helpers import (
 def stored_state(session, device_id) -> dict:
     """Everything a replayed batch could change."""
     return {
-        "contacts": sorted((str(c.id), c.version, c.status, c.child_views)
-                           for c in session.scalars(select(Contact))),
+        "contacts": sorted(
+            (str(c.id), c.version, c.status, c.child_views)
+            for c in session.scalars(select(Contact))
+        ),
         "addenda": count(session, Addendum),
         "return_visits": count(session, ReturnVisit),
         "audit": count(session, AuditEvent),
@@ -53,15 +56,27 @@ def test_a_lost_answer_then_the_whole_batch_again_changes_nothing(client, org, d
     batch = [
         tablet.create_contact(org.child.id, contact_id),
         tablet.create_contact(org.child.id, draft_id, status="draft", child_views="First words"),
-        tablet.update_contact(draft_id, child_views=("First words", "Second words"),
-                              worries=(None, "Sleeps badly")),
+        tablet.update_contact(
+            draft_id, child_views=("First words", "Second words"), worries=(None, "Sleeps badly")
+        ),
         tablet.mutation("submit", "contact", draft_id),
-        tablet.mutation("create", "addendum", addendum_id, {
-            "contact_id": str(contact_id), "reason": "Wrong day", "text": "It was Tuesday."}),
-        tablet.mutation("create", "return_visit", visit_id, {
-            "child_id": str(org.interstate_child.id), "arrival_date": arrival.isoformat(),
-            "departure_date": (arrival + timedelta(days=4)).isoformat(),
-            "arrangement_note": "My Care Plan, section 4"}),
+        tablet.mutation(
+            "create",
+            "addendum",
+            addendum_id,
+            {"contact_id": str(contact_id), "reason": "Wrong day", "text": "It was Tuesday."},
+        ),
+        tablet.mutation(
+            "create",
+            "return_visit",
+            visit_id,
+            {
+                "child_id": str(org.interstate_child.id),
+                "arrival_date": arrival.isoformat(),
+                "departure_date": (arrival + timedelta(days=4)).isoformat(),
+                "arrangement_note": "My Care Plan, section 4",
+            },
+        ),
         tablet.mutation("delete", "contact", org.draft.id),
     ]
     first = tablet.push(batch).get_json()
@@ -73,7 +88,7 @@ def test_a_lost_answer_then_the_whole_batch_again_changes_nothing(client, org, d
     again = tablet.push(batch).get_json()
     assert statuses_of(again) == ["duplicate"] * 7
     assert again["last_seq"] == 7
-    for original, repeat in zip(first["results"], again["results"]):
+    for original, repeat in zip(first["results"], again["results"], strict=True):
         assert repeat["mutation_id"] == original["mutation_id"]
         assert repeat["seq"] == original["seq"]
         assert repeat.get("version") == original.get("version")  # the first outcome
@@ -87,8 +102,12 @@ def test_a_lost_answer_then_the_whole_batch_again_changes_nothing(client, org, d
     assert count(session, ReturnVisit, ReturnVisit.id == visit_id) == 1
     assert session.get(Contact, org.draft.id) is None
     assert count(session, SyncTombstone, SyncTombstone.record_id == org.draft.id) == 1
-    assert count(session, AuditEvent, AuditEvent.action == "create",
-                 AuditEvent.object_type == "contact") == 2
+    assert (
+        count(
+            session, AuditEvent, AuditEvent.action == "create", AuditEvent.object_type == "contact"
+        )
+        == 2
+    )
 
     # Lost again, and meanwhile the outbox grew: the old part is duplicate, the new part applies.
     more = [tablet.create_contact(org.child.id), tablet.create_contact(org.interstate_child.id)]
@@ -107,9 +126,13 @@ def test_the_same_mutation_id_with_another_payload_is_rejected_and_processed(cli
     assert statuses(tablet.push([original])) == ["applied"]
 
     impostor_id = uuid.uuid4()
-    reused = tablet.mutation("create", "contact", impostor_id,
-                             contact_fields(org.child.id, child_views="Something else"),
-                             mutation_id=uuid.UUID(original["mutation_id"]))
+    reused = tablet.mutation(
+        "create",
+        "contact",
+        impostor_id,
+        contact_fields(org.child.id, child_views="Something else"),
+        mutation_id=uuid.UUID(original["mutation_id"]),
+    )
     body = tablet.push([reused]).get_json()
     assert [r["status"] for r in body["results"]] == ["rejected"]
     assert "mutation_id" in body["results"][0]["errors"]
@@ -137,27 +160,40 @@ def test_a_seq_gap_stops_the_batch_and_last_seq_says_where_to_resume(client, org
     only_ahead = tablet.push([outbox[4]]).get_json()
     assert only_ahead == {"results": [], "last_seq": 2}
 
-    resumed = tablet.push(outbox[body["last_seq"]:]).get_json()
+    resumed = tablet.push(outbox[body["last_seq"] :]).get_json()
     assert statuses_of(resumed) == ["applied"] * 3
     assert resumed["last_seq"] == 5
     assert count(db(), Contact, Contact.id.in_(ids)) == 5
 
 
 INVALID = {
-    "future contact date": (lambda: {"contact_date": (org_today() + timedelta(days=1)).isoformat()},
-                            "contact_date"),
+    "future contact date": (
+        lambda: {"contact_date": (org_today() + timedelta(days=1)).isoformat()},
+        "contact_date",
+    ),
     "safety scale 11": (lambda: {"safety_scale": 11}, "safety_scale"),
-    "seen alone but not seen": (lambda: {"child_seen": False, "seen_alone": True,
-                                         "mode": "phone"}, "seen_alone"),
+    "seen alone but not seen": (
+        lambda: {"child_seen": False, "seen_alone": True, "mode": "phone"},
+        "seen_alone",
+    ),
     # Would not fit the column: PostgreSQL would fail the insert on every retry.
-    "third party name too long": (lambda: {"made_by": "third_party", "third_party_role": "Aunt",
-                                           "third_party_name": "N" * 201}, "third_party_name"),
+    "third party name too long": (
+        lambda: {
+            "made_by": "third_party",
+            "third_party_role": "Aunt",
+            "third_party_name": "N" * 201,
+        },
+        "third_party_name",
+    ),
     # PostgreSQL text cannot hold NUL: the same.
     "NUL in the child's views": (lambda: {"child_views": "I am\x00fine"}, "child_views"),
     # Half an emoji (a tablet cutting text by UTF-16 length): no driver can encode it.
-    "half an emoji in a participant's words": (lambda: {"participants": [
-        {"role": "carer", "name": "Sam", "views_and_wishes": "Happy \ud83d"}]},
-        "participants-0-views_and_wishes"),
+    "half an emoji in a participant's words": (
+        lambda: {
+            "participants": [{"role": "carer", "name": "Sam", "views_and_wishes": "Happy \ud83d"}]
+        },
+        "participants-0-views_and_wishes",
+    ),
 }
 
 
@@ -165,9 +201,10 @@ def test_one_invalid_mutation_among_ten_is_rejected_alone(client, org, db):
     tablet = Tablet.signed_in(client, "pat@example.org")
     other = tablet.another()
     for position, (kind, (invalid_fields, field)) in enumerate(INVALID.items()):
-        batch = [tablet.create_contact(org.child.id,
-                                       **(invalid_fields() if index == position else {}))
-                 for index in range(10)]
+        batch = [
+            tablet.create_contact(org.child.id, **(invalid_fields() if index == position else {}))
+            for index in range(10)
+        ]
         body = tablet.push(batch).get_json()
         expected = ["applied"] * 10
         expected[position] = "rejected"
@@ -177,11 +214,16 @@ def test_one_invalid_mutation_among_ten_is_rejected_alone(client, org, db):
 
         session = db()
         ids = [uuid.UUID(m["record_id"]) for m in batch]
-        applied = ids[:position] + ids[position + 1:]
+        applied = ids[:position] + ids[position + 1 :]
         assert set(session.scalars(select(Contact.id).where(Contact.id.in_(ids)))) == set(applied)
-        processed = session.execute(select(SyncMutation.seq, SyncMutation.status).where(
-            SyncMutation.device_id == tablet.device_id,
-            SyncMutation.seq.in_([m["seq"] for m in batch])).order_by(SyncMutation.seq)).all()
+        processed = session.execute(
+            select(SyncMutation.seq, SyncMutation.status)
+            .where(
+                SyncMutation.device_id == tablet.device_id,
+                SyncMutation.seq.in_([m["seq"] for m in batch]),
+            )
+            .order_by(SyncMutation.seq)
+        ).all()
         assert [status for _seq, status in processed] == expected  # all ten marked processed
         # The nine applied ones reach the practitioner's other tablet.
         pulled = {c["record_id"] for page in other.pull_all() for c in page["changes"]}
@@ -203,13 +245,15 @@ def test_a_rejected_edit_in_a_batch_does_not_hide_the_rest_from_other_tablets(cl
     changes = [c for page in other.pull_all() for c in page["changes"]]
     contacts = [c for c in changes if c["record_type"] == "contact"]
     assert [(c["record_id"], c["data"]["safety_scale"]) for c in contacts] == [
-        (created["record_id"], 7)]
+        (created["record_id"], 7)
+    ]
     # The child comes again too: its last contact and due date may have changed.
     assert [c["record_id"] for c in changes if c["record_type"] == "child"] == [str(org.child.id)]
 
 
 def test_a_record_for_a_child_who_left_the_caseload_and_was_not_held_then_goes_to_review(
-        client, org, engine, db):
+    client, org, engine, db
+):
     """Pat held Kai only from ten days ago; Kai has now moved to a colleague. A contact dated
     before Pat held him (recorded offline, say, from notes) is neither applied nor dropped."""
     from fieldapp.models import Allocation
@@ -222,11 +266,19 @@ def test_a_record_for_a_child_who_left_the_caseload_and_was_not_held_then_goes_t
         session.commit()
     reallocate_child(engine, org.leader.id, kai.id, org.colleague.id, org_today())
     contact = tablet.create_contact(
-        kai.id, contact_date=(org_today() - timedelta(days=30)).isoformat())
+        kai.id, contact_date=(org_today() - timedelta(days=30)).isoformat()
+    )
     arrival = org_today() - timedelta(days=40)
-    visit = tablet.mutation("create", "return_visit", uuid.uuid4(), {
-        "child_id": str(kai.id), "arrival_date": arrival.isoformat(),
-        "departure_date": (arrival + timedelta(days=2)).isoformat()})
+    visit = tablet.mutation(
+        "create",
+        "return_visit",
+        uuid.uuid4(),
+        {
+            "child_id": str(kai.id),
+            "arrival_date": arrival.isoformat(),
+            "departure_date": (arrival + timedelta(days=2)).isoformat(),
+        },
+    )
     body = tablet.push([contact, visit]).get_json()
     assert statuses_of(body) == ["conflict", "conflict"]
     assert "child_id" in body["results"][0]["errors"]
@@ -236,7 +288,9 @@ def test_a_record_for_a_child_who_left_the_caseload_and_was_not_held_then_goes_t
     assert session.get(Contact, uuid.UUID(contact["record_id"])) is None  # not on the child...
     items = session.scalars(select(SyncReviewItem).order_by(SyncReviewItem.created_at)).all()
     assert [(str(i.record_id), i.record_type) for i in items] == [
-        (contact["record_id"], "contact"), (visit["record_id"], "return_visit")]
+        (contact["record_id"], "contact"),
+        (visit["record_id"], "return_visit"),
+    ]
     kept = items[0]  # ...but never dropped: the whole mutation is kept for the team leader
     assert kept.payload == contact
     assert kept.user_id == org.practitioner.id and kept.child_id == kai.id
@@ -265,14 +319,18 @@ def test_a_record_for_a_child_never_on_the_caseload_is_refused_and_audited(clien
 
 
 def test_a_contact_for_a_child_reallocated_away_but_held_on_that_date_is_accepted(
-        client, org, engine, db):
+    client, org, engine, db
+):
     tablet = Tablet.signed_in(client, "pat@example.org")
-    reallocate_child(engine, org.leader.id, org.child.id, org.colleague.id,
-                     org_today() - timedelta(days=10))
+    reallocate_child(
+        engine, org.leader.id, org.child.id, org.colleague.id, org_today() - timedelta(days=10)
+    )
     held_then = tablet.create_contact(
-        org.child.id, contact_date=(org_today() - timedelta(days=20)).isoformat())
+        org.child.id, contact_date=(org_today() - timedelta(days=20)).isoformat()
+    )
     after_leaving = tablet.create_contact(
-        org.child.id, contact_date=(org_today() - timedelta(days=3)).isoformat())
+        org.child.id, contact_date=(org_today() - timedelta(days=3)).isoformat()
+    )
     assert statuses(tablet.push([held_then, after_leaving])) == ["applied", "conflict"]
 
     session = db()
@@ -281,16 +339,27 @@ def test_a_contact_for_a_child_reallocated_away_but_held_on_that_date_is_accepte
     assert accepted.status == "submitted"
     assert session.get(Contact, uuid.UUID(after_leaving["record_id"])) is None
     assert [str(i.record_id) for i in session.scalars(select(SyncReviewItem))] == [
-        after_leaving["record_id"]]
+        after_leaving["record_id"]
+    ]
 
 
 def test_two_tablets_editing_different_fields_of_one_draft_both_keep(client, org, db):
     first = Tablet.signed_in(client, "pat@example.org")
     second = first.another()
-    one = first.push([first.update_contact(
-        org.draft.id, child_views=("Draft words", "Mia says she is happy at school."))]).get_json()
-    two = second.push([second.update_contact(
-        org.draft.id, worries=(None, "Bedtime is hard"), safety_scale=(None, 6))]).get_json()
+    one = first.push(
+        [
+            first.update_contact(
+                org.draft.id, child_views=("Draft words", "Mia says she is happy at school.")
+            )
+        ]
+    ).get_json()
+    two = second.push(
+        [
+            second.update_contact(
+                org.draft.id, worries=(None, "Bedtime is hard"), safety_scale=(None, 6)
+            )
+        ]
+    ).get_json()
     assert [r["status"] for r in one["results"] + two["results"]] == ["applied", "applied"]
     assert (one["results"][0]["version"], two["results"][0]["version"]) == (2, 3)
 
@@ -304,12 +373,21 @@ def test_two_tablets_editing_different_fields_of_one_draft_both_keep(client, org
 def test_two_tablets_editing_the_same_narrative_keep_both_texts(app, client, org, db):
     first = Tablet.signed_in(client, "pat@example.org")
     second = first.another()
-    one = first.push([first.update_contact(
-        org.draft.id, child_views=("Draft words", "Alpha: Mia wants to see her nan."),
-        safety_scale=(None, 5))])
+    one = first.push(
+        [
+            first.update_contact(
+                org.draft.id,
+                child_views=("Draft words", "Alpha: Mia wants to see her nan."),
+                safety_scale=(None, 5),
+            )
+        ]
+    )
     second_edit = second.update_contact(
-        org.draft.id, child_views=("Draft words", "Bravo: Mia wants more time with Nan."),
-        safety_scale=(None, 8), worries=(None, "Missing Nan"))
+        org.draft.id,
+        child_views=("Draft words", "Bravo: Mia wants more time with Nan."),
+        safety_scale=(None, 8),
+        worries=(None, "Missing Nan"),
+    )
     two = second.push([second_edit]).get_json()
     assert statuses(one) == ["applied"]
     result = two["results"][0]
@@ -325,13 +403,19 @@ def test_two_tablets_editing_the_same_narrative_keep_both_texts(app, client, org
     assert set(conflicts) == {"child_views", "safety_scale"}
     narrative = conflicts["child_views"]
     assert (narrative.base_value, narrative.server_value, narrative.device_value) == (
-        "Draft words", "Alpha: Mia wants to see her nan.", "Bravo: Mia wants more time with Nan.")
+        "Draft words",
+        "Alpha: Mia wants to see her nan.",
+        "Bravo: Mia wants more time with Nan.",
+    )
     assert narrative.user_id == org.practitioner.id and narrative.device_id == second.device_id
     assert narrative.child_id == org.child.id and narrative.record_id == org.draft.id
 
     def shown(response) -> dict:
-        return {c["field"]: (c["server_value"], c["device_value"])
-                for c in response.get_json()["conflicts"] if c["record_id"] == str(org.draft.id)}
+        return {
+            c["field"]: (c["server_value"], c["device_value"])
+            for c in response.get_json()["conflicts"]
+            if c["record_id"] == str(org.draft.id)
+        }
 
     both_texts = ("Alpha: Mia wants to see her nan.", "Bravo: Mia wants more time with Nan.")
     assert shown(client.get("/api/sync/conflicts"))["child_views"] == both_texts
@@ -352,21 +436,43 @@ def test_no_conflict_when_the_server_already_has_the_tablets_text(client, org, d
     made the same edit as its sibling, must not be told someone else changed the field."""
     first = Tablet.signed_in(client, "pat@example.org")
     second = first.another()
-    assert statuses(first.push([
-        first.update_contact(org.draft.id, worries=(None, "Sleeps badly ")),
-        first.update_contact(org.draft.id, worries=("Sleeps badly ", "Sleeps badly at times"),
-                             notes=(None, "")),
-        first.update_contact(org.draft.id, notes=("", "Call the school")),
-    ])) == ["applied"] * 3
+    assert (
+        statuses(
+            first.push(
+                [
+                    first.update_contact(org.draft.id, worries=(None, "Sleeps badly ")),
+                    first.update_contact(
+                        org.draft.id,
+                        worries=("Sleeps badly ", "Sleeps badly at times"),
+                        notes=(None, ""),
+                    ),
+                    first.update_contact(org.draft.id, notes=("", "Call the school")),
+                ]
+            )
+        )
+        == ["applied"] * 3
+    )
     # The second tablet made the very same edit offline: nothing to do, nothing to conflict.
-    assert statuses(second.push([
-        second.update_contact(org.draft.id, worries=(None, "Sleeps badly at times")),
-        second.update_contact(org.draft.id, participants=(
-            [], [{"role": "carer", "name": "Sam"}])),
-        second.update_contact(org.draft.id, participants=(
-            [{"role": "carer", "name": "Sam "}], [{"role": "carer", "name": "Sam",
-                                                   "took_part_in_decisions": True}])),
-    ])) == ["applied"] * 3
+    assert (
+        statuses(
+            second.push(
+                [
+                    second.update_contact(org.draft.id, worries=(None, "Sleeps badly at times")),
+                    second.update_contact(
+                        org.draft.id, participants=([], [{"role": "carer", "name": "Sam"}])
+                    ),
+                    second.update_contact(
+                        org.draft.id,
+                        participants=(
+                            [{"role": "carer", "name": "Sam "}],
+                            [{"role": "carer", "name": "Sam", "took_part_in_decisions": True}],
+                        ),
+                    ),
+                ]
+            )
+        )
+        == ["applied"] * 3
+    )
     session = db()
     draft = session.get(Contact, org.draft.id)
     assert draft.worries == "Sleeps badly at times" and draft.notes == "Call the school"
@@ -380,44 +486,78 @@ def test_device_clocks_a_day_ahead_or_behind_change_nothing(client, org, db):
     second = first.another()
     reader = first.another("Reader")
     reader.pull_all()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     ahead, behind = now + timedelta(days=1), now - timedelta(days=1)
 
     def stamped(mutation: dict, clock: datetime) -> dict:
         # What a tablet's outbox might carry: its own idea of the time, everywhere.
         mutation["client_time"] = clock.isoformat()
         if mutation["op"] == "create":
-            mutation["data"].update(created_at=clock.isoformat(), updated_at=clock.isoformat(),
-                                    client_time=clock.isoformat())
+            mutation["data"].update(
+                created_at=clock.isoformat(),
+                updated_at=clock.isoformat(),
+                client_time=clock.isoformat(),
+            )
         return mutation
 
     outcomes = []
     for first_clock, second_clock in ((ahead, behind), (behind, ahead)):
-        draft = stamped(first.create_contact(org.child.id, status="draft", child_views="Start"),
-                        first_clock)
+        draft = stamped(
+            first.create_contact(org.child.id, status="draft", child_views="Start"), first_clock
+        )
         assert statuses(first.push([draft])) == ["applied"]
-        early = first.push([stamped(first.update_contact(
-            draft["record_id"], child_views=("Start", "Arrived first")), first_clock)])
-        late = second.push([stamped(second.update_contact(
-            draft["record_id"], child_views=("Start", "Arrived second")), second_clock)])
+        early = first.push(
+            [
+                stamped(
+                    first.update_contact(
+                        draft["record_id"], child_views=("Start", "Arrived first")
+                    ),
+                    first_clock,
+                )
+            ]
+        )
+        late = second.push(
+            [
+                stamped(
+                    second.update_contact(
+                        draft["record_id"], child_views=("Start", "Arrived second")
+                    ),
+                    second_clock,
+                )
+            ]
+        )
         session = db()
         stored = session.get(Contact, uuid.UUID(draft["record_id"]))
-        conflict = session.scalar(select(SyncConflict).where(
-            SyncConflict.record_id == stored.id))
-        created = stored.created_at.replace(tzinfo=stored.created_at.tzinfo or timezone.utc)
+        conflict = session.scalar(select(SyncConflict).where(SyncConflict.record_id == stored.id))
+        created = stored.created_at.replace(tzinfo=stored.created_at.tzinfo or UTC)
         assert abs(created - now) < timedelta(minutes=5)  # the server's clock, not the tablet's
-        outcomes.append((statuses(early), statuses(late), stored.child_views,
-                         conflict.server_value, conflict.device_value))
+        outcomes.append(
+            (
+                statuses(early),
+                statuses(late),
+                stored.child_views,
+                conflict.server_value,
+                conflict.device_value,
+            )
+        )
         # The other tablet pulls in arrival order, whatever the clocks said.
         newer = second.create_contact(org.interstate_child.id)
-        assert statuses(second.push([stamped(newer, behind if first_clock is ahead else ahead)])) \
-            == ["applied"]
-        changes = [c for page in reader.pull_all() for c in page["changes"]
-                   if c["record_type"] == "contact"]
+        assert statuses(
+            second.push([stamped(newer, behind if first_clock is ahead else ahead)])
+        ) == ["applied"]
+        changes = [
+            c
+            for page in reader.pull_all()
+            for c in page["changes"]
+            if c["record_type"] == "contact"
+        ]
         assert [c["record_id"] for c in changes] == [draft["record_id"], newer["record_id"]]
 
-    assert outcomes[0] == outcomes[1] == (
-        ["applied"], ["conflict"], "Arrived first", "Arrived first", "Arrived second")
+    assert (
+        outcomes[0]
+        == outcomes[1]
+        == (["applied"], ["conflict"], "Arrived first", "Arrived first", "Arrived second")
+    )
 
 
 def test_an_outbox_copied_to_another_tablet_does_not_wedge_it(client, org, db):
@@ -437,7 +577,8 @@ def test_an_outbox_copied_to_another_tablet_does_not_wedge_it(client, org, db):
 
 
 def test_an_offline_edit_after_the_child_left_and_was_not_held_then_goes_to_review(
-        client, org, engine, db):
+    client, org, engine, db
+):
     """Pat's draft is dated before Pat held the child; the child has since moved on. Pat's
     later edit of it is neither applied nor lost: it waits for the team leader."""
     from fieldapp.models import Allocation
@@ -449,11 +590,14 @@ def test_an_offline_edit_after_the_child_left_and_was_not_held_then_goes_to_revi
         allocation.start_date = org_today() - timedelta(days=30)
         session.commit()
     reallocate_child(engine, org.leader.id, org.child.id, org.colleague.id, org_today())
-    body = tablet.push([tablet.update_contact(org.draft.id, worries=(None, "Late words"))]).get_json()
+    body = tablet.push(
+        [tablet.update_contact(org.draft.id, worries=(None, "Late words"))]
+    ).get_json()
     assert statuses_of(body) == ["conflict"]
     items = db().scalars(select(SyncReviewItem)).all()
     assert [(i.record_id, i.payload["data"]["worries"]["new"]) for i in items] == [
-        (org.draft.id, "Late words")]
+        (org.draft.id, "Late words")
+    ]
 
 
 def test_a_submit_after_an_unapplied_change_keeps_the_draft_a_draft(client, org, db):
@@ -461,14 +605,28 @@ def test_a_submit_after_an_unapplied_change_keeps_the_draft_a_draft(client, org,
     must not make the server's older text final (a submitted contact never changes again)."""
     first = Tablet.signed_in(client, "pat@example.org")
     second = first.another()
-    assert statuses(first.push([first.update_contact(
-        org.draft.id, child_views=("Draft words", "Alpha: Mia wants to see her nan."))])) == ["applied"]
-    answer = second.push([
-        second.update_contact(org.draft.id, child_views=("Draft words", "Bravo: Mia wants more time with Nan.")),
-        second.mutation("submit", "contact", org.draft.id, {}),
-    ]).get_json()
+    assert statuses(
+        first.push(
+            [
+                first.update_contact(
+                    org.draft.id, child_views=("Draft words", "Alpha: Mia wants to see her nan.")
+                )
+            ]
+        )
+    ) == ["applied"]
+    answer = second.push(
+        [
+            second.update_contact(
+                org.draft.id, child_views=("Draft words", "Bravo: Mia wants more time with Nan.")
+            ),
+            second.mutation("submit", "contact", org.draft.id, {}),
+        ]
+    ).get_json()
     assert [r["status"] for r in answer["results"]] == ["conflict", "rejected"]
-    assert "change made just before to this draft was not applied" in answer["results"][1]["errors"]["record_id"][0]
+    assert (
+        "change made just before to this draft was not applied"
+        in answer["results"][1]["errors"]["record_id"][0]
+    )
     assert db().get(Contact, org.draft.id).status == "draft"
 
     # The same, when the batch was split between the update and the submit.
@@ -476,28 +634,42 @@ def test_a_submit_after_an_unapplied_change_keeps_the_draft_a_draft(client, org,
     first_edit = first.update_contact(org.draft.id, worries=(None, "Delta: school is hard."))
     assert statuses(first.push([first_edit])) == ["applied"]
     assert statuses(second.push([edit])) == ["conflict"]
-    assert statuses(second.push([second.mutation("submit", "contact", org.draft.id, {})])) == ["rejected"]
+    assert statuses(second.push([second.mutation("submit", "contact", org.draft.id, {})])) == [
+        "rejected"
+    ]
     assert db().get(Contact, org.draft.id).status == "draft"
 
     # A later submit, once the tablet has shown both texts, goes through as the server holds it.
-    assert statuses(second.push([second.mutation("submit", "contact", org.draft.id, {})])) == ["applied"]
+    assert statuses(second.push([second.mutation("submit", "contact", org.draft.id, {})])) == [
+        "applied"
+    ]
     submitted = db().get(Contact, org.draft.id)
     assert submitted.status == "submitted" and submitted.worries == "Delta: school is hard."
 
 
 def test_a_submit_after_a_refused_change_is_refused_in_the_same_batch_or_the_next(client, org, db):
     tablet = Tablet.signed_in(client, "pat@example.org")
-    answer = tablet.push([
-        tablet.update_contact(org.draft.id, safety_scale=(None, 11)),  # out of range: refused
-        tablet.mutation("submit", "contact", org.draft.id, {}),
-    ]).get_json()
+    answer = tablet.push(
+        [
+            tablet.update_contact(org.draft.id, safety_scale=(None, 11)),  # out of range: refused
+            tablet.mutation("submit", "contact", org.draft.id, {}),
+        ]
+    ).get_json()
     assert [r["status"] for r in answer["results"]] == ["rejected", "rejected"]
-    assert statuses(tablet.push([tablet.update_contact(org.draft.id, safety_scale=(None, 12))])) == ["rejected"]
-    assert statuses(tablet.push([tablet.mutation("submit", "contact", org.draft.id, {})])) == ["rejected"]
+    assert statuses(
+        tablet.push([tablet.update_contact(org.draft.id, safety_scale=(None, 12))])
+    ) == ["rejected"]
+    assert statuses(tablet.push([tablet.mutation("submit", "contact", org.draft.id, {})])) == [
+        "rejected"
+    ]
     assert db().get(Contact, org.draft.id).status == "draft"
     # A refusal of a change to another record does not hold this one back.
-    assert statuses(tablet.push([tablet.update_contact(org.contact.id, worries=(None, "x"))])) == ["rejected"]
-    assert statuses(tablet.push([tablet.mutation("submit", "contact", org.draft.id, {})])) == ["applied"]
+    assert statuses(tablet.push([tablet.update_contact(org.contact.id, worries=(None, "x"))])) == [
+        "rejected"
+    ]
+    assert statuses(tablet.push([tablet.mutation("submit", "contact", org.draft.id, {})])) == [
+        "applied"
+    ]
 
 
 def test_the_authors_later_choice_resolves_their_conflict(client, org, db):
@@ -506,21 +678,45 @@ def test_the_authors_later_choice_resolves_their_conflict(client, org, db):
     settles that conflict; a field nobody chose stays open."""
     first = Tablet.signed_in(client, "pat@example.org")
     second = first.another()
-    assert statuses(first.push([first.update_contact(
-        org.draft.id, child_views=("Draft words", "Alpha."), worries=(None, "Alpha worry."))])) == ["applied"]
-    assert statuses(second.push([second.update_contact(
-        org.draft.id, child_views=("Draft words", "Bravo."), worries=(None, "Bravo worry."))])) == ["conflict"]
+    assert statuses(
+        first.push(
+            [
+                first.update_contact(
+                    org.draft.id,
+                    child_views=("Draft words", "Alpha."),
+                    worries=(None, "Alpha worry."),
+                )
+            ]
+        )
+    ) == ["applied"]
+    assert statuses(
+        second.push(
+            [
+                second.update_contact(
+                    org.draft.id,
+                    child_views=("Draft words", "Bravo."),
+                    worries=(None, "Bravo worry."),
+                )
+            ]
+        )
+    ) == ["conflict"]
 
     def open_fields() -> set[str]:
-        return {c.field for c in db().scalars(select(SyncConflict).where(SyncConflict.resolved_at.is_(None)))}
+        return {
+            c.field
+            for c in db().scalars(select(SyncConflict).where(SyncConflict.resolved_at.is_(None)))
+        }
 
     assert open_fields() == {"child_views", "worries"}
     # Use my words, for the child's views: from the server's text to the tablet's.
-    assert statuses(second.push([second.update_contact(org.draft.id, child_views=("Alpha.", "Bravo."))])) == ["applied"]
+    assert statuses(
+        second.push([second.update_contact(org.draft.id, child_views=("Alpha.", "Bravo."))])
+    ) == ["applied"]
     assert open_fields() == {"worries"}
     # Keep the server's text, for the worries: an update to the value the server already has.
-    assert statuses(second.push([second.update_contact(
-        org.draft.id, worries=("Bravo worry.", "Alpha worry."))])) == ["applied"]
+    assert statuses(
+        second.push([second.update_contact(org.draft.id, worries=("Bravo worry.", "Alpha worry."))])
+    ) == ["applied"]
     assert open_fields() == set()
     draft = db().get(Contact, org.draft.id)
     assert (draft.child_views, draft.worries) == ("Bravo.", "Alpha worry.")

@@ -1,4 +1,5 @@
 """R1, the six-weekly face-to-face contact rule (`004` § Contact with child), as pure functions."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -77,15 +78,23 @@ def test_due_soon_within_seven_days_of_the_due_date(days_before_due, expected):
 
 def test_the_due_soon_threshold_is_configurable():
     due = date(2026, 6, 30)
-    assert compliance_on(due, due - timedelta(days=10), due_soon_days=14).status is \
-        ComplianceStatus.due_soon
-    assert compliance_on(due, due - timedelta(days=10), due_soon_days=7).status is \
-        ComplianceStatus.on_track
-    assert compliance_on(due, due - timedelta(days=1), due_soon_days=0).status is \
-        ComplianceStatus.on_track
+    assert (
+        compliance_on(due, due - timedelta(days=10), due_soon_days=14).status
+        is ComplianceStatus.due_soon
+    )
+    assert (
+        compliance_on(due, due - timedelta(days=10), due_soon_days=7).status
+        is ComplianceStatus.on_track
+    )
+    assert (
+        compliance_on(due, due - timedelta(days=1), due_soon_days=0).status
+        is ComplianceStatus.on_track
+    )
     assert compliance_on(due, due, due_soon_days=0).status is ComplianceStatus.due_soon
-    assert child_compliance(None, CARE_START, CARE_START + timedelta(days=30),
-                            due_soon_days=14).status is ComplianceStatus.due_soon
+    assert (
+        child_compliance(None, CARE_START, CARE_START + timedelta(days=30), due_soon_days=14).status
+        is ComplianceStatus.due_soon
+    )
 
 
 def test_status_values_are_the_spec_names():
@@ -94,8 +103,13 @@ def test_status_values_are_the_spec_names():
 
 # --- which contacts count ----------------------------------------------------------------------
 
-SEEN_BY_STAFF = ContactFacts(status="submitted", mode="face_to_face", child_seen=True,
-                             made_by="practitioner", contact_date=LAST_CONTACT)
+SEEN_BY_STAFF = ContactFacts(
+    status="submitted",
+    mode="face_to_face",
+    child_seen=True,
+    made_by="practitioner",
+    contact_date=LAST_CONTACT,
+)
 
 
 def test_a_submitted_face_to_face_contact_by_staff_with_the_child_seen_qualifies():
@@ -130,17 +144,29 @@ def test_contacts_that_do_not_qualify(changes):
     ids=["named with role", "no role", "no name", "neither", "blank name", "blank role"],
 )
 def test_a_third_party_contact_qualifies_only_with_name_and_role(name, role, qualifies):
-    contact = replace(SEEN_BY_STAFF, made_by="third_party", third_party_name=name,
-                      third_party_role=role)
+    contact = replace(
+        SEEN_BY_STAFF, made_by="third_party", third_party_name=name, third_party_role=role
+    )
     assert is_qualifying_contact(contact) is qualifies
 
 
 def test_a_third_party_phone_call_does_not_qualify_even_with_name_and_role():
-    contact = replace(SEEN_BY_STAFF, made_by="third_party", mode="phone",
-                      third_party_name="Dana Reid", third_party_role="Interstate caseworker")
+    contact = replace(
+        SEEN_BY_STAFF,
+        made_by="third_party",
+        mode="phone",
+        third_party_name="Dana Reid",
+        third_party_role="Interstate caseworker",
+    )
     assert is_qualifying_contact(contact) is False
 
 
 def test_an_unknown_maker_does_not_qualify():
-    assert is_qualifying_contact(replace(SEEN_BY_STAFF, made_by="someone_else",
-                                         third_party_name="A", third_party_role="B")) is False
+    assert (
+        is_qualifying_contact(
+            replace(
+                SEEN_BY_STAFF, made_by="someone_else", third_party_name="A", third_party_role="B"
+            )
+        )
+        is False
+    )

@@ -1,4 +1,5 @@
 """The pure R1/R2 rules against the shared test vectors (the tablet runs the same file)."""
+
 from __future__ import annotations
 
 import pytest
@@ -15,7 +16,10 @@ def test_vector(case):
         parse_date(child["care_start_date"]),
         parse_date(child["care_end_date"]),
         [ContactFacts(**contact) for contact in contacts_of(case)],
-        [(parse_date(v["arrival_date"]), parse_date(v["departure_date"])) for v in case["return_visits"]],
+        [
+            (parse_date(v["arrival_date"]), parse_date(v["departure_date"]))
+            for v in case["return_visits"]
+        ],
         parse_date(case["as_of"]),
         case.get("due_soon_days", 7),
     )
@@ -32,6 +36,14 @@ def test_vector(case):
 
 def test_vectors_cover_the_edges_the_policy_names():
     names = " ".join(case_ids())
-    for edge in ("exactly 42 days", "care start date", "phone", "not seen", "third-party",
-                 "return visit with no contact", "care ended", "month end"):
+    for edge in (
+        "exactly 42 days",
+        "care start date",
+        "phone",
+        "not seen",
+        "third-party",
+        "return visit with no contact",
+        "care ended",
+        "month end",
+    ):
         assert edge in names, f"no vector for: {edge}"

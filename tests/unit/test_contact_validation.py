@@ -1,6 +1,7 @@
 """`validate_contact`: the rules a contact must meet to be saved (a draft: never wrong) or
 submitted (also complete). R1 third parties, R5 participation, R6 the child's views, R7 Signs of
 Safety; no database: the child is built in memory."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -16,8 +17,13 @@ CARE_START = date(2025, 3, 1)
 
 @pytest.fixture
 def child() -> Child:
-    return Child(given_name="Mia", family_name="Anderson", date_of_birth=date(2016, 5, 4),
-                 care_start_date=CARE_START, residence="nt")
+    return Child(
+        given_name="Mia",
+        family_name="Anderson",
+        date_of_birth=date(2016, 5, 4),
+        care_start_date=CARE_START,
+        residence="nt",
+    )
 
 
 def complete(**changes):
@@ -68,8 +74,11 @@ def test_today_and_the_care_start_date_are_allowed(child):
 @pytest.mark.parametrize("submitting", [True, False], ids=["submit", "draft"])
 def test_a_contact_before_the_child_came_into_care_is_refused(child, submitting):
     errors = check(child, submitting, contact_date=CARE_START - timedelta(days=1))
-    assert errors == {"contact_date": [
-        "The date of contact cannot be before the child came into care (01/03/2025)."]}
+    assert errors == {
+        "contact_date": [
+            "The date of contact cannot be before the child came into care (01/03/2025)."
+        ]
+    }
 
 
 # --- R1: contacts made by a third party --------------------------------------------------------
@@ -88,8 +97,10 @@ def test_a_contact_before_the_child_came_into_care_is_refused(child, submitting)
 def test_submitting_a_third_party_contact_needs_their_name_and_role(child, name, role, fields):
     errors = check(child, made_by="third_party", third_party_name=name, third_party_role=role)
     assert sorted(errors) == fields
-    assert check(child, False, made_by="third_party", third_party_name=name,
-                 third_party_role=role) == {}
+    assert (
+        check(child, False, made_by="third_party", third_party_name=name, third_party_role=role)
+        == {}
+    )
 
 
 def test_a_staff_contact_needs_no_third_party(child):
@@ -142,19 +153,25 @@ def test_safety_scale_from_0_to_10_or_none(child, scale):
 @pytest.mark.parametrize("submitting", [True, False], ids=["submit", "draft"])
 def test_safety_scale_outside_0_to_10_is_refused(child, scale, submitting):
     assert check(child, submitting, safety_scale=scale) == {
-        "safety_scale": ["The safety scale must be a whole number from 0 to 10."]}
+        "safety_scale": ["The safety scale must be a whole number from 0 to 10."]
+    }
 
 
-@pytest.mark.parametrize(("minutes", "ok"), [(1, True), (1440, True), (0, False), (-5, False),
-                                             (1441, False)])
+@pytest.mark.parametrize(
+    ("minutes", "ok"), [(1, True), (1440, True), (0, False), (-5, False), (1441, False)]
+)
 def test_duration_is_between_a_minute_and_a_day(child, minutes, ok):
     assert (check(child, duration_minutes=minutes) == {}) is ok
 
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("mode", "carrier_pigeon"), ("made_by", "robot"), ("location", "moon"),
-     ("views_method", "telepathy")],
+    [
+        ("mode", "carrier_pigeon"),
+        ("made_by", "robot"),
+        ("location", "moon"),
+        ("views_method", "telepathy"),
+    ],
 )
 def test_choices_outside_the_lists_are_refused(child, field, value):
     errors = check(child, False, **{field: value})
@@ -167,21 +184,34 @@ def test_choices_outside_the_lists_are_refused(child, field, value):
 def test_every_participant_needs_a_known_role(child):
     participants = [{"role": "child"}, {"role": None, "name": "Aunty"}, {"role": "wizard"}]
     errors = check(child, False, participants=participants)
-    assert errors == {"participants-1-role": ["Participant 2: choose a role."],
-                      "participants-2-role": ["Participant 3: choose a role."]}
+    assert errors == {
+        "participants-1-role": ["Participant 2: choose a role."],
+        "participants-2-role": ["Participant 3: choose a role."],
+    }
 
 
 def test_every_participant_role_of_the_spec_is_accepted(child):
-    roles = ["child", "parent", "family_member", "carer", "natural_support", "significant_other",
-             "aboriginal_community_worker", "aboriginal_practice_advisor", "interpreter",
-             "youth_justice_officer", "other_professional"]
+    roles = [
+        "child",
+        "parent",
+        "family_member",
+        "carer",
+        "natural_support",
+        "significant_other",
+        "aboriginal_community_worker",
+        "aboriginal_practice_advisor",
+        "interpreter",
+        "youth_justice_officer",
+        "other_professional",
+    ]
     assert check(child, participants=[{"role": role} for role in roles]) == {}
 
 
 def test_at_most_30_participants_and_30_actions(child):
     assert check(child, participants=[{"role": "carer"}] * MAX_PARTICIPANTS) == {}
     assert list(check(child, participants=[{"role": "carer"}] * (MAX_PARTICIPANTS + 1))) == [
-        "participants"]
+        "participants"
+    ]
     action = {"description": "Do it"}
     assert check(child, actions=[action] * MAX_ACTIONS) == {}
     assert list(check(child, actions=[action] * (MAX_ACTIONS + 1))) == ["actions"]
@@ -191,11 +221,22 @@ def test_at_most_30_participants_and_30_actions(child):
 def test_every_action_says_what_will_happen(child):
     actions = [{"description": "Book family time"}, {"description": "  ", "responsible": "Pat"}]
     assert check(child, False, actions=actions) == {
-        "actions-1-description": ["Action 2: describe what will happen."]}
+        "actions-1-description": ["Action 2: describe what will happen."]
+    }
 
 
 def test_all_errors_are_reported_together(child):
-    errors = check(child, contact_date=TODAY + timedelta(days=2), made_by="third_party",
-                   safety_scale=12, **NO_VIEWS)
-    assert sorted(errors) == ["contact_date", "safety_scale", "third_party_name",
-                              "third_party_role", "views_not_recorded_reason"]
+    errors = check(
+        child,
+        contact_date=TODAY + timedelta(days=2),
+        made_by="third_party",
+        safety_scale=12,
+        **NO_VIEWS,
+    )
+    assert sorted(errors) == [
+        "contact_date",
+        "safety_scale",
+        "third_party_name",
+        "third_party_role",
+        "views_not_recorded_reason",
+    ]

@@ -2,10 +2,11 @@
 field-named errors, values compared the way the field merge compares them, records turned into
 the wire's record shapes, and the push envelope, payload identity and pull cursor. No database:
 records are built in memory."""
+
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -45,16 +46,19 @@ def parsed(field: str, value):
 
 # ---------------------------------------------------------------- parsing push data
 
-@pytest.mark.parametrize("value, expected", [
-    ("2026-11-20", date(2026, 11, 20)), (None, None), ("", None)])
+
+@pytest.mark.parametrize(
+    "value, expected", [("2026-11-20", date(2026, 11, 20)), (None, None), ("", None)]
+)
 def test_dates_parse_from_iso_text(value, expected):
     errors = FieldErrors()
     assert parse_date(value, "contact_date", errors) == expected
     assert errors == {}
 
 
-@pytest.mark.parametrize("value", ["20/11/2026", "2026-13-01", "yesterday", 20261120, True, [],
-                                   {"y": 2026}])
+@pytest.mark.parametrize(
+    "value", ["20/11/2026", "2026-13-01", "yesterday", 20261120, True, [], {"y": 2026}]
+)
 def test_anything_else_is_not_a_date(value):
     errors = FieldErrors()
     assert parse_date(value, "contact_date", errors) is None
@@ -72,32 +76,46 @@ def test_uuids():
         assert errors == {"child_id": ["Must be a UUID."]}
 
 
-@pytest.mark.parametrize("field, value, expected", [
-    ("safety_scale", 7, 7), ("safety_scale", 0, 0), ("safety_scale", None, None),
-    ("duration_minutes", "", None), ("child_seen", True, True), ("seen_alone", False, False),
-    ("interpreter_used", None, False),  # null is how a tablet says "not given"
-    ("start_time", "09:05", "09:05"), ("start_time", "23:59", "23:59"), ("start_time", "", None),
-    ("child_views", "  In her words  ", "  In her words  "), ("notes", None, None),
-    ("participants", None, []), ("actions", None, []),
-])
+@pytest.mark.parametrize(
+    "field, value, expected",
+    [
+        ("safety_scale", 7, 7),
+        ("safety_scale", 0, 0),
+        ("safety_scale", None, None),
+        ("duration_minutes", "", None),
+        ("child_seen", True, True),
+        ("seen_alone", False, False),
+        ("interpreter_used", None, False),  # null is how a tablet says "not given"
+        ("start_time", "09:05", "09:05"),
+        ("start_time", "23:59", "23:59"),
+        ("start_time", "", None),
+        ("child_views", "  In her words  ", "  In her words  "),
+        ("notes", None, None),
+        ("participants", None, []),
+        ("actions", None, []),
+    ],
+)
 def test_valid_values_parse(field, value, expected):
     assert parsed(field, value) == (expected, {})
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("safety_scale", True, "Must be a whole number."),  # a bool is an int in Python, not here
-    ("safety_scale", 7.5, "Must be a whole number."),
-    ("duration_minutes", "45", "Must be a whole number."),
-    ("child_seen", "yes", "Must be true or false."),
-    ("child_seen", 1, "Must be true or false."),
-    ("start_time", "24:00", "Must be a time as HH:MM."),
-    ("start_time", "9:05", "Must be a time as HH:MM."),
-    ("start_time", 905, "Must be a time as HH:MM."),
-    ("child_views", 42, "Must be text."),
-    ("worries", ["a"], "Must be text."),
-    ("participants", "Sam", "Must be a list."),
-    ("actions", {"description": "x"}, "Must be a list."),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("safety_scale", True, "Must be a whole number."),  # a bool is an int in Python, not here
+        ("safety_scale", 7.5, "Must be a whole number."),
+        ("duration_minutes", "45", "Must be a whole number."),
+        ("child_seen", "yes", "Must be true or false."),
+        ("child_seen", 1, "Must be true or false."),
+        ("start_time", "24:00", "Must be a time as HH:MM."),
+        ("start_time", "9:05", "Must be a time as HH:MM."),
+        ("start_time", 905, "Must be a time as HH:MM."),
+        ("child_views", 42, "Must be text."),
+        ("worries", ["a"], "Must be text."),
+        ("participants", "Sam", "Must be a list."),
+        ("actions", {"description": "x"}, "Must be a list."),
+    ],
+)
 def test_wrong_types_are_field_errors(field, value, message):
     assert parsed(field, value)[1] == {field: [message]}
 
@@ -106,48 +124,77 @@ def test_text_limits_follow_the_columns():
     # Sized columns: a longer value would fail in PostgreSQL on every retry.
     assert parsed("third_party_name", "N" * 200)[1] == {}
     assert parsed("third_party_name", "N" * 201)[1] == {
-        "third_party_name": ["At most 200 characters."]}
+        "third_party_name": ["At most 200 characters."]
+    }
     assert parsed("third_party_role", "R" * 201)[1] == {
-        "third_party_role": ["At most 200 characters."]}
+        "third_party_role": ["At most 200 characters."]
+    }
     assert parsed("language_used", "L" * 101)[1] == {"language_used": ["At most 100 characters."]}
     assert parsed("language_used", " " + "L" * 100 + "  ")[1] == {}  # stored trimmed
     assert parsed("child_views", "v" * TEXT_LIMIT)[1] == {}
     assert parsed("child_views", "v" * (TEXT_LIMIT + 1))[1] == {
-        "child_views": [f"At most {TEXT_LIMIT} characters."]}
+        "child_views": [f"At most {TEXT_LIMIT} characters."]
+    }
 
 
 def test_participants_and_actions_parse_item_by_item():
-    value, errors = parsed("participants", [
-        {"role": "carer", "name": "Sam", "took_part_in_decisions": True, "feedback": "Good"},
-        "not an object",
-        {"role": "parent", "name": 7, "concerns": "N" * 10},
-        {"role": "child", "name": "M" * 201},
-    ])
-    assert value[0] == {"role": "carer", "name": "Sam", "took_part_in_decisions": True,
-                        "views_and_wishes": None, "feedback": "Good", "concerns": None}
+    value, errors = parsed(
+        "participants",
+        [
+            {"role": "carer", "name": "Sam", "took_part_in_decisions": True, "feedback": "Good"},
+            "not an object",
+            {"role": "parent", "name": 7, "concerns": "N" * 10},
+            {"role": "child", "name": "M" * 201},
+        ],
+    )
+    assert value[0] == {
+        "role": "carer",
+        "name": "Sam",
+        "took_part_in_decisions": True,
+        "views_and_wishes": None,
+        "feedback": "Good",
+        "concerns": None,
+    }
     assert value[1]["name"] is None and value[1]["concerns"] == "N" * 10
-    assert errors == {"participants-1": ["Must be an object."],
-                      "participants-2-name": ["Must be text."],
-                      "participants-3-name": ["At most 200 characters."]}
+    assert errors == {
+        "participants-1": ["Must be an object."],
+        "participants-2-name": ["Must be text."],
+        "participants-3-name": ["At most 200 characters."],
+    }
 
-    value, errors = parsed("actions", [
-        {"description": "Book dentist", "responsible": "Carer", "due_date": "2026-12-01"},
-        {"description": None, "due_date": "next week", "responsible": "R" * 201},
-    ])
-    assert value[0] == {"description": "Book dentist", "responsible": "Carer",
-                        "due_date": date(2026, 12, 1)}
+    value, errors = parsed(
+        "actions",
+        [
+            {"description": "Book dentist", "responsible": "Carer", "due_date": "2026-12-01"},
+            {"description": None, "due_date": "next week", "responsible": "R" * 201},
+        ],
+    )
+    assert value[0] == {
+        "description": "Book dentist",
+        "responsible": "Carer",
+        "due_date": date(2026, 12, 1),
+    }
     assert value[1]["description"] == ""  # left for validate_contact to name
-    assert errors == {"actions-1-due_date": ["Must be a date as YYYY-MM-DD."],
-                      "actions-1-responsible": ["At most 200 characters."]}
+    assert errors == {
+        "actions-1-due_date": ["Must be a date as YYYY-MM-DD."],
+        "actions-1-responsible": ["At most 200 characters."],
+    }
 
 
 def test_contact_data_keeps_editable_fields_only_and_names_each_error():
-    values, errors = parse_contact_data({
-        "child_id": str(CHILD_ID), "status": "submitted", "client_time": "2026-11-25T08:00:00Z",
-        "created_at": "2031-01-01T00:00:00Z", "author_id": 99,
-        "contact_date": "2026-11-20", "safety_scale": "high", "child_seen": True,
-        "participants": [{"role": "carer"}],
-    })
+    values, errors = parse_contact_data(
+        {
+            "child_id": str(CHILD_ID),
+            "status": "submitted",
+            "client_time": "2026-11-25T08:00:00Z",
+            "created_at": "2031-01-01T00:00:00Z",
+            "author_id": 99,
+            "contact_date": "2026-11-20",
+            "safety_scale": "high",
+            "child_seen": True,
+            "participants": [{"role": "carer"}],
+        }
+    )
     assert set(values) == {"contact_date", "safety_scale", "child_seen", "participants"}
     assert values["contact_date"] == date(2026, 11, 20) and values["child_seen"] is True
     assert errors == {"safety_scale": ["Must be a whole number."]}
@@ -155,11 +202,24 @@ def test_contact_data_keeps_editable_fields_only_and_names_each_error():
 
 def test_return_visit_data_parses_dates_and_names_bad_ones():
     values, errors = parse_return_visit_data(
-        {"arrival_date": "2026-12-20", "departure_date": "2027-01-10", "arrangement_note": "Plan 4.2"})
-    assert values == {"arrival_date": date(2026, 12, 20), "departure_date": date(2027, 1, 10),
-                      "arrangement_note": "Plan 4.2"} and not errors
+        {
+            "arrival_date": "2026-12-20",
+            "departure_date": "2027-01-10",
+            "arrangement_note": "Plan 4.2",
+        }
+    )
+    assert (
+        values
+        == {
+            "arrival_date": date(2026, 12, 20),
+            "departure_date": date(2027, 1, 10),
+            "arrangement_note": "Plan 4.2",
+        }
+        and not errors
+    )
     values, errors = parse_return_visit_data(
-        {"arrival_date": "20/12/2026", "departure_date": None, "arrangement_note": ["not", "text"]})
+        {"arrival_date": "20/12/2026", "departure_date": None, "arrangement_note": ["not", "text"]}
+    )
     assert set(errors) == {"arrival_date"}
     assert values["arrangement_note"] is None and values["departure_date"] is None
 
@@ -168,15 +228,18 @@ def test_text_the_databases_cannot_store_is_found_wherever_it_is():
     assert storable("Plain words, and an emoji 😀") and not storable("a\x00b")
     assert not storable("cut in half \ud83d")  # a lone surrogate: no driver encodes it
     assert unstorable_fields({"child_views": "fine 😀", "notes": None, "safety_scale": 3}) == []
-    assert unstorable_fields({
-        "child_views": "a\x00b",
-        "participants": [{"name": "ok"}, {"name": "S\ud83dm"}],
-        "worries": {"old": None, "new": "x\x00"},
-        "k\x00ey": "value",
-    }) == ["child_views", "participants-1-name", "worries-new", "k\\x00ey"]
+    assert unstorable_fields(
+        {
+            "child_views": "a\x00b",
+            "participants": [{"name": "ok"}, {"name": "S\ud83dm"}],
+            "worries": {"old": None, "new": "x\x00"},
+            "k\x00ey": "value",
+        }
+    ) == ["child_views", "participants-1-name", "worries-new", "k\\x00ey"]
 
 
 # ---------------------------------------------------------------- what the merge compares
+
 
 def test_comparable_values_are_what_the_server_would_store():
     assert comparable("contact_date", date(2026, 11, 20)) == "2026-11-20"
@@ -189,8 +252,16 @@ def test_comparable_values_are_what_the_server_would_store():
     assert comparable("interpreter_used", None) == comparable("interpreter_used", False)
     # A participant as the tablet holds it (keys left out) is the one the server sends back.
     short = [{"role": "carer", "name": "Sam "}]
-    full = [{"role": "carer", "name": "Sam", "took_part_in_decisions": False,
-             "views_and_wishes": None, "feedback": "", "concerns": None}]
+    full = [
+        {
+            "role": "carer",
+            "name": "Sam",
+            "took_part_in_decisions": False,
+            "views_and_wishes": None,
+            "feedback": "",
+            "concerns": None,
+        }
+    ]
     assert comparable("participants", short) == comparable("participants", full)
     assert comparable("participants", short) != comparable("participants", [])
     # What does not parse is compared as sent, so it never matches a stored value by accident.
@@ -199,68 +270,136 @@ def test_comparable_values_are_what_the_server_would_store():
 
 # ---------------------------------------------------------------- record shapes for pull
 
+
 def test_contact_data_has_the_spec_record_shape():
     contact = Contact(
-        id=uuid.uuid4(), child_id=CHILD_ID, author_id=5, status="draft",
-        contact_date=date(2026, 11, 20), start_time="10:30", mode="face_to_face",
-        made_by="practitioner", child_seen=True, seen_alone=False, child_views="I'm OK.",
-        safety_scale=6, interpreter_used=False,
-        participants=[ContactParticipant(role="carer", name="Sam", took_part_in_decisions=True,
-                                          position=0)],
-        actions=[ContactAction(description="Book dentist", responsible="Carer",
-                               due_date=date(2026, 12, 1), position=0)],
+        id=uuid.uuid4(),
+        child_id=CHILD_ID,
+        author_id=5,
+        status="draft",
+        contact_date=date(2026, 11, 20),
+        start_time="10:30",
+        mode="face_to_face",
+        made_by="practitioner",
+        child_seen=True,
+        seen_alone=False,
+        child_views="I'm OK.",
+        safety_scale=6,
+        interpreter_used=False,
+        participants=[
+            ContactParticipant(role="carer", name="Sam", took_part_in_decisions=True, position=0)
+        ],
+        actions=[
+            ContactAction(
+                description="Book dentist",
+                responsible="Carer",
+                due_date=date(2026, 12, 1),
+                position=0,
+            )
+        ],
     )
     data = contact_data(contact)
     assert set(CONTACT_FIELDS) | {"child_id", "status", "participants", "actions"} <= set(data)
     assert data["child_id"] == str(CHILD_ID) and data["status"] == "draft"
     assert data["contact_date"] == "2026-11-20" and data["safety_scale"] == 6
-    assert data["participants"] == [{"role": "carer", "name": "Sam", "took_part_in_decisions": True,
-                                     "views_and_wishes": None, "feedback": None, "concerns": None}]
-    assert data["actions"] == [{"description": "Book dentist", "responsible": "Carer",
-                                "due_date": "2026-12-01"}]
+    assert data["participants"] == [
+        {
+            "role": "carer",
+            "name": "Sam",
+            "took_part_in_decisions": True,
+            "views_and_wishes": None,
+            "feedback": None,
+            "concerns": None,
+        }
+    ]
+    assert data["actions"] == [
+        {"description": "Book dentist", "responsible": "Carer", "due_date": "2026-12-01"}
+    ]
     # What the server sends is what a tablet can send back as `old` without a conflict.
     for field in [*CONTACT_FIELDS, "participants", "actions"]:
-        assert comparable(field, data[field]) == comparable(field, getattr(contact, field)
-                                                            if field in CONTACT_FIELDS
-                                                            else data[field])
+        assert comparable(field, data[field]) == comparable(
+            field, getattr(contact, field) if field in CONTACT_FIELDS else data[field]
+        )
 
 
 def test_child_return_visit_and_addendum_shapes():
-    child = Child(id=CHILD_ID, external_id="C-1", given_name="Mia", family_name="Anderson",
-                  date_of_birth=date(2016, 5, 4), aboriginal_status="aboriginal", residence="nt",
-                  care_start_date=date(2025, 3, 1), youth_justice_status="none", team_id=3,
-                  practitioner_id=5)
+    child = Child(
+        id=CHILD_ID,
+        external_id="C-1",
+        given_name="Mia",
+        family_name="Anderson",
+        date_of_birth=date(2016, 5, 4),
+        aboriginal_status="aboriginal",
+        residence="nt",
+        care_start_date=date(2025, 3, 1),
+        youth_justice_status="none",
+        team_id=3,
+        practitioner_id=5,
+    )
     data = child_data(child, date(2026, 11, 1), date(2026, 12, 13))
     assert data == {
-        "id": str(CHILD_ID), "external_id": "C-1", "given_name": "Mia", "family_name": "Anderson",
-        "preferred_name": None, "date_of_birth": "2016-05-04", "aboriginal_status": "aboriginal",
-        "residence": "nt", "care_start_date": "2025-03-01", "care_end_date": None,
-        "youth_justice_status": "none", "team_id": 3, "practitioner_id": 5,
-        "last_qualifying_contact_date": "2026-11-01", "due_date": "2026-12-13"}
+        "id": str(CHILD_ID),
+        "external_id": "C-1",
+        "given_name": "Mia",
+        "family_name": "Anderson",
+        "preferred_name": None,
+        "date_of_birth": "2016-05-04",
+        "aboriginal_status": "aboriginal",
+        "residence": "nt",
+        "care_start_date": "2025-03-01",
+        "care_end_date": None,
+        "youth_justice_status": "none",
+        "team_id": 3,
+        "practitioner_id": 5,
+        "last_qualifying_contact_date": "2026-11-01",
+        "due_date": "2026-12-13",
+    }
     assert child_data(child, None, None)["last_qualifying_contact_date"] is None
 
-    visit = ReturnVisit(child_id=CHILD_ID, arrival_date=date(2026, 12, 20),
-                        departure_date=date(2027, 1, 10), arrangement_note="My Care Plan 4.2")
-    assert return_visit_data(visit) == {"child_id": str(CHILD_ID), "arrival_date": "2026-12-20",
-                                        "departure_date": "2027-01-10",
-                                        "arrangement_note": "My Care Plan 4.2"}
+    visit = ReturnVisit(
+        child_id=CHILD_ID,
+        arrival_date=date(2026, 12, 20),
+        departure_date=date(2027, 1, 10),
+        arrangement_note="My Care Plan 4.2",
+    )
+    assert return_visit_data(visit) == {
+        "child_id": str(CHILD_ID),
+        "arrival_date": "2026-12-20",
+        "departure_date": "2027-01-10",
+        "arrangement_note": "My Care Plan 4.2",
+    }
     contact_id = uuid.uuid4()
-    addendum = Addendum(contact_id=contact_id, contact=Contact(id=contact_id, child_id=CHILD_ID),
-                        author_id=5,
-                        reason="Date", text="It was Monday.",
-                        created_at=datetime(2026, 11, 21, 3, 0, tzinfo=timezone.utc))
-    assert addendum_data(addendum) == {"contact_id": str(contact_id), "child_id": str(CHILD_ID),
-                                       "reason": "Date",
-                                       "text": "It was Monday.", "author_id": 5,
-                                       "created_at": "2026-11-21T03:00:00+00:00"}
+    addendum = Addendum(
+        contact_id=contact_id,
+        contact=Contact(id=contact_id, child_id=CHILD_ID),
+        author_id=5,
+        reason="Date",
+        text="It was Monday.",
+        created_at=datetime(2026, 11, 21, 3, 0, tzinfo=UTC),
+    )
+    assert addendum_data(addendum) == {
+        "contact_id": str(contact_id),
+        "child_id": str(CHILD_ID),
+        "reason": "Date",
+        "text": "It was Monday.",
+        "author_id": 5,
+        "created_at": "2026-11-21T03:00:00+00:00",
+    }
 
 
 # ---------------------------------------------------------------- envelope, identity, cursor
 
+
 def mutation(**changes) -> dict:
-    base = {"mutation_id": str(uuid.uuid4()), "seq": 1, "op": "create", "record_type": "contact",
-            "record_id": str(uuid.uuid4()), "base_version": None,
-            "data": {"child_id": str(CHILD_ID), "child_views": "Hi"}}
+    base = {
+        "mutation_id": str(uuid.uuid4()),
+        "seq": 1,
+        "op": "create",
+        "record_type": "contact",
+        "record_id": str(uuid.uuid4()),
+        "base_version": None,
+        "data": {"child_id": str(CHILD_ID), "child_views": "Hi"},
+    }
     base.update(changes)
     return base
 
@@ -294,9 +433,21 @@ def test_cursor_round_trip_and_results():
     with pytest.raises(KeyError):
         Cursor.from_dict({"e": "x"})
 
-    assert MutationResult("m", 4, "applied").as_dict() == {"mutation_id": "m", "seq": 4,
-                                                          "status": "applied"}
+    assert MutationResult("m", 4, "applied").as_dict() == {
+        "mutation_id": "m",
+        "seq": 4,
+        "status": "applied",
+    }
     assert MutationResult("m", 4, "rejected", errors={"x": ["bad"]}, version=None).as_dict() == {
-        "mutation_id": "m", "seq": 4, "status": "rejected", "errors": {"x": ["bad"]}}
+        "mutation_id": "m",
+        "seq": 4,
+        "status": "rejected",
+        "errors": {"x": ["bad"]},
+    }
     assert MutationResult("m", 4, "conflict", 2, {}, {"review": True}).as_dict() == {
-        "mutation_id": "m", "seq": 4, "status": "conflict", "version": 2, "review": True}
+        "mutation_id": "m",
+        "seq": 4,
+        "status": "conflict",
+        "version": 2,
+        "review": True,
+    }
