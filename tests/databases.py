@@ -1,6 +1,7 @@
 """The two databases every database test runs on. SQLite is always there; PostgreSQL must be
 reachable at FIELDAPP_TEST_PG_URL (default the local server). With CI=true a missing PostgreSQL
 fails the run instead of skipping it."""
+
 from __future__ import annotations
 
 import os
