@@ -1,4 +1,5 @@
 """Shared test vectors: see compliance.json."""
+
 from __future__ import annotations
 
 import json
@@ -7,8 +8,14 @@ from pathlib import Path
 
 VECTORS = json.loads((Path(__file__).parent / "compliance.json").read_text())["cases"]
 
-CONTACT_DEFAULTS = {"status": "submitted", "mode": "face_to_face", "child_seen": True,
-                    "made_by": "practitioner", "third_party_name": None, "third_party_role": None}
+CONTACT_DEFAULTS = {
+    "status": "submitted",
+    "mode": "face_to_face",
+    "child_seen": True,
+    "made_by": "practitioner",
+    "third_party_name": None,
+    "third_party_role": None,
+}
 
 
 def parse_date(value: str | None) -> date | None:
@@ -16,9 +23,14 @@ def parse_date(value: str | None) -> date | None:
 
 
 def contacts_of(case: dict) -> list[dict]:
-    return [CONTACT_DEFAULTS | contact | {"contact_date": parse_date(contact["contact_date"])}
-            for contact in case["contacts"]]
+    return [
+        CONTACT_DEFAULTS | contact | {"contact_date": parse_date(contact["contact_date"])}
+        for contact in case["contacts"]
+    ]
 
 
 def case_ids() -> list[str]:
     return [case["name"] for case in VECTORS]
+
+
+PERMANENCY = json.loads((Path(__file__).parent / "permanency.json").read_text())
