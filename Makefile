@@ -1,6 +1,7 @@
 # Two commands do all set-up on a fresh machine:
 #   make run    runs the app on SQLite with demo data at http://127.0.0.1:5000
 #   make test   installs everything and runs the whole test suite (SQLite, PostgreSQL, Chromium)
+#   make lint   runs the linters CI runs: ruff (check and format) and ESLint
 VENV ?= .venv
 PYTHON ?= python3
 HOST ?= 127.0.0.1
@@ -8,7 +9,7 @@ PORT ?= 5000
 BIN = $(VENV)/bin
 FLASK = $(BIN)/flask --app fieldapp
 
-.PHONY: install run test bench clean
+.PHONY: install run test lint bench clean
 
 install: $(VENV)/.installed
 
@@ -26,8 +27,17 @@ run: install
 test: install
 	$(BIN)/pytest
 
+lint: install node_modules/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	npx --no-install eslint static/js service_worker
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache node_modules
 
 bench: install
 	$(BIN)/python -m bench.compliance --write

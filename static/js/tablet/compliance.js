@@ -6,6 +6,8 @@
 const INTERVAL_DAYS = 42;
 const DAY_MS = 86400000;
 // What Python's str.strip() removes (str.isspace), which differs from JS trim() and \s.
+// Python's isspace counts \x1c-\x1f (the file, group, record and unit separators) as blanks.
+// eslint-disable-next-line no-control-regex -- the control characters are the point: see above
 const BLANK = /^[\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$/;
 
 function day(iso) {

@@ -7,7 +7,7 @@ import { field, h } from "./dom.js";
 import { caseloadScreen, childScreen, contactScreen, returnVisitForm } from "./screens.js";
 import { alertBox, hooks, newRoute, refreshStatus, render, state } from "./shell.js";
 import { TabletStore, WrongPassword } from "./store.js";
-import { backoffDelay, DeviceRevoked, SignInRequired, SyncClient } from "./sync.js";
+import { backoffDelay, DeviceRevoked, ServerError, serverErrorDelay, SignInRequired, SyncClient } from "./sync.js";
 
 const IDLE_LOCK_MS = 15 * 60 * 1000;
 const SYNC_INTERVAL_MS = 5 * 60 * 1000;
@@ -211,6 +211,7 @@ function lock() {
   if (state.store) state.store.close();
   state.store = null;
   clearInterval(state.timer);
+  cancelRetry();
 }
 
 function startTimers() {
@@ -223,11 +224,66 @@ function startTimers() {
   }, 15000);
 }
 
-setInterval(() => { if (state.store) syncNow(); }, SYNC_INTERVAL_MS);
-window.addEventListener("online", () => { if (state.store) syncNow(); });
+// The timer and the network coming back start a sync by themselves, but not while the longer
+// backoff after a server error runs: that retry comes when it is due. A tap on "Sync now" and
+// newly saved work still sync at once.
+function autoSync() {
+  if (!state.store || (state.retry && state.retry.serverError)) return;
+  syncNow();
+}
+
+setInterval(autoSync, SYNC_INTERVAL_MS);
+window.addEventListener("online", autoSync);
 window.addEventListener("offline", () => refreshStatus());
 
 // ------------------------------------------------------------------ sync
+
+// One automatic retry is pending at most: a new failure replaces it, and a sync that starts
+// for any other reason makes it moot.
+function scheduleRetry(delay, { serverError }) {
+  cancelRetry();
+  const timer = setTimeout(() => {
+    state.retry = null;
+    syncNow();
+  }, delay);
+  state.retry = { timer, serverError };
+}
+
+function cancelRetry() {
+  if (state.retry) clearTimeout(state.retry.timer);
+  state.retry = null;
+}
+
+// "30 s", "1 min", "10 min": when the next automatic try is, for the status line.
+function inWords(ms) {
+  const seconds = Math.round(ms / 1000);
+  return seconds < 60 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
+}
+
+// The sync's progress bar. Sending is measured (changes sent of those queued). Fetching is not:
+// a pull page says only whether more follow, so the bar is indeterminate (no value) with the
+// page count as its text, and it reaches the end only when the whole sync has. Looked up at
+// each step, since a redraw during a sync replaces it.
+function showProgress(step) {
+  const progress = document.getElementById("sync-progress");
+  if (!progress) return;
+  progress.hidden = false;
+  if (step.phase === "push") {
+    progress.value = step.total ? Math.round((100 * step.done) / step.total) : 0;
+    progress.setAttribute("aria-valuetext", `Sending changes: ${step.done} of ${step.total}`);
+  } else if (step.phase === "pull") {
+    progress.removeAttribute("value");
+    progress.setAttribute("aria-valuetext", step.pages ? `Fetching changes: ${plural(step.pages, "page", "pages")} so far` : "Fetching changes");
+  } else {
+    progress.value = step.phase === "done" ? progress.max : 0;
+    progress.removeAttribute("aria-valuetext");
+  }
+}
+
+function hideProgress() {
+  const progress = document.getElementById("sync-progress");
+  if (progress) progress.hidden = true;
+}
 
 async function syncNow() {
   if (state.syncing) {
@@ -239,17 +295,16 @@ async function syncNow() {
   if (!navigator.onLine) return refreshStatus(); // no signal: the "online" event starts the next sync
   const store = state.store;
   state.syncing = true;
-  const progress = document.getElementById("sync-progress");
-  if (progress) { progress.hidden = false; progress.value = 0; }
+  cancelRetry();
+  showProgress({ phase: "start" });
   await refreshStatus("Syncing…");
-  const client = new SyncClient(store, {
-    csrfToken: state.csrfToken,
-    onProgress: ({ done, total }) => { if (progress && total) progress.value = Math.round((100 * done) / total); },
-  });
+  const client = new SyncClient(store, { csrfToken: state.csrfToken, onProgress: showProgress });
   try {
     await client.run();
+    showProgress({ phase: "done" });
     await store.setMeta({ lastSyncAt: Date.now() });
     state.failures = 0;
+    state.serverErrors = 0;
     state.syncing = false;
     // A form being filled in is never redrawn under the practitioner's fingers. The status
     // changes only after the redraw, so "All changes synced" always describes what is shown.
@@ -264,12 +319,21 @@ async function syncNow() {
       state.signInRequired = true;
       return refreshStatus();
     }
+    // Nothing is dropped on any of these: the outbox keeps every change until it is answered.
     state.failures += 1;
-    await refreshStatus("Sync failed — will retry");
-    setTimeout(() => syncNow(), backoffDelay(state.failures));
+    if (error instanceof ServerError) {
+      // A bug on the server: trying again at once would most likely meet it again.
+      state.serverErrors += 1;
+      const delay = serverErrorDelay(state.serverErrors);
+      scheduleRetry(delay, { serverError: true });
+      await refreshStatus(`Sync failed — the server had an error (${error.status}). Will retry in ${inWords(delay)}.`);
+    } else {
+      scheduleRetry(backoffDelay(state.failures), { serverError: false });
+      await refreshStatus("Sync failed — will retry");
+    }
   } finally {
     state.syncing = false;
-    if (progress) progress.hidden = true;
+    hideProgress();
   }
   if (state.syncAgain && state.failures === 0) {
     state.syncAgain = false;

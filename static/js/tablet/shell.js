@@ -5,7 +5,7 @@ import { clockWarning, deviceToday } from "./clock.js";
 import { dmy, h } from "./dom.js";
 
 export const state = {
-  store: null, user: null, csrfToken: null, syncing: false, failures: 0,
+  store: null, user: null, csrfToken: null, syncing: false, failures: 0, serverErrors: 0, retry: null,
   lastActivity: Date.now(), timer: null, signInRequired: false, moved: false, syncAgain: false,
 };
 

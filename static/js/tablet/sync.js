@@ -1,6 +1,6 @@
 // The sync client (SPEC §4): push the outbox before pulling, one pull page per transaction,
-// back off on 503 and network errors, wipe on 410, refetch on 409 reset_required (keeping the
-// outbox), and a single runner across tabs (Web Locks).
+// back off on 503 and network errors, back off longer on a server error (500), wipe on 410,
+// refetch on 409 reset_required (keeping the outbox), and a single runner across tabs (Web Locks).
 
 import { deviceToday } from "./clock.js";
 import { TabletStore } from "./store.js";
@@ -8,7 +8,21 @@ import { TabletStore } from "./store.js";
 const BATCH = 200;
 
 export class DeviceRevoked extends Error {}
-export class RetryLater extends Error {}
+// Try again soon, with the ordinary backoff: no connection, the server busy or its database
+// unavailable (503, and 502/504 from a proxy in front of it), or another answer the sync could
+// not use. `status` is the HTTP status, null for a network error.
+export class RetryLater extends Error {
+  constructor(message, { status = null } = {}) {
+    super(message);
+    this.status = status;
+  }
+}
+// The server failed on this request (500, or another 5xx that is not about being busy): a bug,
+// which an immediate retry will most likely meet again. Still retried, with a longer backoff
+// (serverErrorDelay), and nothing is dropped: the outbox keeps everything until it is answered.
+export class ServerError extends RetryLater {}
+// The 5xx answers that mean "busy or briefly away": retried with the ordinary backoff.
+const BUSY = new Set([502, 503, 504]);
 // The session ended (signed out elsewhere, password changed, expired): the user must sign in
 // again online. Retrying alone would fail for ever, so the UI asks instead.
 export class SignInRequired extends Error {}
@@ -31,7 +45,7 @@ export class SyncClient {
         body: body ? JSON.stringify(body) : undefined,
       });
     } catch (error) {
-      throw new RetryLater(`network: ${error.message}`);
+      throw new RetryLater(`network: ${error.message}`, { status: null });
     }
     if (response.status === 410) throw new DeviceRevoked("This device was revoked.");
     if (response.status === 401) throw new SignInRequired("The session has ended.");
@@ -39,7 +53,8 @@ export class SyncClient {
       const answer = await response.clone().json().catch(() => ({}));
       if (answer.code === "csrf_failed") throw new SignInRequired("The session's token is no longer valid.");
     }
-    if (response.status === 503 || response.status >= 500) throw new RetryLater(`server answered ${response.status}`);
+    if (BUSY.has(response.status)) throw new RetryLater(`server busy: ${response.status}`, { status: response.status });
+    if (response.status >= 500) throw new ServerError(`server error: ${response.status}`, { status: response.status });
     return response;
   }
 
@@ -50,7 +65,7 @@ export class SyncClient {
       await this.store.setMeta({ deviceId });
     }
     const response = await this.request("POST", "/api/sync/devices", { device_id: deviceId, name: navigator.userAgent.slice(0, 80) });
-    if (!response.ok) throw new RetryLater(`device registration answered ${response.status}`);
+    if (!response.ok) throw new RetryLater(`device registration answered ${response.status}`, { status: response.status });
     return deviceId;
   }
 
@@ -83,7 +98,7 @@ export class SyncClient {
       const batch = await this.store.outboxBatch(BATCH);
       if (!batch.length) return;
       const response = await this.request("POST", "/api/sync/push", { device_id: deviceId, mutations: batch.map(({ seq, ...m }) => ({ ...m, seq })) });
-      if (!response.ok) throw new RetryLater(`push answered ${response.status}`);
+      if (!response.ok) throw new RetryLater(`push answered ${response.status}`, { status: response.status });
       const body = await response.json();
       await this.store.settle(body.results);
       sent += body.results.length;
@@ -95,8 +110,12 @@ export class SyncClient {
     }
   }
 
+  // The pull's total is unknown (a page says only whether more follow), so its progress is
+  // the number of pages applied, reported before each page is asked for.
   async pull(deviceId) {
+    let pages = 0;
     for (;;) {
+      this.onProgress({ phase: "pull", pages });
       const cursor = await this.store.getMeta("cursor");
       const query = cursor ? `cursor=${encodeURIComponent(cursor)}` : `device_id=${deviceId}`;
       const response = await this.request("GET", `/api/sync/pull?${query}&limit=200`);
@@ -104,17 +123,27 @@ export class SyncClient {
         await this.store.resetServerState();
         continue;
       }
-      if (!response.ok) throw new RetryLater(`pull answered ${response.status}`);
+      if (!response.ok) throw new RetryLater(`pull answered ${response.status}`, { status: response.status });
       const page = await response.json();
       await this.store.applyPull({ ...page, device_date: deviceToday() });
-      this.onProgress({ phase: "pull", done: page.changes.length, total: page.changes.length });
+      pages += 1;
       if (!page.has_more) return;
     }
   }
 }
 
-// Exponential backoff with jitter for the automatic sync loop.
+// Exponential backoff with jitter for the automatic sync loop (503, network errors).
 export function backoffDelay(attempt) {
   const base = Math.min(5 * 60000, 2000 * 2 ** attempt);
   return base / 2 + Math.random() * (base / 2);
+}
+
+// After a server error (500): 30 s, 1 min, 2 min, 4 min, 8 min, then every 10 min. No jitter:
+// a bug is not load, and the practitioner is told when the next try is.
+export const SERVER_ERROR_FIRST_DELAY_MS = 30 * 1000;
+export const SERVER_ERROR_MAX_DELAY_MS = 10 * 60 * 1000;
+
+// `attempt` counts the server errors in a row, from 1.
+export function serverErrorDelay(attempt) {
+  return Math.min(SERVER_ERROR_MAX_DELAY_MS, SERVER_ERROR_FIRST_DELAY_MS * 2 ** Math.max(0, attempt - 1));
 }
