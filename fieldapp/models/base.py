@@ -26,6 +26,7 @@ class Base(DeclarativeBase):
         datetime: DateTime(timezone=True),
         date: Date(),
         dict: JSON(),
+        list: JSON(),
         str: String(),
     }
 

@@ -32,6 +32,7 @@ class YouthJusticeStatus(enum.StrEnum):
     none = "none"
     at_risk = "at_risk"
     engaged = "engaged"
+    in_detention = "in_detention"
 
 
 class CasePlanGoal(enum.StrEnum):
@@ -143,8 +144,12 @@ class CaseResponsibilityTransfer(Base):
     to_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
     transfer_date: Mapped[date]
     reason: Mapped[str] = mapped_column(Text)
+    # R10 (`003` § OOHC): why case management moves to a non-government agency (TransferBasis);
+    # NULL for a transfer back to the government agency and for history imported without one.
+    basis: Mapped[str | None] = mapped_column(String(40))
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    source: Mapped[str] = mapped_column(String(10), default="app")
 
     child: Mapped[Child] = relationship(back_populates="transfers")
     from_agency: Mapped[Agency | None] = relationship(foreign_keys=[from_agency_id])
