@@ -36,6 +36,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .auth.views import bp as auth_bp
     from .caseload.views import bp as caseload_bp
     from .contacts.views import bp as contacts_bp
+    from .permanency.child import bp as permanency_child_bp
+    from .permanency.dashboard import bp as permanency_dashboard_bp
+    from .permanency.report import bp as permanency_report_bp
     from .team.compliance import bp as compliance_bp
     from .team.sync_issues import bp as sync_issues_bp
     from .team.views import bp as team_bp
@@ -48,6 +51,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         team_bp,
         compliance_bp,
         sync_issues_bp,
+        permanency_dashboard_bp,
+        permanency_child_bp,
+        permanency_report_bp,
         admin_bp,
     ):
         app.register_blueprint(blueprint)

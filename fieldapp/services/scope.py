@@ -56,3 +56,27 @@ def find_child(session: Session, user: User, child_id: uuid.UUID) -> Child | Non
 
 def find_contact(session: Session, user: User, contact_id: uuid.UUID) -> Contact | None:
     return session.scalar(visible_contacts(user).where(Contact.id == contact_id))
+
+
+# Who records which permanency record (SPEC §2), for children already in their scope. The team
+# leader is the delegated decision-maker for goals (`002` § Approving changes to case plan
+# goals); coordinators record reviews, consultations and cohort reviews, and decide goals only
+# in the pilot that makes them the decision-maker (FIELDAPP_COORDINATORS_DECIDE_GOALS=1).
+PERMANENCY_RECORDERS: dict[str, frozenset[str]] = {
+    "goal": frozenset({Role.team_leader.value}),
+    "review": frozenset({Role.coordinator.value}),
+    "consultation": frozenset({Role.coordinator.value}),
+    "cohort_review": frozenset({Role.coordinator.value}),
+    "request": frozenset({Role.practitioner.value, Role.team_leader.value}),
+    "cultural_consultation": frozenset({Role.team_leader.value, Role.coordinator.value}),
+    "transfer": frozenset({Role.team_leader.value}),
+    "retention": frozenset({Role.team_leader.value}),
+    "extension": frozenset({Role.team_leader.value}),
+    "youth_justice": frozenset({Role.practitioner.value, Role.team_leader.value}),
+}
+
+
+def may_record(user: User, what: str, *, coordinators_decide: bool = False) -> bool:
+    if what == "goal" and coordinators_decide and user.role == Role.coordinator.value:
+        return True
+    return user.role in PERMANENCY_RECORDERS[what]
