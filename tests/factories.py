@@ -11,10 +11,20 @@ from datetime import date, timedelta
 from sqlalchemy.orm import Session
 
 from fieldapp.config import DEFAULT_TIMEZONE
-from fieldapp.models import Agency, Child, Contact, ReturnVisit, Team, User
+from fieldapp.models import (
+    Agency,
+    CasePlanGoalRecord,
+    Child,
+    Contact,
+    GoalReview,
+    ReturnVisit,
+    Team,
+    User,
+)
 from fieldapp.services.accounts import hash_password
 from fieldapp.services.allocation import allocate
 from fieldapp.services.clock import today_in
+from fieldapp.services.permanency_records import refresh_current_goal
 
 PASSWORD = "correct horse battery"
 _PASSWORD_HASH = hash_password(PASSWORD)  # argon2 is slow on purpose; hash once per run
@@ -120,3 +130,33 @@ def gen_return_visit(session: Session, child: Child, author: User, **fields) -> 
     session.add(visit)
     session.flush()
     return visit
+
+
+def gen_goal(
+    session: Session, child: Child, goal: str = "restoration", **fields
+) -> CasePlanGoalRecord:
+    """A case plan goal in the child's history, mirrored onto the child as the goal in force."""
+    record = CasePlanGoalRecord(
+        child_id=child.id,
+        goal=goal,
+        date_set=fields.pop("date_set", org_today() - timedelta(days=30)),
+        reason=fields.pop("reason", "Set at the case plan meeting."),
+        **fields,
+    )
+    session.add(record)
+    refresh_current_goal(session, child, org_today())
+    return record
+
+
+def gen_review(session: Session, child: Child, goal: CasePlanGoalRecord, **fields) -> GoalReview:
+    review = GoalReview(
+        child_id=child.id,
+        goal_id=goal.id,
+        review_date=fields.pop("review_date", org_today() - timedelta(days=1)),
+        progress=fields.pop("progress", "on_track"),
+        recommendation=fields.pop("recommendation", "Continue the plan."),
+        **fields,
+    )
+    session.add(review)
+    session.flush()
+    return review
