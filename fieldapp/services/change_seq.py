@@ -15,10 +15,31 @@ import secrets
 from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.orm import Session
 
-from ..models import Addendum, Child, Contact, ContactAction, ContactParticipant, ReturnVisit
+from ..models import (
+    Addendum,
+    CasePlanGoalRecord,
+    CaseResponsibilityTransfer,
+    Child,
+    Contact,
+    ContactAction,
+    ContactParticipant,
+    GoalExtension,
+    GoalReview,
+    ReturnVisit,
+    YouthJusticeRecord,
+)
 from ..models.sync import SyncState, SyncTombstone
 
 SYNCED = {Child: "child", Contact: "contact", ReturnVisit: "return_visit", Addendum: "addendum"}
+# Records the child's pulled record summarises (goal, next review due, two-year deadline,
+# agency, Youth Justice collaboration): a new one sends the child again.
+SUMMARISED_IN_CHILD = (
+    CasePlanGoalRecord,
+    GoalReview,
+    GoalExtension,
+    CaseResponsibilityTransfer,
+    YouthJusticeRecord,
+)
 _TOUCHED = "sync_touched"
 _DELETED = "sync_deleted"
 
@@ -35,6 +56,9 @@ def _note_changes(session: Session, _flush_context) -> None:
     touched = session.info.setdefault(_TOUCHED, {})
     deleted = session.info.setdefault(_DELETED, {})
     for obj in list(session.new) + list(session.dirty):
+        if isinstance(obj, SUMMARISED_IN_CHILD) and obj.child_id is not None:
+            touched[(Child, obj.child_id)] = True
+            continue
         if isinstance(obj, (ContactParticipant, ContactAction)):
             obj = obj.contact
         if type(obj) in SYNCED and obj is not None and obj.id is not None:

@@ -490,3 +490,15 @@ def test_every_record_is_audited(db_session, org):
         db_session.scalars(select(AuditEvent.object_type).where(AuditEvent.action == "create"))
     )
     assert audited == {"permanency_consultation", "cultural_consultation", "consultation_request"}
+
+
+def test_a_review_sends_the_child_to_tablets_again(db_session, org):
+    """The child's pulled record carries the next review due (SPEC §4), so a new review must
+    give the child a new change number."""
+    goal = gen_goal(db_session, org.child)
+    db_session.commit()
+    before = db_session.scalar(select(Child.change_seq).where(Child.id == org.child.id))
+    gen_review(db_session, org.child, goal)
+    db_session.commit()
+    after = db_session.scalar(select(Child.change_seq).where(Child.id == org.child.id))
+    assert before is not None and after > before
