@@ -592,18 +592,22 @@ def record_cohort_review(
     *,
     review_date: date | None,
     notes: str | None,
-    flagged: dict[uuid.UUID, str | None],
+    flagged: set[uuid.UUID],
     children_in_cohort: list[Child],
     today: date,
+    child_notes: dict[uuid.UUID, str] | None = None,
 ) -> CohortReview:
     """`002` § Cohort reviews: the coordinator's agency's children in long-term care, each
     flagged or not as needing a formal permanency consultation."""
     _require(user, "cohort_review")
+    if user.agency_id is None:
+        raise Forbidden("Your account is not linked to an agency; ask an admin to link it.")
+    child_notes = child_notes or {}
     errors = _Errors()
     _past_or_today(errors, "review_date", review_date, today)
     notes_text = _text(errors, "notes", notes, required=False)
     cohort_ids = {child.id for child in children_in_cohort}
-    if set(flagged) - cohort_ids:
+    if (set(flagged) | set(child_notes)) - cohort_ids:
         errors.add("flagged", "Only children of the cohort can be flagged.")
     errors.raise_if_any()
     review = CohortReview(
@@ -616,7 +620,7 @@ def record_cohort_review(
         CohortReviewChild(
             child_id=child.id,
             needs_formal_consultation=child.id in flagged,
-            note=(flagged.get(child.id) or "").strip() or None,
+            note=(child_notes.get(child.id) or "").strip()[:TEXT_LIMIT] or None,
         )
         for child in children_in_cohort
     ]
