@@ -13,8 +13,6 @@ Views parse, call a service and render; figures come from `services/permanency_m
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 
 from flask import (
@@ -33,6 +31,7 @@ from wtforms import DateField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from ..access import audit, require_role, session, today
+from ..csv_export import csv_response
 from ..services import scope
 from ..services.errors import Forbidden, ValidationError
 from ..services.permanency_mds import (
@@ -50,7 +49,6 @@ from ..services.permanency_mds import (
     review_trend,
 )
 from ..services.permanency_records import record_cohort_review
-from ..team.compliance import _csv_safe as csv_safe  # the one CSV-injection guard
 from .chart import review_trend_summary, review_trend_svg
 
 bp = Blueprint("permanency_report", __name__)
@@ -134,20 +132,15 @@ def export_csv():
     require_role(*REPORT_ROLES)
     quarter = _quarter()
     rows = minimum_data_set(session(), _children(), quarter, today=today())
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for row in rows:
-        record = {"quarter": quarter, "agency": row.agency_name, "agency_kind": row.agency_kind}
-        record |= row.figures
-        writer.writerow([csv_safe(record[column]) for column in CSV_COLUMNS])
+    records = [
+        {"quarter": quarter, "agency": row.agency_name, "agency_kind": row.agency_kind}
+        | row.figures
+        for row in rows
+    ]
+    response = csv_response(CSV_COLUMNS, records, f"permanency-mds-{quarter}.csv")
     audit("export", "permanency_report", None, detail={"quarter": quarter, "rows": len(rows)})
     session().commit()
-    return Response(
-        buffer.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="permanency-mds-{quarter}.csv"'},
-    )
+    return response
 
 
 # ---------------------------------------------------------------- cohort reviews

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
@@ -11,6 +9,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from ..access import audit, require_role, session, today
+from ..csv_export import csv_response
 from ..models import Child, Team, User
 from ..services import scope
 from ..services.compliance_report import (
@@ -192,12 +191,6 @@ def chart():
     return Response(svg, mimetype="image/svg+xml")
 
 
-def _csv_safe(value) -> str:
-    """Neutralises spreadsheet formulas in exported text (CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @bp.get("/team/compliance.csv")
 @login_required
 def export_csv():
@@ -205,19 +198,12 @@ def export_csv():
     as_of = _as_of()
     practitioner_id, status = _filters()
     rows = _rows(as_of, practitioner_id, status)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for row in rows:
-        record = _row_dict(row)
-        writer.writerow([_csv_safe(record[column]) for column in CSV_COLUMNS])
+    response = csv_response(
+        CSV_COLUMNS, [_row_dict(row) for row in rows], f"contact-compliance-{as_of}.csv"
+    )
     audit("export", "compliance", None, detail={"as_of": as_of.isoformat(), "rows": len(rows)})
     session().commit()
-    return Response(
-        buffer.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="contact-compliance-{as_of}.csv"'},
-    )
+    return response
 
 
 def _row_dict(row) -> dict:
