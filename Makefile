@@ -41,6 +41,7 @@ clean:
 
 bench: install
 	$(BIN)/python -m bench.compliance --write
+	$(BIN)/python -m bench.permanency --write
 	$(BIN)/python -m bench.sync --write
 	$(BIN)/python -m bench.tablet --write
 	$(BIN)/python -m bench.fleet --write

@@ -1,8 +1,191 @@
 """`/permanency`: every child of the coordinator's agency (a team leader's teams, a
-practitioner's caseload) with goal, reviews and the two-year timeframe; its CSV and JSON."""
+practitioner's caseload) with goal, reviews and the two-year timeframe; its CSV and JSON
+(SPEC §5, §6; R3, R11). Views parse, call `services/permanency_report.py`, render."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import csv
+import io
+from datetime import date
+
+from flask import Blueprint, Response, jsonify, render_template, request
+from flask_login import current_user, login_required
+
+from ..access import audit, require_role, session, today
+from ..models.child import CasePlanGoal
+from ..services import scope
+from ..services.permanency import GOAL_LABELS
+from ..services.permanency_report import (
+    REVIEW_STATUSES,
+    agencies_in_scope,
+    open_consultation_requests,
+    permanency_overview,
+    permanency_rows,
+)
 
 bp = Blueprint("permanency_dashboard", __name__)
+
+CSV_COLUMNS = (
+    "child_id",
+    "external_id",
+    "child_name",
+    "primary_agency",
+    "case_plan_goal",
+    "goal_set_date",
+    "permanency_unlikely",
+    "reviews_required",
+    "last_review_date",
+    "next_review_due",
+    "review_status",
+    "two_year_deadline",
+    "two_year_status",
+    "days_to_deadline",
+)
+GOALS = tuple(goal.value for goal in CasePlanGoal)
+EARLIEST_AS_OF = date(2000, 1, 1)
+PAGE_SIZE = 100
+PAGE_ROLES = ("coordinator", "team_leader")
+DATA_ROLES = ("coordinator", "team_leader", "practitioner")
+
+
+class BadParameter(Exception):
+    def __init__(self, name: str, message: str):
+        super().__init__(message)
+        self.name = name
+
+
+@bp.errorhandler(BadParameter)
+def _bad_parameter(exc: BadParameter):
+    if request.path.startswith("/api/") or request.path.endswith(".csv"):
+        return jsonify(error=str(exc), parameter=exc.name), 400
+    return render_template("error.html", status=400, message=str(exc)), 400
+
+
+def _as_of() -> tuple[date, str | None]:
+    """The "As at" date and a notice when it was corrected: a future date becomes today."""
+    raw = request.args.get("as_of", "").strip()
+    if not raw:
+        return today(), None
+    try:
+        value = date.fromisoformat(raw)
+    except ValueError:
+        raise BadParameter(
+            "as_of", f"as_of must be a date as YYYY-MM-DD, not {raw[:20]!r}."
+        ) from None
+    if value < EARLIEST_AS_OF:
+        raise BadParameter("as_of", f"as_of cannot be before {EARLIEST_AS_OF.isoformat()}.")
+    if value > today():
+        return today(), f"{value:%d/%m/%Y} is in the future: showing today instead."
+    return value, None
+
+
+def _whole_number(name: str, raw: str, maximum: int = 2**31 - 1) -> int:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= maximum:
+        raise BadParameter(name, f"{name} must be a whole number from 1 to {maximum}.")
+    return int(raw)
+
+
+def _filters() -> dict:
+    goal = request.args.get("goal", "").strip() or None
+    status = request.args.get("status", "").strip() or None
+    agency = request.args.get("agency", "").strip()
+    if goal is not None and goal not in GOALS:
+        raise BadParameter("goal", f"goal must be one of {', '.join(GOALS)}.")
+    if status is not None and status not in REVIEW_STATUSES:
+        raise BadParameter("status", f"status must be one of {', '.join(REVIEW_STATUSES)}.")
+    return {
+        "goal": goal,
+        "review_status": status,
+        "agency_id": _whole_number("agency", agency) if agency else None,
+    }
+
+
+@bp.get("/permanency")
+@login_required
+def page():
+    require_role(*PAGE_ROLES)
+    as_of, notice = _as_of()
+    filters = _filters()
+    page_number = _whole_number("page", request.args.get("page", "1").strip() or "1", 100_000)
+    children = scope.visible_children(current_user)
+    overview = permanency_overview(session(), children, as_of, **filters)
+    requests = open_consultation_requests(session(), children)
+    agencies = agencies_in_scope(session(), children)
+    audit("view", "permanency", None, detail={"as_of": as_of.isoformat()})
+    session().commit()
+    matching = len(overview.rows)
+    first = (page_number - 1) * PAGE_SIZE
+    query = {
+        "as_of": as_of.isoformat(),
+        "goal": filters["goal"] or "",
+        "status": filters["review_status"] or "",
+        "agency": filters["agency_id"] or "",
+    }
+    return render_template(
+        "permanency/dashboard.html",
+        rows=overview.rows[first : first + PAGE_SIZE],
+        counts=overview.counts,
+        requests=requests,
+        agencies=agencies,
+        goals=GOALS,
+        goal_labels=GOAL_LABELS,
+        statuses=REVIEW_STATUSES,
+        filters=filters,
+        query=query,
+        as_of=as_of,
+        is_today=as_of == today(),
+        notice=notice,
+        matching=matching,
+        page=page_number,
+        pages=max(1, -(-matching // PAGE_SIZE)),
+        first=first + 1,
+    )
+
+
+def _csv_cell(value) -> str:
+    """A CSV cell: booleans as true/false, numbers as numbers (days_to_deadline is negative
+    once the timeframe is exceeded), and text with spreadsheet formulas neutralised (CSV
+    injection)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@bp.get("/permanency.csv")
+@login_required
+def export_csv():
+    require_role(*DATA_ROLES)
+    as_of, _notice = _as_of()
+    rows = permanency_rows(session(), scope.visible_children(current_user), as_of, **_filters())
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        record = row.as_dict()
+        writer.writerow([_csv_cell(record[column]) for column in CSV_COLUMNS])
+    audit("export", "permanency", None, detail={"as_of": as_of.isoformat(), "rows": len(rows)})
+    session().commit()
+    return Response(
+        buffer.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="permanency-{as_of}.csv"'},
+    )
+
+
+@bp.get("/api/permanency")
+@login_required
+def api():
+    """Coordinators get their agency's children, team leaders their teams', practitioners their
+    caseload (SPEC §6); admins, like `/api/compliance`, a 404."""
+    if current_user.role not in DATA_ROLES:
+        return jsonify(error="Not found."), 404
+    as_of, _notice = _as_of()
+    rows = permanency_rows(session(), scope.visible_children(current_user), as_of, **_filters())
+    audit("export", "permanency", None, detail={"as_of": as_of.isoformat(), "api": True})
+    session().commit()
+    return jsonify(as_of=as_of.isoformat(), rows=[row.as_dict() for row in rows])

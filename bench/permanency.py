@@ -1,0 +1,279 @@
+"""Benchmark: the coordinator's permanency page (SPEC §7).
+
+Loads a fresh database with 10,000 children of one non-government agency, each with five years
+of permanency history (one to three goals, a goal review at every interval of each goal,
+consultations every few months, some extension applications and open consultation requests),
+with fast bulk inserts (SQLAlchemy Core), then times, median of several runs:
+- page: GET /permanency through the app for the agency's coordinator (server time: the query,
+  the rules per row, the template, the response);
+- rows: `permanency_rows` alone (the one statement and the R3 rules per row);
+- csv: GET /permanency.csv (every row).
+
+    .venv/bin/python -m bench.permanency [--children 10000] [--runs 7] [--databases postgresql]
+        [--write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import random
+import time
+import uuid
+from datetime import date, timedelta
+
+from sqlalchemy import insert, select, text
+
+from fieldapp import create_app
+from fieldapp.extensions import db
+from fieldapp.models import (
+    Agency,
+    CasePlanGoalRecord,
+    Child,
+    ConsultationRequest,
+    GoalExtension,
+    GoalReview,
+    PermanencyConsultation,
+    Team,
+    User,
+)
+from fieldapp.services import scope
+from fieldapp.services.accounts import hash_password
+from fieldapp.services.clock import today_in
+from fieldapp.services.permanency import add_months, review_interval_months
+from fieldapp.services.permanency_report import permanency_rows
+
+from .common import fresh_database, median_ms, write_section
+
+PASSWORD = "bench-password-2026"
+CHILDREN_PER_TEAM = 500
+YEARS = 5
+GOALS = ("family_preservation", "restoration", "guardianship", "adoption", "long_term_care")
+BAR_MS = 200
+
+
+def seed(session, children: int, today: date, seed_value: int = 11) -> dict:
+    """The agency, its teams and coordinator, and the children's histories. Returns counts."""
+    rng = random.Random(seed_value)
+    agency = Agency(name="Bench NGO", kind="ngo")
+    teams = [
+        Team(name=f"bench-team-{i + 1}", agency=agency)
+        for i in range(max(1, -(-children // CHILDREN_PER_TEAM)))
+    ]
+    session.add_all(teams)
+    session.flush()
+    password_hash = hash_password(PASSWORD)
+    coordinator = User(
+        email="coordinator@bench.example",
+        name="Bench Coordinator",
+        role="coordinator",
+        agency=agency,
+        password_hash=password_hash,
+        teams=[teams[0]],
+    )
+    practitioner = User(
+        email="practitioner@bench.example",
+        name="Bench Practitioner",
+        role="practitioner",
+        agency=agency,
+        password_hash=password_hash,
+        teams=[teams[0]],
+    )
+    session.add_all([coordinator, practitioner])
+    session.flush()
+
+    history_start = today - timedelta(days=365 * YEARS)
+    child_rows, goal_rows, review_rows, extension_rows = [], [], [], []
+    consultation_rows, request_rows = [], []
+    for index in range(children):
+        child_id = uuid.uuid4()
+        care_start = history_start - timedelta(days=rng.randint(0, 400))
+        child_rows.append(
+            dict(
+                id=child_id,
+                external_id=f"BENCH-{index + 1}",
+                given_name=f"Child{index + 1}",
+                family_name=f"Family{index % 997}",
+                date_of_birth=care_start - timedelta(days=rng.randint(30, 5000)),
+                care_start_date=care_start,
+                care_end_date=None if rng.random() > 0.03 else today - timedelta(days=40),
+                team_id=teams[index // CHILDREN_PER_TEAM].id,
+                primary_agency_id=agency.id,
+            )
+        )
+        # One to three goals over the five years; none at all for a few children.
+        if rng.random() < 0.01:
+            continue
+        goal_count = rng.randint(1, 3)
+        set_dates = sorted(
+            history_start + timedelta(days=rng.randint(0, 365 * YEARS - 30))
+            for _ in range(goal_count)
+        )
+        set_dates[0] = history_start + timedelta(days=rng.randint(0, 60))
+        for number, date_set in enumerate(set_dates):
+            goal_id = uuid.uuid4()
+            goal = rng.choice(GOALS)
+            unlikely = rng.random() < 0.2
+            goal_rows.append(
+                dict(
+                    id=goal_id,
+                    child_id=child_id,
+                    goal=goal,
+                    date_set=date_set,
+                    permanency_unlikely=unlikely,
+                    source="app",
+                )
+            )
+            until = set_dates[number + 1] if number + 1 < goal_count else today
+            review = add_months(date_set, review_interval_months(goal, unlikely))
+            while review < until - timedelta(days=rng.randint(0, 60)):
+                review_rows.append(
+                    dict(
+                        id=uuid.uuid4(),
+                        child_id=child_id,
+                        goal_id=goal_id,
+                        review_date=review,
+                        progress="on_track",
+                        psp_package_reviewed=False,
+                        recommendation="Continue the plan.",
+                        source="app",
+                    )
+                )
+                review = add_months(review, review_interval_months(goal, unlikely))
+            if goal != "long_term_care" and rng.random() < 0.05:
+                extension_rows.append(
+                    dict(
+                        id=uuid.uuid4(),
+                        child_id=child_id,
+                        goal_id=goal_id,
+                        applied_date=min(today, add_months(date_set, 22)),
+                        reason="Exceptional circumstances.",
+                        source="app",
+                    )
+                )
+        consultation_day = history_start + timedelta(days=rng.randint(0, 120))
+        while consultation_day <= today:
+            consultation_rows.append(
+                dict(
+                    id=uuid.uuid4(),
+                    child_id=child_id,
+                    consultation_date=consultation_day,
+                    kind=rng.choice(("formal", "informal")),
+                    trigger="significant_change",
+                    recommendations="Keep going.",
+                    source="app",
+                )
+            )
+            consultation_day += timedelta(days=rng.randint(90, 240))
+        if rng.random() < 0.02:
+            request_rows.append(
+                dict(
+                    id=uuid.uuid4(),
+                    child_id=child_id,
+                    requested_by_id=practitioner.id,
+                    reason="Please consult.",
+                )
+            )
+    for model, rows in (
+        (Child, child_rows),
+        (CasePlanGoalRecord, goal_rows),
+        (GoalReview, review_rows),
+        (GoalExtension, extension_rows),
+        (PermanencyConsultation, consultation_rows),
+        (ConsultationRequest, request_rows),
+    ):
+        for start in range(0, len(rows), 5000):
+            session.execute(insert(model), rows[start : start + 5000])
+    return {
+        "children": len(child_rows),
+        "goals": len(goal_rows),
+        "reviews": len(review_rows),
+        "consultations": len(consultation_rows),
+        "requests": len(request_rows),
+    }
+
+
+def measure(kind: str, children: int, runs: int) -> dict:
+    with fresh_database(kind) as url:
+        app = create_app(
+            {
+                "DATABASE_URL": url,
+                "SECRET_KEY": "bench",
+                "SESSION_COOKIE_SECURE": False,
+                "WTF_CSRF_ENABLED": False,
+            }
+        )
+        with app.app_context():
+            started = time.perf_counter()
+            today = today_in(app.config["FIELDAPP_TIMEZONE"])
+            counts = seed(db.session, children, today)
+            db.session.commit()
+            load_s = time.perf_counter() - started
+            with db.engine.connect() as conn:
+                conn.execution_options(isolation_level="AUTOCOMMIT").execute(
+                    text("VACUUM ANALYZE" if kind == "postgresql" else "ANALYZE")
+                )
+            coordinator = db.session.scalar(
+                select(User).where(User.email == "coordinator@bench.example")
+            )
+            children_select = scope.visible_children(coordinator)
+            shown = len(permanency_rows(db.session, children_select, today))
+            rows_ms = median_ms(lambda: permanency_rows(db.session, children_select, today), runs)
+            db.session.rollback()
+        client = app.test_client()
+        client.post("/login", data={"email": "coordinator@bench.example", "password": PASSWORD})
+        assert client.get("/permanency").status_code == 200
+        page_ms = median_ms(lambda: client.get("/permanency"), runs)
+        csv_ms = median_ms(lambda: client.get("/permanency.csv"), max(3, runs // 2))
+        app.extensions["fieldapp_db"]["engine"].dispose()
+    return counts | {
+        "kind": kind,
+        "shown": shown,
+        "load_s": load_s,
+        "page_ms": page_ms,
+        "rows_ms": rows_ms,
+        "csv_ms": csv_ms,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--children", type=int, default=10_000)
+    parser.add_argument("--databases", default="postgresql")
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--write", action="store_true", help="update docs/performance.md")
+    args = parser.parse_args()
+    results = []
+    for kind in args.databases.split(","):
+        result = measure(kind, args.children, args.runs)
+        results.append(result)
+        print(
+            f"{kind:<10} {result['children']:>6} children: page {result['page_ms']:.0f} ms, "
+            f"rows {result['rows_ms']:.0f} ms, csv {result['csv_ms']:.0f} ms "
+            f"(loaded in {result['load_s']:.0f} s)",
+            flush=True,
+        )
+    lines = [
+        f"Measured {date.today().isoformat()} on {platform.machine()}, Python "
+        f"{platform.python_version()}, {args.runs} runs each (median), "
+        "`python -m bench.permanency --write`. Bar: page under "
+        f"{BAR_MS} ms on PostgreSQL.",
+        "",
+        "| database | children (in care) | goals | reviews | consultations | page (ms) "
+        "| rows query + rules (ms) | CSV, all rows (ms) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['kind']} | {r['children']:,} ({r['shown']:,}) | {r['goals']:,} | "
+            f"{r['reviews']:,} | {r['consultations']:,} | {r['page_ms']:.0f} | "
+            f"{r['rows_ms']:.0f} | {r['csv_ms']:.0f} |"
+        )
+    report = "\n".join(lines)
+    print(report)
+    if args.write:
+        write_section("permanency", report)
+
+
+if __name__ == "__main__":
+    main()
