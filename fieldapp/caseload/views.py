@@ -11,6 +11,7 @@ from sqlalchemy import select
 from ..access import audit, child_or_404, session, today
 from ..forms import select_choices
 from ..models import Contact, ReturnVisit
+from ..permanency.child import section as permanency_section
 from ..services import scope
 from ..services.allocation import eligible_practitioners
 from ..services.caseload import caseload, last_qualifying_contact_dates
@@ -76,6 +77,7 @@ def child(child_id: uuid.UUID):
             for user in eligible_practitioners(db_session, child)
             if user.id != child.practitioner_id
         )
+    permanency = permanency_section(db_session, current_user, child, today())
     audit("view", "child", child.id)
     db_session.commit()
     return render_template(
@@ -89,5 +91,6 @@ def child(child_id: uuid.UUID):
         can_read_notes=can_read_notes,
         can_record=current_user.role in ("practitioner", "team_leader"),
         reallocate_form=reallocate_form,
+        permanency=permanency,
         today=today(),
     )

@@ -23,6 +23,22 @@ ID_ARGUMENTS = {
 }
 
 
+# Permanency records a practitioner may not make (scope.PERMANENCY_RECORDERS).
+PRACTITIONER_FORBIDDEN = {
+    f"permanency_child.{endpoint}": 403
+    for endpoint in (
+        "goal",
+        "review",
+        "consultation",
+        "cultural_consultation",
+        "transfer",
+        "retention",
+        "extension",
+        "extension_decision",
+    )
+}
+
+
 def _id_routes(app):
     routes = []
     for rule in app.url_map.iter_rules():
@@ -82,7 +98,10 @@ def test_the_same_routes_answer_the_owner(app, client, auth, org):
     auth.login(org.practitioner.email)
     for rule, method in _id_routes(app):
         if method == "GET" and set(rule.arguments) <= {"child_id", "contact_id", "visit_id"}:
-            assert client.get(_url(rule, org)).status_code == 200, rule.rule
+            # A permanency form the practitioner's role may not record is refused with 403:
+            # they see the child, so the child's existence is no secret to them.
+            expected = PRACTITIONER_FORBIDDEN.get(rule.endpoint, 200)
+            assert client.get(_url(rule, org)).status_code == expected, rule.rule
 
 
 def test_draft_of_a_colleague_is_invisible(client, auth, org):
