@@ -14,6 +14,7 @@ from .services import accounts, demo
 from .services.children_import import ImportFailed, import_children
 from .services.clock import today_in
 from .services.errors import ValidationError
+from .services.permanency_import import import_permanency
 
 db_cli = AppGroup("db", help="Database schema (Alembic migrations).")
 teams_cli = AppGroup("teams", help="Teams.")
@@ -151,6 +152,28 @@ def import_children_command(file) -> None:
     )
 
 
+@click.command("import-permanency")
+@with_appcontext
+@click.argument("file", type=click.File("r", encoding="utf-8-sig"))
+def import_permanency_command(file) -> None:
+    """Import permanency history (goals, reviews, consultations, cultural consultations and
+    transfers) from a CSV file: all rows or none, idempotent by (external_id, event, date)."""
+    try:
+        result = import_permanency(db.session, file.read(), _today())
+    except ImportFailed as failure:
+        db.session.rollback()
+        for error in failure.errors:
+            click.echo(f"error: {error}", err=True)
+        click.echo(f"Nothing was imported: {len(failure.errors)} error(s).", err=True)
+        sys.exit(1)
+    db.session.commit()
+    written = ", ".join(f"{result.written[event]} {event}" for event in sorted(result.written))
+    click.echo(
+        f"Imported {result.total_written} record(s) for {result.children} child(ren)"
+        f"{f' ({written})' if written else ''}; {result.already_there} row(s) already there."
+    )
+
+
 @click.command("seed-large")
 @with_appcontext
 @click.option("--children", type=click.IntRange(1, 1_000_000), required=True)
@@ -205,6 +228,7 @@ def init_app(app: Flask) -> None:
         sync_cli,
         seed_demo_command,
         import_children_command,
+        import_permanency_command,
         seed_large_command,
     ):
         app.cli.add_command(command)

@@ -147,7 +147,7 @@ def pull():
             400, f"limit must be a whole number from 1 to {sync.MAX_PULL_LIMIT}.", field="limit"
         )
     device = sync.device_for(session(), current_user, device_id)
-    page, next_cursor = sync.pull(session(), current_user, device, cursor, int(raw_limit))
+    page, next_cursor = sync.pull(session(), current_user, device, cursor, int(raw_limit), today())
     # server_date lets the tablet warn when its own date is wrong (SPEC §3: "today" on the
     # tablet is the device date, with a warning if it differs from the server's by over a day).
     return jsonify(

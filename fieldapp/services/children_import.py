@@ -21,6 +21,7 @@ from ..models import (
     AboriginalStatus,
     Agency,
     CasePlanGoal,
+    CasePlanGoalRecord,
     CaseResponsibilityTransfer,
     Child,
     Residence,
@@ -30,6 +31,7 @@ from ..models import (
 )
 from .allocation import allocate
 from .audit import record_event
+from .permanency_records import refresh_current_goal
 
 COLUMNS = (
     "external_id", "given_name", "family_name", "preferred_name", "date_of_birth",
@@ -199,9 +201,40 @@ def _check_row(
 
 _CHILD_FIELDS = (
     "given_name", "family_name", "preferred_name", "date_of_birth", "aboriginal_status",
-    "residence", "care_start_date", "care_end_date", "case_plan_goal", "goal_set_date",
-    "permanency_unlikely",
+    "residence", "care_start_date", "care_end_date",
 )  # fmt: skip
+
+
+def _import_goal(
+    session: Session, child: Child, values: dict[str, Any], today: date, imported_by_id
+) -> bool:
+    """The file's case plan goal joins the child's goal history (R3: goals are superseded, never
+    overwritten), unless that goal with that date is already there. True if it was added."""
+    goal, date_set = values["case_plan_goal"], values["goal_set_date"]
+    if not goal or date_set is None:
+        return False
+    already = session.scalar(
+        select(CasePlanGoalRecord.id).where(
+            CasePlanGoalRecord.child_id == child.id,
+            CasePlanGoalRecord.goal == goal,
+            CasePlanGoalRecord.date_set == date_set,
+        )
+    )
+    if already is not None:
+        return False
+    session.add(
+        CasePlanGoalRecord(
+            child_id=child.id,
+            goal=goal,
+            date_set=date_set,
+            permanency_unlikely=values["permanency_unlikely"],
+            reason="Imported from the previous system.",
+            recorded_by_id=imported_by_id,
+            source="import",
+        )
+    )
+    refresh_current_goal(session, child, today)
+    return True
 
 
 def import_children(
@@ -268,6 +301,7 @@ def import_children(
                 # starts when the child came into care.
                 allocate(session, child, values["practitioner"], values["care_start_date"])
                 child.version = 1
+            _import_goal(session, child, values, today, imported_by_id)
             result.created += 1
             result.changed_ids.append(str(child.id))
             continue
@@ -278,6 +312,8 @@ def import_children(
                 changed = True
         if child.team_id != values["team"].id:
             child.team = values["team"]
+            changed = True
+        if _import_goal(session, child, values, today, imported_by_id):
             changed = True
         if child.primary_agency_id != values["primary_agency"].id:
             session.add(

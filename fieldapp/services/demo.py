@@ -1,6 +1,11 @@
 """A small, realistic demo organisation for trying the app (SPEC §6 `seed-demo`).
 
-Deterministic: the same seed gives the same children and history. Names are invented.
+Deterministic: the same seed and `today` give the same children and history. Names are invented.
+Every child in care has a permanency history (R3, R4, R10, R11, R12): goals with reviews (some
+overdue), a goal set three years ago past its two-year timeframe with an extension application,
+consultations with follow-up actions and an open request, cultural consultations (one before an
+Aboriginal child's adoption goal), transfers to the NGO with their basis, and a Youth Justice
+collaboration.
 """
 
 from __future__ import annotations
@@ -11,10 +16,28 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..models import Child, Contact, ContactAction, ContactParticipant, ReturnVisit, User
+from ..models import (
+    CasePlanGoalRecord,
+    CaseResponsibilityTransfer,
+    Child,
+    ConsultationAction,
+    ConsultationRequest,
+    Contact,
+    ContactAction,
+    ContactParticipant,
+    CulturalConsultation,
+    GoalExtension,
+    GoalReview,
+    PermanencyConsultation,
+    ReturnVisit,
+    User,
+    YouthJusticeRecord,
+)
 from ..models.base import utcnow
+from . import permanency as rules
 from .accounts import create_team, create_user
 from .allocation import allocate
+from .permanency_records import refresh_current_goal
 
 DEMO_DOMAIN = "demo.fieldapp.example"
 DEFAULT_PASSWORD = "fieldapp-demo-2026"
@@ -159,12 +182,15 @@ def seed_demo(
         + [(users["ari.thompson"], alice)] * 6
     )
     for index, (practitioner, team) in enumerate(holders):
-        child = _child(rng, index, team, ngo if index % 7 == 3 else team.agency, today)
+        ngo_held = index % 7 == 3 or index in (14, 20)
+        child = _child(rng, index, team, ngo if ngo_held else team.agency, today)
         session.add(child)
         session.flush()
         allocate(session, child, practitioner, child.care_start_date)
         child.version = 1
         _history(session, rng, child, practitioner, today, index)
+        if child.in_care:
+            _permanency(session, child, index, practitioner, users, today)
     session.flush()
     return {user.email: user.role for user in users.values()}
 
@@ -191,6 +217,11 @@ def _child(rng: random.Random, index: int, team, agency, today: date) -> Child:
     goal = rng.choice(
         ["family_preservation", "restoration", "guardianship", "long_term_care", None]
     )
+    if index in ADOPTION_AFTER_CULTURAL + CULTURAL_ONLY:
+        status = "aboriginal"
+    if index == PAST_TWO_YEARS:  # in care since early three years ago: its goal dates from then
+        care_start = date(today.year - 3, 1, 20)
+        born = min(born, care_start - timedelta(days=6 * 365))
     return Child(
         external_id=f"DEMO-{1000 + index}",
         given_name=GIVEN[index % len(GIVEN)],
@@ -204,8 +235,8 @@ def _child(rng: random.Random, index: int, team, agency, today: date) -> Child:
         youth_justice_status="at_risk" if index in (6, 13) else "none",
         team=team,
         primary_agency=agency,
-        case_plan_goal=goal,
-        goal_set_date=care_start + timedelta(days=30) if goal else None,
+        # The goal history (_permanency) sets the goal; this is the one it starts from.
+        case_plan_goal=goal or "restoration",
         permanency_unlikely=index % 5 == 0,
     )
 
@@ -302,3 +333,266 @@ def _history(
                 created_by_id=practitioner.id,
             )
         )
+
+
+# ---------------------------------------------------------------- permanency (R3, R4, R10-R12)
+
+PAST_TWO_YEARS = 10  # an NGO-held child whose goal was set three years ago (an extension applied)
+ADOPTION_AFTER_CULTURAL = (7,)  # Aboriginal: adoption only after a cultural consultation
+CULTURAL_ONLY = (8,)  # Aboriginal: cultural advice on kinship guardianship
+YOUTH_JUSTICE = 6  # at risk, with a Youth Justice collaboration
+OPEN_REQUEST = 3  # a practitioner's request for a consultation, not answered yet
+SUPERSEDED = (1, 5, 12, 19, 26)  # an earlier goal was superseded
+OVERDUE_REVIEWS = (2, 3, 12, 17, 22, 27)  # the last due review was not held
+ALICE_LEADER = "Morgan Reid (Team Leader, Alice Springs)"
+
+REASONS = {
+    "family_preservation": "Mum has engaged with family support and the home is safe with a "
+    "safety plan in place.",
+    "restoration": "Dad has completed the parenting program; restoration planned over six "
+    "months with overnight stays increasing.",
+    "guardianship": "Restoration is not practicable: Mum's circumstances have not changed in "
+    "two years. Nanna is a stable kinship carer and willing to take guardianship.",
+    "adoption": "Preservation, restoration and guardianship are not practicable; the carers "
+    "have cared for the child since infancy and support open adoption with family contact.",
+    "long_term_care": "Restoration and guardianship have been assessed as not practicable; "
+    "long-term care with the current carers keeps the child near siblings and school.",
+}
+RECOMMENDATIONS = {
+    "on_track": "Continue the current plan; the goal remains in the child's best interests.",
+    "progress_concerns": "Progress is slower than planned: increase family time support and "
+    "review again in three months.",
+    "goal_change_recommended": "Consider a change of goal to guardianship with the kinship "
+    "carer; book a formal permanency consultation.",
+}
+
+
+def _goal(session, child, goal, date_set, unlikely, decided_by, reason=None, recommendation=None):
+    record = CasePlanGoalRecord(
+        child_id=child.id,
+        goal=goal,
+        date_set=date_set,
+        permanency_unlikely=unlikely,
+        reason=reason or REASONS[goal],
+        coordinator_recommendation=recommendation,
+        decided_by_id=decided_by.id if decided_by else None,
+        decided_by_name=None if decided_by else ALICE_LEADER,
+        recorded_by_id=decided_by.id if decided_by else None,
+    )
+    session.add(record)
+    session.flush()
+    return record
+
+
+def _reviews(session, child, goal, until, index, coordinator, skip_last: bool) -> None:
+    """R3: reviews at (or a few days before) each due date up to `until`; with `skip_last`,
+    the last one due is not held, so the child's review is overdue."""
+    last = None
+    number = 0
+    while True:
+        due = rules.next_review_due(goal.goal, goal.date_set, goal.permanency_unlikely, last)
+        if due > until:
+            return
+        following = rules.add_months(
+            due, rules.review_interval_months(goal.goal, goal.permanency_unlikely)
+        )
+        if skip_last and following > until:
+            return
+        number += 1
+        held = max(goal.date_set, due - timedelta(days=(index + number) % 9))
+        progress = "progress_concerns" if (index + number) % 4 == 0 else "on_track"
+        session.add(
+            GoalReview(
+                child_id=child.id,
+                goal_id=goal.id,
+                review_date=held,
+                reviewed_by_id=coordinator.id,
+                participants="Caseworker, carer, team leader; the child's views through the "
+                "caseworker",
+                progress=progress,
+                psp_package_reviewed=number % 2 == 1,
+                recommendation=RECOMMENDATIONS[progress],
+                next_steps="Caseworker to update the case plan and share it with the carer.",
+                recorded_by_id=coordinator.id,
+            )
+        )
+        last = held
+
+
+def _consultation(session, child, on, coordinator, trigger, kind="formal", actions=()):
+    consultation = PermanencyConsultation(
+        child_id=child.id,
+        consultation_date=on,
+        kind=kind,
+        trigger=trigger,
+        participants="Permanency coordinator, caseworker, team leader",
+        discussion="Reviewed the child's placement stability, family time and the carer's "
+        "capacity to provide permanency.",
+        recommendations="Proceed with the proposed goal; keep family time fortnightly.",
+        recorded_by_id=coordinator.id,
+    )
+    consultation.actions = [
+        ConsultationAction(position=i, description=what, responsible=who, due_date=by)
+        for i, (what, who, by) in enumerate(actions)
+    ]
+    session.add(consultation)
+
+
+def _permanency(session, child, index, practitioner, users, today) -> None:
+    """A goal history for a child in care (R3), with what the policy asks around it."""
+    coordinator, leader = users["casey.brown"], users["lee.martin"]
+    decider = leader if child.team.name == "Darwin North" else None
+    ngo_held = child.primary_agency.kind == "ngo"
+    unlikely = child.permanency_unlikely
+    goal_name = child.case_plan_goal
+    first_date = child.care_start_date + timedelta(days=30)
+
+    if ngo_held:
+        # R10 (`003` § OOHC): case management moved to the NGO on final orders.
+        moved = child.care_start_date + timedelta(days=14)
+        session.add(
+            CaseResponsibilityTransfer(
+                child_id=child.id,
+                from_agency_id=child.team.agency_id,
+                to_agency_id=child.primary_agency_id,
+                transfer_date=moved,
+                basis="final_orders_minister" if index % 2 else "other_long_term_orders",
+                reason="Final orders made; case management transferred to the NGO under the "
+                "out-of-home care arrangements.",
+                recorded_by_id=leader.id,
+            )
+        )
+        # R11: a goal change by an NGO follows a permanency consultation.
+        _consultation(
+            session,
+            child,
+            first_date - timedelta(days=10),
+            coordinator,
+            "goal_change_considered",
+            actions=[
+                ("Send the consultation summary to the NGO caseworker", coordinator.name,
+                 first_date),
+                ("Confirm family time arrangements with the carer", practitioner.name,
+                 first_date + timedelta(days=21)),
+            ],
+        )  # fmt: skip
+
+    if index == PAST_TWO_YEARS:
+        set_on = date(today.year - 3, 3, 14)
+        goal = _goal(session, child, "guardianship", set_on, unlikely, decider)
+        _reviews(session, child, goal, today, index, coordinator, skip_last=False)
+        deadline = rules.two_year_deadline(goal.goal, goal.date_set)
+        session.add(
+            GoalExtension(
+                child_id=child.id,
+                goal_id=goal.id,
+                applied_date=deadline - timedelta(days=45),
+                reason="Exceptional circumstances: the guardianship application was adjourned "
+                "twice by the Court while the paternal family's assessment was completed.",
+                decision="approved",
+                decision_date=deadline - timedelta(days=20),
+                recorded_by_id=coordinator.id,
+            )
+        )
+    elif index in ADOPTION_AFTER_CULTURAL:
+        earlier = _goal(session, child, "guardianship", first_date, unlikely, decider)
+        consulted = max(first_date + timedelta(days=1), today - timedelta(days=75))
+        _reviews(session, child, earlier, consulted, index, coordinator, skip_last=False)
+        session.add(
+            CulturalConsultation(
+                child_id=child.id,
+                consultation_date=consulted,
+                consultant_kind="group_supervision",
+                consultant_name="Aunty June Wanambi (Aboriginal Practice Advisor)",
+                advice="Group Supervision with the Aboriginal consultant supports open adoption "
+                "by the long-term carers only with a cultural plan: regular return to country, "
+                "contact with their grandmother and language lessons.",
+                recorded_by_id=leader.id,
+            )
+        )
+        goal = _goal(session, child, "adoption", consulted + timedelta(days=14), unlikely, decider)
+        _reviews(session, child, goal, today, index, coordinator, skip_last=False)
+    else:
+        # A goal older than about 20 months has usually been revisited: supersede it.
+        revisited = first_date < today - timedelta(days=600)
+        if revisited or (index in SUPERSEDED and first_date <= today - timedelta(days=230)):
+            earlier_name = "restoration" if goal_name != "restoration" else "family_preservation"
+            earlier = _goal(session, child, earlier_name, first_date, False, decider)
+            first_date = max(
+                first_date + timedelta(days=120), today - timedelta(days=90 + index * 37 % 420)
+            )
+            _reviews(session, child, earlier, first_date, index, coordinator, skip_last=False)
+            if ngo_held:
+                _consultation(session, child, first_date - timedelta(days=12), coordinator,
+                              "goal_change_considered")  # fmt: skip
+        goal = _goal(
+            session,
+            child,
+            goal_name,
+            first_date,
+            unlikely,
+            decider,
+            recommendation="Coordinator supports the goal; review in line with the policy."
+            if ngo_held
+            else None,
+        )
+        _reviews(session, child, goal, today, index, coordinator, index in OVERDUE_REVIEWS)
+
+    if index in CULTURAL_ONLY:
+        session.add(
+            CulturalConsultation(
+                child_id=child.id,
+                consultation_date=today - timedelta(days=40),
+                consultant_kind="aboriginal_consultant",
+                consultant_name="Uncle Ray Tipiloura",
+                advice="Keep him with his grandmother's family on country; guardianship by kin "
+                "is culturally the strongest plan.",
+                recorded_by_id=leader.id,
+            )
+        )
+    if index == 5:
+        _consultation(
+            session,
+            child,
+            today - timedelta(days=25),
+            coordinator,
+            "significant_change",
+            kind="informal",
+            actions=[
+                ("Arrange a placement stability meeting", practitioner.name,
+                 today + timedelta(days=7)),
+                ("Refer to the school counsellor", practitioner.name, today - timedelta(days=3)),
+            ],
+        )  # fmt: skip
+    if index == OPEN_REQUEST:
+        session.add(
+            ConsultationRequest(
+                child_id=child.id,
+                requested_by_id=practitioner.id,
+                reason="The carer has asked about guardianship; the family wants to talk "
+                "through what it would mean before the next review.",
+            )
+        )
+    if index == YOUTH_JUSTICE:
+        session.add(
+            YouthJusticeRecord(
+                child_id=child.id,
+                status="at_risk",
+                lead_practitioner=practitioner.name,
+                officers=[
+                    {"name": "Dana Cooper", "team": "community_support_programs",
+                     "contact": "08 8999 1234"},
+                    {"name": "Troy Maher", "team": "detention_operations", "contact": None},
+                ],
+                court_order_conditions="Good behaviour bond: attend school every day; home by "
+                "8pm; no contact with co-accused.",
+                plan_actions=[
+                    {"description": "Enrol in the Back on Track program",
+                     "due_date": (today + timedelta(days=14)).isoformat()},
+                    {"description": "Weekly check-in with the Youth Justice officer at the "
+                     "youth hub", "due_date": (today + timedelta(days=7)).isoformat()},
+                ],
+                recorded_by_id=practitioner.id,
+            )
+        )  # fmt: skip
+    refresh_current_goal(session, child, today)

@@ -55,6 +55,7 @@ from .sync_records import (
     FieldErrors,
     addendum_data,
     child_data,
+    child_permanency,
     comparable,
     contact_data,
     parse_contact_data,
@@ -955,19 +956,28 @@ def _confirm_holdings(session: Session, device: Device, confirmed_pull: int) -> 
     )
 
 
-def _full_records(session: Session, user: User, child_ids: list[uuid.UUID]) -> list[dict]:
+def _full_records(
+    session: Session, user: User, child_ids: list[uuid.UUID], today: date
+) -> list[dict]:
     """Everything a device needs of these children, at the current state."""
     if not child_ids:
         return []
     changes = []
     last = last_qualifying_contact_dates(session, child_ids)
-    for child in session.scalars(select(Child).where(Child.id.in_(child_ids)).order_by(Child.id)):
+    children = list(
+        session.scalars(select(Child).where(Child.id.in_(child_ids)).order_by(Child.id))
+    )
+    permanency = child_permanency(session, children, today)
+    for child in children:
         changes.append(
             _change(
                 "child",
                 child,
                 child_data(
-                    child, last.get(child.id), due_date(last.get(child.id), child.care_start_date)
+                    child,
+                    last.get(child.id),
+                    due_date(last.get(child.id), child.care_start_date),
+                    permanency[child.id],
                 ),
             )
         )
@@ -1013,7 +1023,13 @@ def _change(record_type: str, record, data: dict) -> dict:
 
 
 def _changes_since(
-    session: Session, user: User, child_ids: set[uuid.UUID], after: int, until: int, limit: int
+    session: Session,
+    user: User,
+    child_ids: set[uuid.UUID],
+    after: int,
+    until: int,
+    limit: int,
+    today: date,
 ) -> tuple[list[dict], bool]:
     """Records of these children changed in (after, until], in change order, at most `limit`."""
     if not child_ids:
@@ -1031,13 +1047,19 @@ def _changes_since(
     )
     if children:
         last = last_qualifying_contact_dates(session, [c.id for c in children])
+        permanency = child_permanency(session, children, today)
         found += [
             (
                 c.change_seq,
                 _change(
                     "child",
                     c,
-                    child_data(c, last.get(c.id), due_date(last.get(c.id), c.care_start_date)),
+                    child_data(
+                        c,
+                        last.get(c.id),
+                        due_date(last.get(c.id), c.care_start_date),
+                        permanency[c.id],
+                    ),
                 ),
             )
             for c in children
@@ -1125,10 +1147,12 @@ def pull(
     device: Device,
     cursor: Cursor | None,
     limit: int,
+    today: date,
     now: datetime | None = None,
 ) -> tuple[dict, Cursor]:
     """One page of changes. Children entering scope arrive in full first; children leaving it
-    arrive as purge entries; then changes since the cursor, in change order."""
+    arrive as purge entries; then changes since the cursor, in change order. `today` (SPEC §3,
+    the organisation's date) picks each child's goal in force."""
     now = now or utcnow()
     after = check_cursor(session, cursor, device, now)
     epoch, until = current_epoch_and_seq(session)
@@ -1143,14 +1167,14 @@ def pull(
     for child_id in entering:
         if changes and len(changes) >= limit:
             break
-        changes += _full_records(session, user, [child_id])
+        changes += _full_records(session, user, [child_id], today)
         taken.append(child_id)
     more_entering = len(taken) < len(entering)
     new_seq = after
     has_more = more_entering
     if not more_entering:
         incremental, truncated = _changes_since(
-            session, user, held & in_scope, after, until, max(1, limit - len(changes))
+            session, user, held & in_scope, after, until, max(1, limit - len(changes)), today
         )
         changes += incremental
         if truncated:

@@ -5,10 +5,25 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from ..models import Addendum, Child, Contact, ReturnVisit
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from ..models import (
+    Addendum,
+    Agency,
+    CasePlanGoalRecord,
+    Child,
+    Contact,
+    GoalReview,
+    ReturnVisit,
+    YouthJusticeRecord,
+)
+from ..models.child import YouthJusticeStatus
+from . import permanency as rules
 from .contacts import CONTACT_FIELDS
 from .text import storable
 
@@ -26,7 +41,122 @@ def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def child_data(child: Child, last_contact: date | None, due: date | None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ChildPermanency:
+    """What the tablet shows offline of a child's permanency planning (SPEC §4 `child`, since
+    2026-12-01): the goal in force today (R3), the last review of it, the agency with primary
+    case responsibility (R10) and the current Youth Justice collaboration (R12)."""
+
+    primary_agency: str | None = None
+    goal: str | None = None
+    goal_set_date: date | None = None
+    permanency_unlikely: bool = False
+    last_review_date: date | None = None
+    youth_justice: dict[str, Any] | None = None
+
+
+def child_permanency(
+    session: Session, children: list[Child], today: date
+) -> dict[uuid.UUID, ChildPermanency]:
+    """R3, R10, R12 for a batch of children in three queries (goals with their last review,
+    the latest Youth Justice records, agency names), never one per child."""
+    ids = [child.id for child in children]
+    if not ids:
+        return {}
+    goal, review = CasePlanGoalRecord, GoalReview
+    # R3: the goal in force today is the latest set on or before today; its last review is the
+    # latest on or after the date it was set (permanency_records.last_review_date).
+    goals = session.execute(
+        select(
+            goal.child_id,
+            goal.goal,
+            goal.date_set,
+            goal.permanency_unlikely,
+            func.max(review.review_date),
+        )
+        .outerjoin(
+            review,
+            and_(
+                review.goal_id == goal.id,
+                review.review_date >= goal.date_set,
+                review.review_date <= today,
+            ),
+        )
+        .where(goal.child_id.in_(ids), goal.date_set <= today)
+        .group_by(goal.id, goal.child_id, goal.goal, goal.date_set, goal.permanency_unlikely)
+        .order_by(goal.child_id, goal.date_set, goal.recorded_at)
+    ).all()
+    in_force: dict[uuid.UUID, tuple] = {}
+    for row in goals:  # ascending: the last row of each child is the goal in force
+        in_force[row[0]] = row[1:]
+    yj = YouthJusticeRecord
+    latest = (
+        select(yj.child_id, func.max(yj.recorded_at).label("at"))
+        .where(yj.child_id.in_(ids))
+        .group_by(yj.child_id)
+        .subquery()
+    )
+    youth_justice = {
+        record.child_id: record
+        for record in session.scalars(
+            select(yj).join(
+                latest, and_(yj.child_id == latest.c.child_id, yj.recorded_at == latest.c.at)
+            )
+        )
+    }
+    agency_ids = {child.primary_agency_id for child in children}
+    agencies = dict(
+        session.execute(select(Agency.id, Agency.name).where(Agency.id.in_(agency_ids))).all()
+    )
+    result = {}
+    for child in children:
+        current = in_force.get(child.id)
+        result[child.id] = ChildPermanency(
+            primary_agency=agencies.get(child.primary_agency_id),
+            goal=current[0] if current else None,
+            goal_set_date=current[1] if current else None,
+            permanency_unlikely=bool(current[2]) if current else False,
+            last_review_date=current[3] if current else None,
+            youth_justice=youth_justice_data(youth_justice.get(child.id)),
+        )
+    return result
+
+
+def youth_justice_data(record: YouthJusticeRecord | None) -> dict[str, Any] | None:
+    """R12: the collaboration as it stands; null when there is none (no record, or the latest
+    says the child has no Youth Justice involvement)."""
+    if record is None or record.status == YouthJusticeStatus.none.value:
+        return None
+    return {
+        "status": record.status,
+        "lead_practitioner": record.lead_practitioner,
+        "officers": [
+            {"name": o.get("name"), "team": o.get("team"), "contact": o.get("contact")}
+            for o in record.officers or []
+        ],
+        "court_order_conditions": record.court_order_conditions,
+        "plan_actions": [
+            {"description": a.get("description"), "due_date": a.get("due_date")}
+            for a in record.plan_actions or []
+        ],
+    }
+
+
+def child_data(
+    child: Child,
+    last_contact: date | None,
+    due: date | None,
+    permanency: ChildPermanency | None = None,
+) -> dict[str, Any]:
+    """SPEC §4 `child`. Next review due and the two-year deadline are computed with the R3
+    rules (services/permanency.py) for the goal in force, as the server pages do."""
+    p = permanency or ChildPermanency()
+    next_due = deadline = None
+    if p.goal is not None and p.goal_set_date is not None:
+        next_due = rules.next_review_due(
+            p.goal, p.goal_set_date, p.permanency_unlikely, p.last_review_date
+        )
+        deadline = rules.two_year_deadline(p.goal, p.goal_set_date)
     return {
         "id": str(child.id),
         "external_id": child.external_id,
@@ -43,6 +173,14 @@ def child_data(child: Child, last_contact: date | None, due: date | None) -> dic
         "practitioner_id": child.practitioner_id,
         "last_qualifying_contact_date": _iso(last_contact),
         "due_date": _iso(due),
+        "case_plan_goal": p.goal,
+        "goal_set_date": _iso(p.goal_set_date),
+        "permanency_unlikely": p.permanency_unlikely,
+        "last_review_date": _iso(p.last_review_date),
+        "primary_agency": p.primary_agency,
+        "next_review_due": _iso(next_due),
+        "two_year_deadline": _iso(deadline),
+        "youth_justice": p.youth_justice,
     }
 
 

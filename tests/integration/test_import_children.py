@@ -17,6 +17,7 @@ from fieldapp.models import (
     Agency,
     Allocation,
     AuditEvent,
+    CasePlanGoalRecord,
     CaseResponsibilityTransfer,
     Child,
 )
@@ -128,6 +129,7 @@ def state(db) -> dict:
             for a in session.scalars(select(Allocation))
         ),
         "transfers": session.scalar(select(func.count()).select_from(CaseResponsibilityTransfer)),
+        "goals": session.scalar(select(func.count()).select_from(CasePlanGoalRecord)),
         "import_events": session.scalar(
             select(func.count())
             .select_from(AuditEvent)
@@ -230,6 +232,38 @@ def test_reimporting_the_same_file_changes_nothing(import_cli, org, db, csv_file
     assert after["children"] == before["children"]  # no new rows, same versions
     assert after["allocations"] == before["allocations"]
     assert after["transfers"] == before["transfers"] == 0
+    assert after["goals"] == before["goals"]
+
+
+def test_an_imported_goal_joins_the_goal_history(import_cli, org, db, csv_file):
+    """R3: the goal in the file is a record in the child's goal history (what the permanency
+    pages and the tablet read), not only a value on the child; a changed goal supersedes it."""
+    assert import_cli(csv_file(GOOD_FILE)).exit_code == 0
+    ruby = imported(db)["IMP-1"]
+
+    def goals():
+        return (
+            db()
+            .execute(
+                select(
+                    CasePlanGoalRecord.goal, CasePlanGoalRecord.date_set, CasePlanGoalRecord.source
+                )
+                .where(CasePlanGoalRecord.child_id == ruby.id)
+                .order_by(CasePlanGoalRecord.date_set)
+            )
+            .all()
+        )
+
+    assert goals() == [("restoration", date(2024, 2, 1), "import")]
+    changed = GOOD_FILE.replace("restoration,2024-02-01", "guardianship,2025-03-01", 1)
+    assert changed != GOOD_FILE
+    assert import_cli(csv_file(changed)).exit_code == 0
+    assert goals() == [
+        ("restoration", date(2024, 2, 1), "import"),
+        ("guardianship", date(2025, 3, 1), "import"),
+    ]
+    ruby = imported(db)["IMP-1"]
+    assert (ruby.case_plan_goal, ruby.goal_set_date) == ("guardianship", date(2025, 3, 1))
 
 
 def test_a_new_practitioner_or_agency_on_reimport_is_logged(import_cli, org, db, csv_file):

@@ -21,6 +21,7 @@ from fieldapp.services.sync import (
 )
 from fieldapp.services.sync_records import (
     TEXT_LIMIT,
+    ChildPermanency,
     FieldErrors,
     addendum_data,
     child_data,
@@ -353,6 +354,14 @@ def test_child_return_visit_and_addendum_shapes():
         "practitioner_id": 5,
         "last_qualifying_contact_date": "2026-11-01",
         "due_date": "2026-12-13",
+        "case_plan_goal": None,
+        "goal_set_date": None,
+        "permanency_unlikely": False,
+        "last_review_date": None,
+        "primary_agency": None,
+        "next_review_due": None,
+        "two_year_deadline": None,
+        "youth_justice": None,
     }
     assert child_data(child, None, None)["last_qualifying_contact_date"] is None
 
@@ -451,3 +460,37 @@ def test_cursor_round_trip_and_results():
         "version": 2,
         "review": True,
     }
+
+
+@pytest.mark.parametrize(
+    "goal, unlikely, reviewed, next_due, deadline",
+    [
+        # R3: the latest review of the goal in force drives the next due date.
+        ("restoration", False, date(2026, 8, 31), "2027-02-28", "2027-01-31"),
+        ("restoration", True, None, "2025-04-30", "2027-01-31"),
+        # A review before the goal was set belongs to an earlier goal.
+        ("family_preservation", False, date(2024, 12, 1), "2025-04-30", "2027-01-31"),
+        ("long_term_care", False, None, "2026-01-31", None),
+    ],
+)
+def test_child_permanency_shape(goal, unlikely, reviewed, next_due, deadline):
+    """SPEC §4 `child` since 2026-12-01: computed with the R3 rules of services/permanency.py."""
+    child = Child(id=CHILD_ID, external_id="C-1", given_name="Mia", family_name="Anderson")
+    yj = {"status": "engaged", "lead_practitioner": "Pat", "officers": [],
+          "court_order_conditions": None, "plan_actions": []}  # fmt: skip
+    permanency = ChildPermanency(
+        primary_agency="Top End Kids",
+        goal=goal,
+        goal_set_date=date(2025, 1, 31),
+        permanency_unlikely=unlikely,
+        last_review_date=reviewed,
+        youth_justice=yj,
+    )
+    data = child_data(child, None, None, permanency)
+    assert data["case_plan_goal"] == goal
+    assert data["goal_set_date"] == "2025-01-31"
+    assert data["permanency_unlikely"] is unlikely
+    assert data["primary_agency"] == "Top End Kids"
+    assert data["next_review_due"] == next_due
+    assert data["two_year_deadline"] == deadline
+    assert data["youth_justice"] == yj

@@ -7,11 +7,13 @@ import { assessChild } from "./compliance.js";
 import { contactMutations } from "./contact_form.js";
 import { deviceToday } from "./clock.js";
 import { dmy, field, h } from "./dom.js";
+import { ABORIGINAL_STATUS, GOAL_LABELS, RESIDENCE, timeframeText, twoYearDeadline, twoYearStatus, YOUTH_JUSTICE_STATUS, YOUTH_JUSTICE_TEAM } from "./permanency.js";
 import { childName, errorSummary, go, hooks, keeper, link, pageFor, state, submitOnce } from "./shell.js";
 
 const STATUS_TEXT = { overdue: "Overdue", due_soon: "Due soon", on_track: "On track" };
 const VISIT_TEXT = { met: "Seen during the visit", pending: "Not seen yet", missed: "Missed: not seen during the visit" };
 const INTERSTATE = new Set(["interstate", "boarding_interstate"]);
+const TIMEFRAME_BADGE = { exceeded: "badge-overdue", approaching: "badge-due-soon", within: "badge-on-track" };
 
 async function recordsOf(childId) {
   const records = await state.store.recordsOfChild(childId);
@@ -177,10 +179,14 @@ export async function childScreen(childId) {
   show(h("p", { className: "breadcrumb" }, link("/tablet", "Back to caseload")),
     h("h1", {}, childName(child)),
     h("dl", { className: "facts" },
-      h("div", {}, h("dt", {}, "Date of birth"), h("dd", {}, dmy(child.date_of_birth))),
-      h("div", {}, h("dt", {}, "Last face-to-face contact"), h("dd", {}, dmy(result.lastContactDate))),
-      h("div", {}, h("dt", {}, "Next due"), h("dd", {}, dmy(result.dueDate), " ", statusBadge(result)))),
+      fact("Date of birth", dmy(child.date_of_birth)),
+      fact("Aboriginal and Torres Strait Islander status", ABORIGINAL_STATUS[child.aboriginal_status] || child.aboriginal_status || "—"),
+      fact("Residence", RESIDENCE[child.residence] || child.residence || "—"),
+      fact("Last face-to-face contact", dmy(result.lastContactDate)),
+      fact("Next due", dmy(result.dueDate), " ", statusBadge(result))),
     h("p", {}, link(`/tablet/children/${childId}/contacts/new`, "Record contact", { className: "button" })),
+    permanencySection(child),
+    youthJusticeSection(child),
     h("h2", {}, "Contacts"),
     contacts.length ? h("ul", { className: "record-list" }, contacts.map((c) => h("li", {},
       link(`/tablet/contacts/${c.id}`, `${dmy(c.data.contact_date)} · ${labelOf(MODE, c.data.mode)}`),
@@ -194,6 +200,51 @@ export async function childScreen(childId) {
         v.arrangement_note ? h("p", { className: "text" }, v.arrangement_note) : null)))
         : h("p", {}, "No return visits recorded."),
       h("p", {}, link(`/tablet/children/${childId}/return-visits/new`, "Record return visit", { className: "button button-secondary" }))) : null);
+}
+
+function fact(term, ...value) {
+  return h("div", {}, h("dt", {}, term), h("dd", {}, ...value));
+}
+
+// R3 and R10 offline: the goal in force and its dates as the server computed them at the last
+// sync; the two-year timeframe's status against the device date (SPEC §3: the tablet's today).
+function permanencySection(child) {
+  const goal = child.case_plan_goal;
+  const deadline = child.two_year_deadline || twoYearDeadline(goal, child.goal_set_date);
+  const timeframe = twoYearStatus(deadline, deviceToday());
+  return h("section", { "aria-labelledby": "permanency" },
+    h("h2", { id: "permanency" }, "Permanency"),
+    goal ? h("dl", { className: "facts" },
+      fact("Case plan goal", GOAL_LABELS[goal] || goal, child.permanency_unlikely ? " (permanency unlikely within two years)" : ""),
+      fact("Goal set", dmy(child.goal_set_date)),
+      fact("Next review due", dmy(child.next_review_due)),
+      fact("Two-year timeframe", deadline ? `${dmy(deadline)} · ` : "",
+        h("span", { className: `badge ${TIMEFRAME_BADGE[timeframe.status] || ""}` }, timeframeText(timeframe))),
+      child.primary_agency ? fact("Primary case responsibility", child.primary_agency) : null)
+      : h("p", {}, "No case plan goal recorded."));
+}
+
+// R12 (`004` § Child Protection and Youth Justice): the collaboration as last synced.
+function youthJusticeSection(child) {
+  const status = child.youth_justice_status || "none";
+  const yj = child.youth_justice;
+  if (status === "none" && !yj) return null;
+  return h("section", { "aria-labelledby": "youth-justice" },
+    h("h2", { id: "youth-justice" }, "Youth Justice"),
+    h("dl", { className: "facts" },
+      fact("Youth Justice status", YOUTH_JUSTICE_STATUS[yj ? yj.status : status] || status),
+      yj ? fact("Lead practitioner", yj.lead_practitioner || "—") : null,
+      yj && yj.court_order_conditions ? fact("Court order conditions", h("span", { className: "text" }, yj.court_order_conditions)) : null),
+    yj ? [
+      h("h3", {}, "Youth Justice officers"),
+      (yj.officers || []).length ? h("ul", { className: "record-list" }, yj.officers.map((o) => h("li", {},
+        h("strong", {}, o.name || "—"), ` · ${YOUTH_JUSTICE_TEAM[o.team] || o.team || "—"}`, o.contact ? ` · ${o.contact}` : "")))
+        : h("p", {}, "No officers recorded."),
+      h("h3", {}, "Release and reintegration plan"),
+      (yj.plan_actions || []).length ? h("ul", { className: "record-list" }, yj.plan_actions.map((a) => h("li", {},
+        h("span", { className: "text" }, a.description || ""), a.due_date ? ` · by ${dmy(a.due_date)}` : "")))
+        : h("p", {}, "No plan actions recorded."),
+    ] : h("p", {}, "The collaboration has not been recorded yet."));
 }
 
 export async function contactScreen(contactId, edit) {
