@@ -26,6 +26,9 @@ bp = Blueprint("caseload", __name__)
 def index():
     if current_user.role == "admin":
         return redirect(url_for("admin.users"))
+    if current_user.role == "coordinator":
+        # Coordinators work on permanency, not caseloads (SPEC §2).
+        return redirect(url_for("permanency_dashboard.page"))
     rows = caseload(
         session(),
         scope.visible_children(current_user),

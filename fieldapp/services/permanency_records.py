@@ -559,9 +559,10 @@ def decide_extension(
             GoalExtension.id == extension_id, GoalExtension.child_id == child.id
         )
     )
-    if extension is None:
-        raise Forbidden("No such application for this child.")
     errors = _Errors()
+    if extension is None:
+        errors.add("extension_id", "Choose an application of this child's.")
+        errors.raise_if_any()
     if extension.decision is not None:
         errors.add("decision", "The decision on this application is already recorded.")
     if decision not in ("approved", "declined"):

@@ -154,3 +154,21 @@ def test_the_tablets_two_year_timeframe_matches_the_server(page, live_server):
         assert result == expected, case
         if "expected" in case:
             assert result == {key: case["expected"][key] for key in expected}, case["name"]
+
+
+def test_a_consultation_is_requested_from_the_tablet_with_a_connection(
+    context, planned, caseload, db_session
+):
+    """Requesting a consultation is online-only (SPEC §5): the tablet links to the server's
+    form, which records the request for the coordinator."""
+    from fieldapp.models import ConsultationRequest
+
+    page = context.new_page()
+    first_visit(page)
+    page.get_by_role("link", name="Mia Anderson", exact=True).click()
+    page.get_by_role("link", name="Request consultation", exact=True).click()
+    page.get_by_label("Reason").fill("Mother has re-engaged; is restoration possible again?")
+    page.get_by_role("button", name="Send request").click()
+    expect(page.get_by_role("heading", name="Permanency", exact=True)).to_be_visible()
+    reasons = [r.reason for r in db_session.query(ConsultationRequest).all()]
+    assert reasons == ["Mother has re-engaged; is restoration possible again?"]

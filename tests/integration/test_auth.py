@@ -178,3 +178,13 @@ def test_service_worker_is_served_at_the_root(client):
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-cache"
     assert "javascript" in response.headers["Content-Type"]
+
+
+def test_a_coordinator_lands_on_permanency_reviews(client, auth, org):
+    """Coordinators work on permanency, not caseloads (SPEC §2): signing in opens their page."""
+    auth.login(org.coordinator.email)
+    home = client.get("/")
+    assert home.status_code == 302 and home.headers["Location"].endswith("/permanency")
+    page = client.get("/permanency")
+    assert "<h1>Permanency reviews</h1>" in page.text
+    assert 'href="/permanency/cohort"' in page.text  # the coordinator's menu

@@ -502,3 +502,28 @@ def test_a_review_sends_the_child_to_tablets_again(db_session, org):
     db_session.commit()
     after = db_session.scalar(select(Child.change_seq).where(Child.id == org.child.id))
     assert before is not None and after > before
+
+
+def test_deciding_an_application_of_another_child_names_the_field(db_session, org):
+    other = gen_child(db_session, org.team, org.practitioner)
+    gen_goal(db_session, other, "guardianship", date_set=org_today() - timedelta(days=700))
+    theirs = records.apply_for_extension(
+        db_session,
+        org.leader,
+        other,
+        applied_date=org_today(),
+        reason="Orders listed late.",
+        today=org_today(),
+    )
+    with pytest.raises(ValidationError) as refused:
+        records.decide_extension(
+            db_session,
+            org.leader,
+            org.child,
+            theirs.id,
+            decision="approved",
+            decision_date=org_today(),
+            today=org_today(),
+        )
+    assert list(refused.value.errors) == ["extension_id"]
+    assert theirs.decision is None

@@ -221,7 +221,13 @@ function permanencySection(child) {
       fact("Two-year timeframe", deadline ? `${dmy(deadline)} · ` : "",
         h("span", { className: `badge ${TIMEFRAME_BADGE[timeframe.status] || ""}` }, timeframeText(timeframe))),
       child.primary_agency ? fact("Primary case responsibility", child.primary_agency) : null)
-      : h("p", {}, "No case plan goal recorded."));
+      : h("p", {}, "No case plan goal recorded."),
+    // Online-only actions are server pages (SPEC §5); they say so before the tap.
+    h("p", { className: "muted" }, "These open the server's pages and need a connection:"),
+    h("ul", { className: "record-list" },
+      h("li", {}, h("a", { href: `/children/${child.id}/permanency/request` }, "Request consultation")),
+      h("li", {}, h("a", { href: `/children/${child.id}/permanency/youth-justice` },
+        "Record Youth Justice collaboration"))));
 }
 
 // R12 (`004` § Child Protection and Youth Justice): the collaboration as last synced.
