@@ -1,4 +1,5 @@
-"""The sync wire contract (SPEC §4) as OpenAPI 3.1, served at GET /api/openapi.json."""
+"""The sync wire contract (SPEC §4) and the permanency data (SPEC §6) as OpenAPI 3.1, served at
+GET /api/openapi.json."""
 
 from __future__ import annotations
 
@@ -7,6 +8,43 @@ from ..services.sync import MAX_BATCH, MAX_PULL_LIMIT
 _ERROR = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}
 _UUID = {"type": "string", "format": "uuid"}
 _DATE = {"type": ["string", "null"], "format": "date"}
+_TEXT = {"type": ["string", "null"]}
+# SPEC §6 `/api/permanency` rows.
+_PERMANENCY_ROW = {
+    "type": "object",
+    "required": [
+        "child_id",
+        "external_id",
+        "child_name",
+        "primary_agency",
+        "case_plan_goal",
+        "goal_set_date",
+        "permanency_unlikely",
+        "reviews_required",
+        "last_review_date",
+        "next_review_due",
+        "review_status",
+        "two_year_deadline",
+        "two_year_status",
+        "days_to_deadline",
+    ],
+    "properties": {
+        "child_id": _UUID,
+        "external_id": {"type": "string"},
+        "child_name": {"type": "string"},
+        "primary_agency": _TEXT,
+        "case_plan_goal": _TEXT,
+        "goal_set_date": _DATE,
+        "permanency_unlikely": {"type": "boolean"},
+        "reviews_required": {"type": "boolean"},
+        "last_review_date": _DATE,
+        "next_review_due": _DATE,
+        "review_status": {"enum": ["overdue", "due_soon", "on_track", "not_required", "no_goal"]},
+        "two_year_deadline": _DATE,
+        "two_year_status": {"enum": ["within", "approaching", "exceeded", "not_applicable"]},
+        "days_to_deadline": {"type": ["integer", "null"]},
+    },
+}
 
 
 def _json(schema: dict) -> dict:
@@ -17,7 +55,7 @@ def _errors(*codes: int) -> dict:
     texts = {
         400: "Bad request: the field is named",
         401: "Not signed in",
-        404: "Unknown device",
+        404: "Unknown device (sync), or no such data for this role",
         409: "Conflict (device of another user, or reset_required)",
         410: "Device revoked: wipe local data",
         415: "Not JSON",
@@ -265,6 +303,38 @@ def openapi_document() -> dict:
                             ),
                         },
                         **_errors(400, 401, 404, 409, 410, 503),
+                    },
+                }
+            },
+            "/api/permanency": {
+                "get": {
+                    "operationId": "permanency",
+                    "summary": "Permanency position of every child in scope (SPEC §6)",
+                    "security": [{"session": []}],
+                    "parameters": [
+                        {
+                            "name": "as_of",
+                            "in": "query",
+                            "required": False,
+                            "description": "YYYY-MM-DD; a future date is read as today",
+                            "schema": {"type": "string", "format": "date"},
+                        }
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "One row per child in care in the user's scope",
+                            **_json(
+                                {
+                                    "type": "object",
+                                    "required": ["as_of", "rows"],
+                                    "properties": {
+                                        "as_of": {"type": "string", "format": "date"},
+                                        "rows": {"type": "array", "items": _PERMANENCY_ROW},
+                                    },
+                                }
+                            ),
+                        },
+                        **_errors(400, 401, 404),
                     },
                 }
             },

@@ -94,6 +94,7 @@ def test_the_document_is_valid_openapi_3_1(tmp_path):
         ("POST", "/api/sync/push"),
         ("GET", "/api/sync/pull"),
         ("GET", "/api/sync/conflicts"),
+        ("GET", "/api/permanency"),
     }
     for path, item in document["paths"].items():
         for method, operation in item.items():
@@ -112,6 +113,7 @@ OPERATIONS = [
     ("/api/sync/push", "POST", 30),
     ("/api/sync/pull", "GET", 30),
     ("/api/sync/conflicts", "GET", 5),
+    ("/api/permanency", "GET", 10),
     ("/api/auth/login", "POST", 5),
 ]
 
