@@ -6,7 +6,8 @@
 
 Signs in as the demo practitioner with headless Chromium (Playwright) at 768x1024 and writes
 docs/screenshots/caseload-tablet.png, contact-form-tablet.png (viewport only, so the files stay
-small) and, as the demo team leader, compliance-tablet.png; then the tablet app offline:
+small), as the demo team leader, compliance-tablet.png, and as the demo permanency coordinator,
+permanency-tablet.png; then the tablet app offline:
 offline-caseload-tablet.png and offline-contact-form-tablet.png. Pages are found by the
 accessible names of SPEC §5, like the browser tests. The server must send the session cookie
 over plain HTTP (FIELDAPP_INSECURE_COOKIES=1 or FLASK_DEBUG=1) unless it is behind HTTPS.
@@ -28,6 +29,7 @@ TABLET = {"width": 768, "height": 1024}
 DEMO_EMAIL = "jo.nguyen@demo.fieldapp.example"
 DEMO_PASSWORD = "fieldapp-demo-2026"
 DEMO_LEADER = "lee.martin@demo.fieldapp.example"
+DEMO_COORDINATOR = "casey.brown@demo.fieldapp.example"
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -54,6 +56,7 @@ def take(args: argparse.Namespace) -> list[Path]:
     caseload_png = args.out / "caseload-tablet.png"
     form_png = args.out / "contact-form-tablet.png"
     dashboard_png = args.out / "compliance-tablet.png"
+    permanency_png = args.out / "permanency-tablet.png"
     offline_png = args.out / "offline-caseload-tablet.png"
     offline_form_png = args.out / "offline-contact-form-tablet.png"
     with sync_playwright() as playwright:
@@ -109,6 +112,22 @@ def take(args: argparse.Namespace) -> list[Path]:
             leader.wait_for_load_state("networkidle")
             leader.screenshot(path=dashboard_png)
 
+            # The permanency coordinator lands on "Permanency reviews".
+            coordinator = browser.new_context(
+                base_url=args.url.rstrip("/"),
+                viewport=TABLET,
+                device_scale_factor=1,
+                locale="en-AU",
+                timezone_id="Australia/Darwin",
+            ).new_page()
+            coordinator.goto("/login")
+            coordinator.get_by_label("Email", exact=True).fill(DEMO_COORDINATOR)
+            coordinator.get_by_label("Password", exact=True).fill(args.password)
+            coordinator.get_by_role("button", name="Sign in", exact=True).click()
+            expect(coordinator.get_by_role("heading", name="Permanency reviews")).to_be_visible()
+            coordinator.wait_for_load_state("networkidle")
+            coordinator.screenshot(path=permanency_png)
+
             # The tablet app, offline: signed in once online, then the network goes away.
             tablet_context = browser.new_context(
                 base_url=args.url.rstrip("/"),
@@ -149,7 +168,7 @@ def take(args: argparse.Namespace) -> list[Path]:
             tablet.screenshot(path=offline_form_png)
         finally:
             browser.close()
-    return [caseload_png, form_png, dashboard_png, offline_png, offline_form_png]
+    return [caseload_png, form_png, dashboard_png, permanency_png, offline_png, offline_form_png]
 
 
 def tablet_sign_in(page, args) -> None:
