@@ -58,6 +58,21 @@ class _Errors(dict):
             raise ValidationError(dict(self))
 
 
+def _appended(session: Session, user: User, record, object_type: str, child_id, **detail):
+    """Adds a new record (never an edit, R8) and audits its creation."""
+    session.add(record)
+    session.flush()
+    record_event(
+        session,
+        user_id=user.id,
+        action="create",
+        object_type=object_type,
+        object_id=record.id,
+        detail={"child_id": str(child_id), **detail},
+    )
+    return record
+
+
 def _require(user: User, what: str) -> None:
     if not may_record(user, what):
         raise Forbidden(f"Your role cannot record this ({what.replace('_', ' ')}).")
@@ -175,16 +190,8 @@ def record_goal(
         decided_by_id=user.id,
         recorded_by_id=user.id,
     )
-    session.add(record)
+    _appended(session, user, record, "case_plan_goal", child.id, goal=goal)
     refresh_current_goal(session, child, today)
-    record_event(
-        session,
-        user_id=user.id,
-        action="create",
-        object_type="case_plan_goal",
-        object_id=record.id,
-        detail={"child_id": str(child.id), "goal": goal},
-    )
     return record
 
 
@@ -230,17 +237,7 @@ def record_review(
         next_steps=next_steps_text,
         recorded_by_id=user.id,
     )
-    session.add(review)
-    session.flush()
-    record_event(
-        session,
-        user_id=user.id,
-        action="create",
-        object_type="goal_review",
-        object_id=review.id,
-        detail={"child_id": str(child.id)},
-    )
-    return review
+    return _appended(session, user, review, "goal_review", child.id)
 
 
 def last_review_date(session: Session, goal: CasePlanGoalRecord, on: date) -> date | None:
@@ -275,17 +272,7 @@ def request_consultation(
     reason_text = _text(errors, "reason", reason, required=True)
     errors.raise_if_any()
     request = ConsultationRequest(child_id=child.id, requested_by_id=user.id, reason=reason_text)
-    session.add(request)
-    session.flush()
-    record_event(
-        session,
-        user_id=user.id,
-        action="create",
-        object_type="consultation_request",
-        object_id=request.id,
-        detail={"child_id": str(child.id)},
-    )
-    return request
+    return _appended(session, user, request, "consultation_request", child.id)
 
 
 def open_requests_query():
@@ -351,17 +338,9 @@ def record_consultation(
         ConsultationAction(position=i, description=d, responsible=r, due_date=due)
         for i, (d, r, due) in enumerate(clean_actions)
     ]
-    session.add(consultation)
-    session.flush()
-    record_event(
-        session,
-        user_id=user.id,
-        action="create",
-        object_type="permanency_consultation",
-        object_id=consultation.id,
-        detail={"child_id": str(child.id), "trigger": trigger},
+    return _appended(
+        session, user, consultation, "permanency_consultation", child.id, trigger=trigger
     )
-    return consultation
 
 
 def record_cultural_consultation(
@@ -393,17 +372,7 @@ def record_cultural_consultation(
         advice=advice_text,
         recorded_by_id=user.id,
     )
-    session.add(record)
-    session.flush()
-    record_event(
-        session,
-        user_id=user.id,
-        action="create",
-        object_type="cultural_consultation",
-        object_id=record.id,
-        detail={"child_id": str(child.id)},
-    )
-    return record
+    return _appended(session, user, record, "cultural_consultation", child.id)
 
 
 # ---------------------------------------------------------------- case responsibility
@@ -443,18 +412,10 @@ def record_transfer(
         reason=reason_text,
         recorded_by_id=user.id,
     )
-    session.add(transfer)
     child.primary_agency_id = agency.id
-    session.flush()
-    record_event(
-        session,
-        user_id=user.id,
-        action="create",
-        object_type="case_responsibility_transfer",
-        object_id=transfer.id,
-        detail={"child_id": str(child.id), "to_agency_id": agency.id},
+    return _appended(
+        session, user, transfer, "case_responsibility_transfer", child.id, to_agency_id=agency.id
     )
-    return transfer
 
 
 def record_retention(
@@ -486,17 +447,7 @@ def record_retention(
         reason=reason_text,
         recorded_by_id=user.id,
     )
-    session.add(record)
-    session.flush()
-    record_event(
-        session,
-        user_id=user.id,
-        action="create",
-        object_type="case_management_retention",
-        object_id=record.id,
-        detail={"child_id": str(child.id)},
-    )
-    return record
+    return _appended(session, user, record, "case_management_retention", child.id)
 
 
 # ---------------------------------------------------------------- extensions
@@ -529,17 +480,7 @@ def apply_for_extension(
         reason=reason_text,
         recorded_by_id=user.id,
     )
-    session.add(extension)
-    session.flush()
-    record_event(
-        session,
-        user_id=user.id,
-        action="create",
-        object_type="goal_extension",
-        object_id=extension.id,
-        detail={"child_id": str(child.id)},
-    )
-    return extension
+    return _appended(session, user, extension, "goal_extension", child.id)
 
 
 def decide_extension(
@@ -691,18 +632,8 @@ def record_youth_justice(
         plan_actions=clean_actions,
         recorded_by_id=user.id,
     )
-    session.add(record)
     child.youth_justice_status = status
-    session.flush()
-    record_event(
-        session,
-        user_id=user.id,
-        action="create",
-        object_type="youth_justice",
-        object_id=record.id,
-        detail={"child_id": str(child.id), "status": status},
-    )
-    return record
+    return _appended(session, user, record, "youth_justice", child.id, status=status)
 
 
 def current_youth_justice(session: Session, child_id: uuid.UUID) -> YouthJusticeRecord | None:
