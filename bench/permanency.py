@@ -4,13 +4,17 @@ Loads a fresh database with 10,000 children of one non-government agency, each w
 of permanency history (one to three goals, a goal review at every interval of each goal,
 consultations every few months, some extension applications and open consultation requests),
 with fast bulk inserts (SQLAlchemy Core), then times, median of several runs:
-- page: GET /permanency through the app for the agency's coordinator (server time: the query,
-  the rules per row, the template, the response);
-- rows: `permanency_rows` alone (the one statement and the R3 rules per row);
+- page: GET /permanency through the app for the agency's coordinator (server time: the one
+  statement for the counts and the page of 100, the rules on those rows, the template);
+- rows: `permanency_rows` alone (every row, as the exports: the statement and the R3 rules);
 - csv: GET /permanency.csv (every row).
 
     .venv/bin/python -m bench.permanency [--children 10000] [--runs 7] [--databases postgresql]
-        [--write]
+        [--write] [--keep | --reuse URL]
+
+Seeding takes about 95 s: `--keep` leaves the seeded PostgreSQL database in place and prints its
+URL, `--reuse URL` measures an already seeded one (seeded the same day, since the histories run
+up to today) without seeding it again. Drop a kept database with `DROP DATABASE` when done.
 """
 
 from __future__ import annotations
@@ -20,12 +24,14 @@ import platform
 import random
 import time
 import uuid
+from contextlib import contextmanager
 from datetime import date, timedelta
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import create_engine, func, insert, select, text
 
 from fieldapp import create_app
-from fieldapp.extensions import db
+from fieldapp.extensions import build_engine, db
+from fieldapp.migrate import upgrade
 from fieldapp.models import (
     Agency,
     CasePlanGoalRecord,
@@ -43,7 +49,7 @@ from fieldapp.services.clock import today_in
 from fieldapp.services.permanency import add_months, review_interval_months
 from fieldapp.services.permanency_report import permanency_rows
 
-from .common import fresh_database, median_ms, write_section
+from .common import PG_ADMIN_URL, fresh_database, median_ms, write_section
 
 PASSWORD = "bench-password-2026"
 CHILDREN_PER_TEAM = 500
@@ -193,8 +199,48 @@ def seed(session, children: int, today: date, seed_value: int = 11) -> dict:
     }
 
 
-def measure(kind: str, children: int, runs: int) -> dict:
-    with fresh_database(kind) as url:
+@contextmanager
+def _database(kind: str, keep: bool, reuse: str | None):
+    """Yields (url, seeded): a fresh database, dropped afterwards unless `keep`, or `reuse`."""
+    if reuse:
+        yield reuse, True
+        return
+    if not keep:
+        with fresh_database(kind) as url:
+            yield url, False
+        return
+    if kind != "postgresql":
+        raise SystemExit("--keep is for PostgreSQL")
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"fieldapp_bench_permanency_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin.url.set(database=name).render_as_string(hide_password=False)
+    admin.dispose()
+    engine = build_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    print(f"kept database: --reuse '{url}'", flush=True)
+    yield url, False
+
+
+def _counts(session) -> dict:
+    def count(model) -> int:
+        return session.scalar(select(func.count()).select_from(model))
+
+    return {
+        "children": count(Child),
+        "goals": count(CasePlanGoalRecord),
+        "reviews": count(GoalReview),
+        "consultations": count(PermanencyConsultation),
+        "requests": count(ConsultationRequest),
+    }
+
+
+def measure(
+    kind: str, children: int, runs: int, keep: bool = False, reuse: str | None = None
+) -> dict:
+    with _database(kind, keep, reuse) as (url, seeded):
         app = create_app(
             {
                 "DATABASE_URL": url,
@@ -206,13 +252,17 @@ def measure(kind: str, children: int, runs: int) -> dict:
         with app.app_context():
             started = time.perf_counter()
             today = today_in(app.config["FIELDAPP_TIMEZONE"])
-            counts = seed(db.session, children, today)
-            db.session.commit()
+            if seeded:
+                counts = _counts(db.session)
+                db.session.rollback()
+            else:
+                counts = seed(db.session, children, today)
+                db.session.commit()
+                with db.engine.connect() as conn:
+                    conn.execution_options(isolation_level="AUTOCOMMIT").execute(
+                        text("VACUUM ANALYZE" if kind == "postgresql" else "ANALYZE")
+                    )
             load_s = time.perf_counter() - started
-            with db.engine.connect() as conn:
-                conn.execution_options(isolation_level="AUTOCOMMIT").execute(
-                    text("VACUUM ANALYZE" if kind == "postgresql" else "ANALYZE")
-                )
             coordinator = db.session.scalar(
                 select(User).where(User.email == "coordinator@bench.example")
             )
@@ -242,10 +292,15 @@ def main() -> None:
     parser.add_argument("--databases", default="postgresql")
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--write", action="store_true", help="update docs/performance.md")
+    reuse = parser.add_mutually_exclusive_group()
+    reuse.add_argument("--keep", action="store_true", help="keep the seeded database")
+    reuse.add_argument("--reuse", metavar="URL", help="measure an already seeded database")
     args = parser.parse_args()
+    if args.reuse and "," in args.databases:
+        raise SystemExit("--reuse measures one database")
     results = []
     for kind in args.databases.split(","):
-        result = measure(kind, args.children, args.runs)
+        result = measure(kind, args.children, args.runs, args.keep, args.reuse)
         results.append(result)
         print(
             f"{kind:<10} {result['children']:>6} children: page {result['page_ms']:.0f} ms, "

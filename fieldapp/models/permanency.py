@@ -110,12 +110,15 @@ class GoalReview(_Recorded, Base):
     __tablename__ = "goal_reviews"
     __table_args__ = (
         Index("ix_goal_reviews_child_date", "child_id", "review_date"),
+        # The latest review of a goal up to a date: one backward step, index-only (the
+        # permanency dashboard, `services/permanency_report.py`).
+        Index("ix_goal_reviews_goal_date", "goal_id", "review_date"),
         CheckConstraint(_in("progress", ReviewProgress), name="progress_known"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_uuid)
     child_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("children.id"))
-    goal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_plan_goals.id"), index=True)
+    goal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("case_plan_goals.id"))
     review_date: Mapped[date]
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reviewed_by_name: Mapped[str | None] = mapped_column(String(200))

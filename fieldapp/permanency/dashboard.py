@@ -1,6 +1,7 @@
 """`/permanency`: every child of the coordinator's agency (a team leader's teams, a
 practitioner's caseload) with goal, reviews and the two-year timeframe; its CSV and JSON
-(SPEC §5, §6; R3, R11). Views parse, call `services/permanency_report.py`, render."""
+(SPEC §5, §6; R3, R11). Views parse, call `services/permanency_report.py`, render. The page
+asks the database for its 100 rows and the counts; the CSV and JSON have every row."""
 
 from __future__ import annotations
 
@@ -107,14 +108,16 @@ def page():
     as_of, notice = _as_of()
     filters = _filters()
     page_number = _whole_number("page", request.args.get("page", "1").strip() or "1", 100_000)
+    first = (page_number - 1) * PAGE_SIZE
     children = scope.visible_children(current_user)
-    overview = permanency_overview(session(), children, as_of, **filters)
+    overview = permanency_overview(
+        session(), children, as_of, **filters, limit=PAGE_SIZE, offset=first
+    )
     requests = open_consultation_requests(session(), children)
     agencies = agencies_in_scope(session(), children)
     audit("view", "permanency", None, detail={"as_of": as_of.isoformat()})
     session().commit()
-    matching = len(overview.rows)
-    first = (page_number - 1) * PAGE_SIZE
+    matching = overview.matching
     query = {
         "as_of": as_of.isoformat(),
         "goal": filters["goal"] or "",
@@ -123,7 +126,7 @@ def page():
     }
     return render_template(
         "permanency/dashboard.html",
-        rows=overview.rows[first : first + PAGE_SIZE],
+        rows=overview.rows,
         counts=overview.counts,
         requests=requests,
         agencies=agencies,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -20,7 +20,8 @@ from fieldapp.models import (
     GoalReview,
     PermanencyConsultation,
 )
-from fieldapp.services.permanency import add_months
+from fieldapp.services.permanency import REVIEW_INTERVAL_MONTHS, add_months
+from fieldapp.services.permanency_report import PermanencyRow, urgency
 
 from ..factories import gen_agency, gen_child, gen_contact, gen_team, gen_user, org_today
 
@@ -488,3 +489,100 @@ def test_pages_of_one_hundred(client, auth, engine, today):
     assert len(_order(first)) == 100 and len(_order(second)) == 5
     assert "Showing 101–105 of 105" in second
     assert _order(first)[:2] == ["Kid000 Many", "Kid001 Many"]
+
+
+def test_the_databases_statuses_counts_and_order_agree_with_the_rules(client, auth, engine, today):
+    """Statuses, counts, filters and order come from SQL (`permanency_report`); the rows show
+    the R3 rules of `permanency.py`. Goals and reviews set on month ends (where due dates are
+    clamped) and around every status boundary, for every interval, must agree."""
+    as_of = today
+    with Session(engine) as s:
+        ngo = gen_agency(s, "Edge NGO", kind="ngo")
+        gov = gen_agency(s, "Edge Gov", kind="government")
+        team = gen_team(s, "Edge", ngo)
+        gen_user(s, "coordinator", team, email="edge@example.org")
+        number = 0
+        for goal, (usual, intensified) in REVIEW_INTERVAL_MONTHS.items():
+            for unlikely, months in ((False, usual), (True, intensified)):
+                # anchors around the overdue and due-soon boundaries, and month ends
+                boundaries = [add_months(as_of, -months), add_months(as_of, -24)]
+                anchors = {b + timedelta(days=d) for b in boundaries for d in (-16, -15, -1, 0, 1)}
+                anchors |= {add_months(as_of, -months) + timedelta(days=d) for d in range(14, 17)}
+                month_ends = [add_months(date(as_of.year, as_of.month, 1), -k) for k in range(30)]
+                anchors |= {m - timedelta(days=d) for m in month_ends for d in (1, 2, 3)}
+                for anchor in sorted(anchors):
+                    number += 1
+                    kid = gen_child(
+                        s,
+                        team,
+                        given_name=f"Kid{number:04d}",
+                        family_name="Edge",
+                        primary_agency=gov if number % 7 == 0 else ngo,
+                        care_start_date=date(2000, 1, 1),
+                    )
+                    reviewed = number % 2 == 0 and anchor > add_months(as_of, -24)
+                    set_date = add_months(as_of, -24) if reviewed else anchor
+                    record = CasePlanGoalRecord(
+                        child_id=kid.id, goal=goal, date_set=set_date, permanency_unlikely=unlikely
+                    )
+                    s.add(record)
+                    s.flush()
+                    if reviewed and anchor >= set_date:
+                        s.add(
+                            GoalReview(
+                                child_id=kid.id,
+                                goal_id=record.id,
+                                review_date=anchor,
+                                progress="on_track",
+                            )
+                        )
+        s.commit()
+    auth.login("edge@example.org")
+    rows = _api(client)["rows"]
+    assert len(rows) == number
+    as_rows = [
+        PermanencyRow(
+            child_id=row["child_id"],
+            external_id=row["external_id"],
+            child_name=row["child_name"],
+            primary_agency_id=0,
+            primary_agency=row["primary_agency"],
+            agency_kind="ngo" if row["reviews_required"] else "government",
+            case_plan_goal=row["case_plan_goal"],
+            goal_set_date=_date(row["goal_set_date"]),
+            permanency_unlikely=row["permanency_unlikely"],
+            reviews_required=row["reviews_required"],
+            last_review_date=_date(row["last_review_date"]),
+            next_review_due=_date(row["next_review_due"]),
+            review_status=row["review_status"],
+            days_overdue=0,
+            two_year_deadline=_date(row["two_year_deadline"]),
+            two_year_status=row["two_year_status"],
+            days_to_deadline=row["days_to_deadline"],
+            extension=None,
+            extension_applied_date=None,
+        )
+        for row in rows
+    ]
+    assert [r.child_id for r in sorted(as_rows, key=urgency)] == [r.child_id for r in as_rows]
+    statuses = {row["child_id"]: row["review_status"] for row in rows}
+    for status in ("overdue", "due_soon", "on_track", "not_required"):
+        filtered = [row["child_id"] for row in _api(client, f"?status={status}")["rows"]]
+        assert filtered == [row["child_id"] for row in rows if row["review_status"] == status]
+    assert len(set(statuses.values()) - {"no_goal"}) == 4
+    page = client.get("/permanency").text
+    assert _order(page) == [row["child_name"] for row in rows[:100]]
+    for tile, count in (
+        ("reviews overdue", sum(r["review_status"] == "overdue" for r in rows)),
+        ("reviews due soon", sum(r["review_status"] == "due_soon" for r in rows)),
+        ("past the two-year timeframe", sum(r["two_year_status"] == "exceeded" for r in rows)),
+        ("approaching two years", sum(r["two_year_status"] == "approaching" for r in rows)),
+    ):
+        assert f'tile-number">{count}</span> {tile}' in page
+    second = client.get("/permanency?page=2&status=on_track").text
+    on_track = [row["child_name"] for row in rows if row["review_status"] == "on_track"]
+    assert _order(second) == on_track[100:200]
+
+
+def _date(value):
+    return date.fromisoformat(value) if value else None
