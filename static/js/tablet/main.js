@@ -349,5 +349,26 @@ function signInAgain() {
 Object.assign(hooks, { route, syncNow, signOut, signInAgain });
 TabletStore.onblocked = () => alertBox("fieldapp is open in another tab or window with an older version. Close it to continue; nothing is lost.");
 
-if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => {});
-signInScreen();
+// The app keeps case notes encrypted with WebCrypto and works offline through a service worker;
+// browsers offer both only in a secure context (HTTPS, or localhost). Say so in words instead of
+// failing on the first use of crypto.subtle.
+function insecureContextScreen() {
+  const main = document.getElementById("main");
+  main.replaceChildren(
+    h("h1", {}, "This app needs a secure connection (HTTPS)"),
+    h("p", {}, `You opened fieldapp at ${location.origin}, which is plain HTTP. The app keeps `
+      + "case notes encrypted on this tablet and works without a signal, and browsers allow "
+      + "both only over HTTPS (or on the computer running the server, as localhost)."),
+    h("p", {}, "Open the https:// address of fieldapp instead. If your office has none yet, "
+      + "ask your administrator: the server needs a TLS certificate on its reverse proxy "
+      + "(see the deployment guide that comes with fieldapp)."),
+    h("p", {}, "Nothing has been stored on this tablet."));
+  document.title = "fieldapp needs HTTPS";
+}
+
+if (!window.isSecureContext || !globalThis.crypto || !crypto.subtle) {
+  insecureContextScreen();
+} else {
+  if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => {});
+  signInScreen();
+}
