@@ -98,7 +98,7 @@ def no_console_errors(page) -> None:
 
 def test_a_coordinators_review_moves_the_next_review_due(page, team):
     today = today_in(TIMEZONE)
-    sign_in(page, "coord@example.org", "Children")
+    sign_in(page, "coord@example.org", "Permanency reviews")  # where a coordinator lands
     open_child(page)
     expect(fact(page, "Next review due")).to_contain_text(
         dmy(add_months(today - timedelta(days=30), 3))
