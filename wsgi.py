@@ -3,4 +3,4 @@
 
 from fieldapp import create_app
 
-app = create_app()
+app = create_app({"FIELDAPP_PRODUCTION": True})  # refuses to start without FIELDAPP_SECRET_KEY

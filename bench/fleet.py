@@ -225,7 +225,9 @@ def start_gunicorn(url: str, workers: int, threads: int) -> tuple[subprocess.Pop
             f"127.0.0.1:{port}",
             "--log-level",
             "warning",
-            "wsgi:app",
+            # The app factory, not wsgi:app: production mode would make the session cookie
+            # Secure, and the bench's clients speak plain HTTP on loopback.
+            "fieldapp:create_app()",
         ],
         cwd=ROOT,
         env=env,

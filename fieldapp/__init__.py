@@ -17,7 +17,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     from .config import default_config
 
-    app.config.from_mapping(default_config(app.instance_path))
+    production = bool((config or {}).get("FIELDAPP_PRODUCTION"))
+    app.config.from_mapping(default_config(app.instance_path, production=production))
     if config:
         app.config.from_mapping(config)
 

@@ -5,24 +5,47 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 
 DEFAULT_TIMEZONE = "Australia/Darwin"  # SPEC §3: the organisation's timezone
 
 
-def default_config(instance_path: str) -> dict:
+class ConfigError(RuntimeError):
+    """The app cannot start safely with this configuration."""
+
+
+def default_config(
+    instance_path: str, *, production: bool = False, environ: Mapping[str, str] = os.environ
+) -> dict:
+    """Defaults, with what a deployment sets in its environment. In production (wsgi.py, under
+    gunicorn) every app server must share one FIELDAPP_SECRET_KEY, so the app refuses to start
+    without it rather than make a key of its own that the other servers would not know."""
     sqlite_path = Path(instance_path) / "fieldapp.sqlite3"
+    secret_key = environ.get("FIELDAPP_SECRET_KEY")
+    if production and not secret_key:
+        raise ConfigError(
+            "FIELDAPP_SECRET_KEY is not set. In production every app server must share one "
+            "secret key: generate one with "
+            "`python -c 'import secrets; print(secrets.token_hex(32))'` and set it in each "
+            "server's environment."
+        )
     return {
-        "SECRET_KEY": os.environ.get("FIELDAPP_SECRET_KEY") or _instance_secret(instance_path),
-        "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{sqlite_path}",
-        "FIELDAPP_TIMEZONE": os.environ.get("FIELDAPP_TIMEZONE", DEFAULT_TIMEZONE),
-        "FIELDAPP_DUE_SOON_DAYS": int(os.environ.get("FIELDAPP_DUE_SOON_DAYS", "7")),
+        "FIELDAPP_PRODUCTION": production,
+        "SECRET_KEY": secret_key or _instance_secret(instance_path),
+        "DATABASE_URL": environ.get("DATABASE_URL") or f"sqlite:///{sqlite_path}",
+        "FIELDAPP_TIMEZONE": environ.get("FIELDAPP_TIMEZONE", DEFAULT_TIMEZONE),
+        "FIELDAPP_DUE_SOON_DAYS": int(environ.get("FIELDAPP_DUE_SOON_DAYS", "7")),
+        # `002` § Approving changes to case plan goals: the pilot where coordinators decide.
+        "FIELDAPP_COORDINATORS_DECIDE_GOALS": environ.get("FIELDAPP_COORDINATORS_DECIDE_GOALS")
+        == "1",
         "LOGIN_MAX_FAILURES": 10,
         "LOGIN_LOCKOUT_MINUTES": 15,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": os.environ.get("FIELDAPP_INSECURE_COOKIES") != "1"
-        and os.environ.get("FLASK_DEBUG") != "1",
+        # Over plain HTTP only for the demo; never in production.
+        "SESSION_COOKIE_SECURE": production
+        or (environ.get("FIELDAPP_INSECURE_COOKIES") != "1" and environ.get("FLASK_DEBUG") != "1"),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 5 * 1024 * 1024,
