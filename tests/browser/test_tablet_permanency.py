@@ -172,3 +172,27 @@ def test_a_consultation_is_requested_from_the_tablet_with_a_connection(
     expect(page.get_by_role("heading", name="Permanency", exact=True)).to_be_visible()
     reasons = [r.reason for r in db_session.query(ConsultationRequest).all()]
     assert reasons == ["Mother has re-engaged; is restoration possible again?"]
+
+
+@pytest.mark.parametrize(
+    ("role", "words", "link"),
+    [
+        ("coordinator", "Permanency coordinators work on the online pages", "/permanency"),
+        ("admin", "Administrators manage users, teams, devices", "/admin/users"),
+    ],
+)
+def test_a_role_that_records_no_contacts_is_told_where_its_pages_are(
+    page, caseload, engine, role, words, link
+):
+    from ..factories import gen_user
+
+    with Session(engine) as session:
+        team = session.get(Child, caseload.child.id).team
+        gen_user(session, role, team if role == "coordinator" else None, email="who@example.org")
+        session.commit()
+    page.goto("/tablet")
+    unlock(page, email="who@example.org")
+    expect(page.get_by_role("status")).to_have_text("All changes synced", timeout=15_000)
+    expect(page.get_by_text(words)).to_be_visible()
+    assert page.get_by_role("link", name="Open", exact=False).get_attribute("href") == link
+    expect(page.get_by_role("link", name="Mia Anderson", exact=True)).to_have_count(0)

@@ -162,7 +162,30 @@ export async function caseloadScreen() {
         h("td", { "data-label": "Last face-to-face contact" }, dmy(result.lastContactDate), result.unsynced ? h("span", { className: "muted" }, " (includes unsynced)") : null),
         h("td", { "data-label": "Due" }, dmy(result.dueDate)),
         h("td", { "data-label": "Status" }, statusBadge(result))))))
-      : h("p", {}, "No children on this tablet yet. Sync with a connection to fetch your caseload."));
+      : await emptyCaseload());
+}
+
+// An empty caseload says why, in words: a role that records no contacts is sent to its own
+// pages; a practitioner who has synced has no children allocated yet.
+async function emptyCaseload() {
+  const role = state.user && state.user.role;
+  if (role === "coordinator") {
+    return h("div", {},
+      h("p", {}, "This app is for recording contacts with children. Permanency coordinators "
+        + "work on the online pages: Permanency reviews, the permanency data set and cohort reviews."),
+      h("p", {}, h("a", { href: "/permanency", className: "button" }, "Open Permanency reviews")));
+  }
+  if (role === "admin") {
+    return h("div", {},
+      h("p", {}, "This app is for recording contacts with children. Administrators manage "
+        + "users, teams, devices and the audit log on the online pages."),
+      h("p", {}, h("a", { href: "/admin/users", className: "button" }, "Open the admin pages")));
+  }
+  if (await state.store.getMeta("lastSyncAt")) {
+    return h("p", {}, "No children are allocated to you. Your team leader allocates children; "
+      + "they arrive here at the next sync.");
+  }
+  return h("p", {}, "No children on this tablet yet. Sync with a connection to fetch your caseload.");
 }
 
 export async function childScreen(childId) {
