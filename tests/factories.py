@@ -24,7 +24,7 @@ from fieldapp.models import (
 from fieldapp.services.accounts import hash_password
 from fieldapp.services.allocation import allocate
 from fieldapp.services.clock import today_in
-from fieldapp.services.permanency_records import refresh_current_goal
+from fieldapp.services.permanency_records import refresh_permanency_mirror
 
 PASSWORD = "correct horse battery"
 _PASSWORD_HASH = hash_password(PASSWORD)  # argon2 is slow on purpose; hash once per run
@@ -144,11 +144,12 @@ def gen_goal(
         **fields,
     )
     session.add(record)
-    refresh_current_goal(session, child, org_today())
+    refresh_permanency_mirror(session, child, org_today())
     return record
 
 
 def gen_review(session: Session, child: Child, goal: CasePlanGoalRecord, **fields) -> GoalReview:
+    """A review of `goal`, mirrored onto the child when it is of the goal in force."""
     review = GoalReview(
         child_id=child.id,
         goal_id=goal.id,
@@ -158,5 +159,5 @@ def gen_review(session: Session, child: Child, goal: CasePlanGoalRecord, **field
         **fields,
     )
     session.add(review)
-    session.flush()
+    refresh_permanency_mirror(session, child, org_today())
     return review

@@ -79,6 +79,15 @@ class Child(ClientRecordMixin, Base):
     case_plan_goal: Mapped[str | None] = mapped_column(String(30))
     goal_set_date: Mapped[date | None]
     permanency_unlikely: Mapped[bool] = mapped_column(default=False)
+    # With the three columns above, a mirror of the goal in force today (R3) and the date of its
+    # latest review on or after the date it was set (NULL if none), so that the permanency
+    # dashboard "as at" today and the tablet's pull read them from the child instead of looking
+    # them up in the history. Written only by `permanency_records.refresh_permanency_mirror`.
+    # No foreign key: case_plan_goals refers to children, and a second path between the two
+    # tables would make `CasePlanGoalRecord.child` ambiguous and the tables a cycle (SQLite
+    # rebuilds, tests emptying tables in order). The one writer keeps it a goal of the child's.
+    current_goal_id: Mapped[uuid.UUID | None]
+    last_review_date: Mapped[date | None]
 
     team: Mapped[Team] = relationship()
     practitioner: Mapped[User | None] = relationship()

@@ -111,7 +111,7 @@ def page():
     first = (page_number - 1) * PAGE_SIZE
     children = scope.visible_children(current_user)
     overview = permanency_overview(
-        session(), children, as_of, **filters, limit=PAGE_SIZE, offset=first
+        session(), children, as_of, **filters, limit=PAGE_SIZE, offset=first, today=today()
     )
     requests = open_consultation_requests(session(), children)
     agencies = agencies_in_scope(session(), children)
@@ -164,7 +164,9 @@ def _csv_cell(value) -> str:
 def export_csv():
     require_role(*DATA_ROLES)
     as_of, _notice = _as_of()
-    rows = permanency_rows(session(), scope.visible_children(current_user), as_of, **_filters())
+    rows = permanency_rows(
+        session(), scope.visible_children(current_user), as_of, **_filters(), today=today()
+    )
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
@@ -188,7 +190,9 @@ def api():
     if current_user.role not in DATA_ROLES:
         return jsonify(error="Not found."), 404
     as_of, _notice = _as_of()
-    rows = permanency_rows(session(), scope.visible_children(current_user), as_of, **_filters())
+    rows = permanency_rows(
+        session(), scope.visible_children(current_user), as_of, **_filters(), today=today()
+    )
     audit("export", "permanency", None, detail={"as_of": as_of.isoformat(), "api": True})
     session().commit()
     return jsonify(as_of=as_of.isoformat(), rows=[row.as_dict() for row in rows])

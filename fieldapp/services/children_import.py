@@ -31,7 +31,7 @@ from ..models import (
 )
 from .allocation import allocate
 from .audit import record_event
-from .permanency_records import refresh_current_goal
+from .permanency_records import refresh_permanency_mirror
 
 COLUMNS = (
     "external_id", "given_name", "family_name", "preferred_name", "date_of_birth",
@@ -193,6 +193,10 @@ def _check_row(
     values["goal_set_date"] = _parse_date(row.get("goal_set_date") or "", "goal_set_date", errors)
     if values["case_plan_goal"] and values["goal_set_date"] is None:
         errors.append("goal_set_date is required when case_plan_goal is given")
+    if values["goal_set_date"] and values["goal_set_date"] > today:
+        # R3: a goal is in force from its date; the child's mirror of the goal in force
+        # (permanency_records.refresh_permanency_mirror) holds only if none is set ahead.
+        errors.append("goal_set_date is in the future")
     values["permanency_unlikely"] = _parse_bool(
         row.get("permanency_unlikely") or "", "permanency_unlikely", errors
     )
@@ -233,7 +237,7 @@ def _import_goal(
             source="import",
         )
     )
-    refresh_current_goal(session, child, today)
+    refresh_permanency_mirror(session, child, today)
     return True
 
 

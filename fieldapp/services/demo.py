@@ -37,7 +37,7 @@ from ..models.base import utcnow
 from . import permanency as rules
 from .accounts import create_team, create_user
 from .allocation import allocate
-from .permanency_records import refresh_current_goal
+from .permanency_records import refresh_permanency_mirror
 
 DEMO_DOMAIN = "demo.fieldapp.example"
 DEFAULT_PASSWORD = "fieldapp-demo-2026"
@@ -595,4 +595,4 @@ def _permanency(session, child, index, practitioner, users, today) -> None:
                 recorded_by_id=practitioner.id,
             )
         )  # fmt: skip
-    refresh_current_goal(session, child, today)
+    refresh_permanency_mirror(session, child, today)

@@ -61,7 +61,7 @@ from ..models.permanency import (
 )
 from .audit import record_event
 from .children_import import ImportFailed, RowError
-from .permanency_records import goal_in_force, refresh_current_goal
+from .permanency_records import goal_in_force, refresh_permanency_mirror
 
 COLUMNS = (
     "external_id", "event", "date", "case_plan_goal", "permanency_unlikely", "progress",
@@ -313,7 +313,7 @@ def import_permanency(
     for child in touched.values():
         # New records give the child a new change number (change_seq.SUMMARISED_IN_CHILD), so
         # tablets receive its updated goal, next review due and agency.
-        refresh_current_goal(session, child, today)
+        refresh_permanency_mirror(session, child, today)
     result.children = len(touched)
     session.flush()
     record_event(

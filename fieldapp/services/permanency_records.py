@@ -122,14 +122,24 @@ def goal_history(session: Session, child_id: uuid.UUID) -> list[CasePlanGoalReco
     )
 
 
-def refresh_current_goal(session: Session, child: Child, today: date) -> None:
-    """Keep `children.case_plan_goal`, `goal_set_date` and `permanency_unlikely` equal to the
-    goal in force today (a read-side mirror for lists, pull and the tablet)."""
+def refresh_permanency_mirror(session: Session, child: Child, today: date) -> None:
+    """Keep the child's mirror of its goal in force today (R3) up to date: `current_goal_id`,
+    `case_plan_goal`, `goal_set_date`, `permanency_unlikely` and `last_review_date` (the latest
+    review of that goal on or after the date it was set, as `last_review_date(...)`).
+
+    This is the only writer of those five columns: call it after adding a goal or a review of
+    the child (`record_goal`, `record_review`, `import-children`, `import-permanency`, the demo
+    data, the test factories). The dashboard "as at" today (`permanency_report.py`), lists,
+    the tablet's pull read them instead of the history. Goals and reviews are never dated after
+    today (validated where they are written), so the mirror stays right on later days until the
+    next goal or review is added."""
     session.flush()
     current = goal_in_force(session, child.id, today)
+    child.current_goal_id = current.id if current else None
     child.case_plan_goal = current.goal if current else None
     child.goal_set_date = current.date_set if current else None
     child.permanency_unlikely = current.permanency_unlikely if current else False
+    child.last_review_date = last_review_date(session, current, today) if current else None
 
 
 def _dates(session: Session, column, child_id: uuid.UUID) -> list[date]:
@@ -191,7 +201,7 @@ def record_goal(
         recorded_by_id=user.id,
     )
     _appended(session, user, record, "case_plan_goal", child.id, goal=goal)
-    refresh_current_goal(session, child, today)
+    refresh_permanency_mirror(session, child, today)
     return record
 
 
@@ -237,10 +247,13 @@ def record_review(
         next_steps=next_steps_text,
         recorded_by_id=user.id,
     )
-    return _appended(session, user, review, "goal_review", child.id)
+    _appended(session, user, review, "goal_review", child.id)
+    refresh_permanency_mirror(session, child, today)
+    return review
 
 
 def last_review_date(session: Session, goal: CasePlanGoalRecord, on: date) -> date | None:
+    """The latest review of `goal` up to `on`, on or after the date it was set (R3)."""
     return session.scalar(
         select(GoalReview.review_date)
         .where(

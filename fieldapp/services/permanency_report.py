@@ -13,6 +13,12 @@ date". The same statement counts the statuses (one GROUP BY) and returns only th
 sorted and paged by the database; the R3 rules of `permanency.py` are then applied in Python to
 those rows only. The exports run the same statement without the page limit.
 
+"As at" today (`as_of` equal to the `today` the caller passes) the goal in force and its latest
+review are read from the child's mirror (`children.current_goal_id`, `case_plan_goal`,
+`goal_set_date`, `permanency_unlikely`, `last_review_date`, kept by
+`permanency_records.refresh_permanency_mirror`) instead of being looked up: the same rows
+(`test_permanency_dashboard.py` holds them equal), without two index lookups per child.
+
 Sources: `002_5948617ce4de628e.txt` § Permanency Goal Reviews (intervals, NGO reviews, the
 two-year timeframe), § Upskilling caseworkers (extensions), § Permanency Consultations
 (requests); `000_5fb06aeedc1c67a2.txt` § Case planning.
@@ -209,6 +215,18 @@ def _goal_in_force(in_scope: Select, as_of: date, dialect: str):
     )
 
 
+def _mirrored_goal(in_scope: Select):
+    """`in_scope` with the goal in force today and its latest review as the child mirrors them
+    (`permanency_records.refresh_permanency_mirror`): no lookup in the history."""
+    return in_scope.add_columns(
+        Child.current_goal_id.label("goal_id"),
+        Child.case_plan_goal.label("goal"),
+        Child.goal_set_date.label("date_set"),
+        Child.permanency_unlikely,
+        Child.last_review_date.label("last_review"),
+    ).subquery("in_force")
+
+
 def _month_day(value, months):
     """Sort key of `add_months(value, months)`: (month number of the result, day of `value`).
     It orders exactly as (`add_months(value, months)`, day of `value`) does, so the database
@@ -227,11 +245,13 @@ def _assessed_cte(
     goal: str | None,
     agency_id: int | None,
     with_extension: bool,
+    mirrored: bool,
 ):
     """The materialised CTE `assessed`: one row per child in care in the scope with its goal
     in force, the latest review of that goal up to `as_of` (`anchor` is that review or the set
     date), optionally the latest extension application, and both statuses, so that the
-    per-child lookups run once for the page and the counts alike.
+    per-child lookups run once for the page and the counts alike. With `mirrored` (`as_of` is
+    today), the goal and its latest review are the child's mirror columns, not lookups.
 
     Two narrow materialised steps: the lookups (`looked_up`), then the statuses over their
     results (in one step the planner would copy the review lookup into every expression that
@@ -255,17 +275,23 @@ def _assessed_cte(
         in_scope = in_scope.where(children_select.whereclause)
     if agency_id is not None:
         in_scope = in_scope.where(Child.primary_agency_id == agency_id)
-    in_force = _goal_in_force(in_scope, as_of, session.get_bind().dialect.name)
-    last_review = (
-        select(func.max(GoalReview.review_date))
-        .where(
-            GoalReview.goal_id == in_force.c.goal_id,
-            GoalReview.review_date <= as_of,
-            GoalReview.review_date >= in_force.c.date_set,
+    if mirrored:
+        in_force = _mirrored_goal(in_scope)
+        last_review = in_force.c.last_review
+        goal_columns = [column for column in in_force.c if column.name != "last_review"]
+    else:
+        in_force = _goal_in_force(in_scope, as_of, session.get_bind().dialect.name)
+        last_review = (
+            select(func.max(GoalReview.review_date))
+            .where(
+                GoalReview.goal_id == in_force.c.goal_id,
+                GoalReview.review_date <= as_of,
+                GoalReview.review_date >= in_force.c.date_set,
+            )
+            .correlate(in_force)
+            .scalar_subquery()
         )
-        .correlate(in_force)
-        .scalar_subquery()
-    )
+        goal_columns = list(in_force.c)
     latest_extension = (
         select(GoalExtension.id)
         .where(GoalExtension.goal_id == in_force.c.goal_id, GoalExtension.applied_date <= as_of)
@@ -276,13 +302,17 @@ def _assessed_cte(
     )
     no_extension = literal(None, type_=GoalExtension.id.type)
     looked_up = select(
-        *in_force.c,
+        *goal_columns,
         last_review.label("last_review"),
         (latest_extension if with_extension else no_extension).label("extension_id"),
     )
     if goal is not None:
         looked_up = looked_up.where(in_force.c.goal == goal)
-    looked_up = looked_up.cte("looked_up").prefix_with("MATERIALIZED")
+    # The mirror has nothing to look up: one step, the children's columns read as `assessed`
+    # computes the statuses (PostgreSQL inlines a CTE read once).
+    looked_up = looked_up.cte("looked_up")
+    if not mirrored:
+        looked_up = looked_up.prefix_with("MATERIALIZED")
     c = looked_up.c
 
     # `Cutoffs.review_status` and `Cutoffs.two_year_status` in SQL: comparisons of columns with
@@ -356,13 +386,21 @@ def _ranked(assessed, review_status: str | None, limit: int | None = None, offse
     """The CTE's rows, filtered by review status, most urgent first, with their `position`;
     paged when `limit` is given."""
     order = _urgency_order(assessed)
+    if limit is not None:
+        # A page: ORDER BY with LIMIT lets the database keep only the first `offset + limit`
+        # rows (a top-N sort) instead of sorting every row for `row_number()`; the positions
+        # are then numbered on the page's rows alone.
+        page = select(assessed).order_by(*order).limit(limit).offset(offset)
+        if review_status is not None:
+            page = page.where(assessed.c.review_status == review_status)
+        page = page.subquery("page")
+        position = func.row_number().over(order_by=_urgency_order(page)) + offset
+        return select(page, position.label("position")).subquery("ranked")
     query = select(assessed, func.row_number().over(order_by=order).label("position")).order_by(
         *order
     )
     if review_status is not None:
         query = query.where(assessed.c.review_status == review_status)
-    if limit is not None:
-        query = query.limit(limit).offset(offset)
     return query.subquery("ranked")
 
 
@@ -514,12 +552,20 @@ def permanency_rows(
     goal: str | None = None,
     review_status: str | None = None,
     agency_id: int | None = None,
+    today: date | None = None,
 ) -> list[PermanencyRow]:
     """Children of `children_select` (the caller's scope, `scope.visible_children`) in care on
     `as_of`, most urgent first (`urgency`), optionally filtered by goal in force, review status
-    and primary agency: every row, for the exports, from the page's statement."""
+    and primary agency: every row, for the exports, from the page's statement. `today` is the
+    organisation's: "as at" today reads the children's mirror of their goal in force."""
     assessed = _assessed_cte(
-        session, children_select, as_of, goal=goal, agency_id=agency_id, with_extension=True
+        session,
+        children_select,
+        as_of,
+        goal=goal,
+        agency_id=agency_id,
+        with_extension=True,
+        mirrored=as_of == today,
     )
     ranked = _ranked(assessed, review_status)
     records = session.execute(_with_details(ranked).order_by(ranked.c.position)).all()
@@ -553,13 +599,21 @@ def permanency_overview(
     agency_id: int | None = None,
     limit: int = 100,
     offset: int = 0,
+    today: date | None = None,
 ) -> Overview:
     """The dashboard in one statement: the counts for the scope (agency and goal filters
     applied) and one page of rows with the review-status filter applied too, sorted and paged
     by the database (a UNION ALL of the page and a GROUP BY over the materialised CTE). The R3
-    rules then run in Python on the page's rows only."""
+    rules then run in Python on the page's rows only. `today` is the organisation's, as for
+    `permanency_rows`."""
     assessed = _assessed_cte(
-        session, children_select, as_of, goal=goal, agency_id=agency_id, with_extension=False
+        session,
+        children_select,
+        as_of,
+        goal=goal,
+        agency_id=agency_id,
+        with_extension=False,
+        mirrored=as_of == today,
     )
     page = _with_details(
         _ranked(assessed, review_status, limit, offset),

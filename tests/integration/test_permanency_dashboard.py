@@ -15,15 +15,40 @@ from sqlalchemy.orm import Session
 from fieldapp.models import (
     AuditEvent,
     CasePlanGoalRecord,
+    Child,
     ConsultationRequest,
     GoalExtension,
     GoalReview,
     PermanencyConsultation,
+    User,
 )
+from fieldapp.services.children_import import import_children
 from fieldapp.services.permanency import REVIEW_INTERVAL_MONTHS, add_months
-from fieldapp.services.permanency_report import PermanencyRow, urgency
+from fieldapp.services.permanency_import import import_permanency
+from fieldapp.services.permanency_records import (
+    goal_in_force,
+    last_review_date,
+    refresh_permanency_mirror,
+)
+from fieldapp.services.permanency_report import (
+    REVIEW_STATUSES,
+    PermanencyRow,
+    permanency_overview,
+    permanency_rows,
+    urgency,
+)
+from fieldapp.services.scope import visible_children
 
-from ..factories import gen_agency, gen_child, gen_contact, gen_team, gen_user, org_today
+from ..factories import (
+    gen_agency,
+    gen_child,
+    gen_contact,
+    gen_goal,
+    gen_review,
+    gen_team,
+    gen_user,
+    org_today,
+)
 
 SPEC_COLUMNS = [
     "child_id",
@@ -179,6 +204,8 @@ def org(engine, today):
                 request_id=answered.id,
             )
         )
+        for kid in children.values():
+            refresh_permanency_mirror(s, kid, today)
         s.commit()
         return {"children": children, "ngo": ngo, "gov": gov}
 
@@ -482,6 +509,7 @@ def test_pages_of_one_hundred(client, auth, engine, today):
         for number in range(105):
             kid = gen_child(s, team, given_name=f"Kid{number:03d}", family_name="Many")
             s.add(CasePlanGoalRecord(child_id=kid.id, goal="restoration", date_set=today))
+            refresh_permanency_mirror(s, kid, today)
         s.commit()
     auth.login("big@example.org")
     first = client.get("/permanency").text
@@ -536,6 +564,7 @@ def test_the_databases_statuses_counts_and_order_agree_with_the_rules(client, au
                                 progress="on_track",
                             )
                         )
+                    refresh_permanency_mirror(s, kid, today)
         s.commit()
     auth.login("edge@example.org")
     rows = _api(client)["rows"]
@@ -586,3 +615,121 @@ def test_the_databases_statuses_counts_and_order_agree_with_the_rules(client, au
 
 def _date(value):
     return date.fromisoformat(value) if value else None
+
+
+def test_as_at_today_the_childs_mirror_gives_the_rows_the_history_gives(engine, today):
+    """ "As at" today the statement reads the goal in force and its latest review from the
+    child (`refresh_permanency_mirror`); any other day looks them up in the history. For today
+    both must give the same rows, counts and pages, whatever the history: several goals, two
+    set the same day, reviews before and after a change of goal (one dated after the new goal
+    but of the old one), a review dated before its goal, goals and reviews imported, goals set
+    and reviewed today, extension applications, children out of care."""
+    with Session(engine, expire_on_commit=False) as s:
+        ngo = gen_agency(s, "Mirror NGO", kind="ngo")
+        gov = gen_agency(s, "Mirror Gov", kind="government")
+        team = gen_team(s, "Mirror", ngo)
+        gen_user(s, "coordinator", team, email="mirror@example.org")
+        kids = []
+        goals = ("restoration", "guardianship", "adoption", "long_term_care")
+        for number in range(40):
+            kid = gen_child(
+                s,
+                team,
+                given_name=f"Kid{number:02d}",
+                family_name="Mirror",
+                external_id=f"MIR-{number:02d}",
+                primary_agency=gov if number % 9 == 4 else ngo,
+                care_start_date=today - timedelta(days=2000),
+                care_end_date=_days(today, 3) if number % 13 == 12 else None,
+            )
+            kids.append(kid)
+            if number % 10 == 0:
+                continue  # no goal at all
+            first = gen_goal(
+                s,
+                kid,
+                goals[number % 4],
+                date_set=_days(today, 900 - number * 7),
+                permanency_unlikely=number % 3 == 0,
+            )
+            for k in range(number % 4):
+                gen_review(s, kid, first, review_date=_days(today, 850 - number * 7 - k * 90))
+            if number % 5 == 1:
+                gen_review(s, kid, first, review_date=_days(today, 905 - number * 7))  # before
+            if number % 2 == 0:
+                changed = _days(today, 300 - number * 5)
+                if number % 8 == 2:
+                    # a review of the first goal dated after the next goal was set
+                    gen_review(s, kid, first, review_date=changed + timedelta(days=3))
+                second = gen_goal(s, kid, goals[(number + 1) % 4], date_set=changed)
+                if number % 6 == 0:  # two goals set the same day: the later recorded counts
+                    second = gen_goal(s, kid, goals[(number + 2) % 4], date_set=changed)
+                for k in range(number % 3):
+                    gen_review(s, kid, second, review_date=changed + timedelta(days=60 + 90 * k))
+                if number % 7 == 0:
+                    s.add(
+                        GoalExtension(
+                            child_id=kid.id,
+                            goal_id=second.id,
+                            applied_date=_days(today, 5),
+                            reason="Court",
+                        )
+                    )
+            if number % 11 == 3:
+                today_goal = gen_goal(s, kid, "guardianship", date_set=today)
+                gen_review(s, kid, today_goal, review_date=today)
+        s.commit()
+        # Goals and reviews from the previous system (import-permanency, import-children).
+        csv_lines = ["external_id,event,date,case_plan_goal,progress"]
+        for number in (3, 5, 10, 17, 21):
+            csv_lines += [
+                f"MIR-{number:02d},goal_set,{_days(today, 200)},adoption,",
+                f"MIR-{number:02d},review,{_days(today, 20)},,on_track",
+            ]
+        csv_lines.append(f"MIR-07,review,{_days(today, 2)},,progress_concerns")
+        import_permanency(s, "\n".join(csv_lines) + "\n", today)
+        s.commit()
+        import_children(
+            s,
+            "external_id,given_name,family_name,date_of_birth,care_start_date,team,"
+            "case_plan_goal,goal_set_date\n"
+            f"MIR-09,Kid09,Mirror,2015-01-01,{_days(today, 2000)},Mirror,"
+            f"long_term_care,{_days(today, 100)}\n"
+            f"MIR-50,New,Mirror,2016-01-01,{_days(today, 400)},Mirror,"
+            f"restoration,{_days(today, 300)}\n",
+            today,
+        )
+        s.commit()
+
+        for kid in s.scalars(select(Child)):  # the mirror is the history's answer for today
+            goal = goal_in_force(s, kid.id, today)
+            assert (kid.current_goal_id, kid.last_review_date) == (
+                (goal.id, last_review_date(s, goal, today)) if goal else (None, None)
+            )
+        children = visible_children(
+            s.scalar(select(User).where(User.email == "mirror@example.org"))
+        )
+        mirrored = permanency_rows(s, children, today, today=today)
+        history = permanency_rows(s, children, today)
+        assert len(mirrored) == 38
+        assert {row.review_status for row in mirrored} >= {"overdue", "on_track", "no_goal"}
+        assert any(row.extension for row in mirrored)
+        assert mirrored == history
+        for filters in (
+            {},
+            {"goal": "adoption"},
+            *({"review_status": status} for status in REVIEW_STATUSES),
+        ):
+            for offset in (0, 10):
+                assert permanency_overview(
+                    s, children, today, **filters, limit=10, offset=offset, today=today
+                ) == permanency_overview(s, children, today, **filters, limit=10, offset=offset)
+        # The mirror is what "as at" today reads: a wrong mirror shows (a past day does not).
+        kid = s.scalar(select(Child).where(Child.external_id == "MIR-21"))
+        kid.last_review_date = None
+        s.flush()
+        assert permanency_rows(s, children, today, today=today) != history
+        yesterday = _days(today, 1)
+        assert permanency_rows(s, children, yesterday, today=today) == permanency_rows(
+            s, children, yesterday
+        )
