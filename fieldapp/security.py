@@ -20,13 +20,18 @@ CONTENT_SECURITY_POLICY = "; ".join(
     ]
 )
 
+# The offline app's shell: no case data, so the service worker may cache it.
+SHELL_ENDPOINTS = (
+    "static", "web.service_worker", "web.tablet_shell", "web.tablet_fields", "web.manifest",
+)  # fmt: skip
+
 
 def _set_headers(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
-    if request.endpoint not in ("static", "web.service_worker", "web.tablet_shell", "web.manifest"):
+    if request.endpoint not in SHELL_ENDPOINTS:
         # Pages and API answers may carry case data: never store them in any cache.
         response.headers["Cache-Control"] = "no-store"
     return response

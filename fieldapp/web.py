@@ -10,6 +10,8 @@ from pathlib import Path
 from flask import Blueprint, Flask, Response, jsonify, render_template, request, send_file
 from flask_wtf.csrf import CSRFError
 
+from .services import record_fields
+
 ROOT = Path(__file__).resolve().parent.parent
 SERVICE_WORKER = ROOT / "service_worker" / "sw.js"
 # The app shell: everything the tablet needs to start with no network. No case data.
@@ -21,9 +23,12 @@ SHELL_FILES = [
     "static/icons/icon-512.png",
     *sorted(f"static/js/tablet/{p.name}" for p in (ROOT / "static/js/tablet").glob("*.js")),
 ]
+# The tablet's record fields, built by the server from services/record_fields.py.
+FIELDS_MODULE = "/tablet/fields.js"
 SHELL_URLS = [
     "/tablet",
     "/manifest.webmanifest",
+    FIELDS_MODULE,
     *[f"/{name}" for name in SHELL_FILES if not name.endswith("webmanifest")],
 ]
 
@@ -37,6 +42,7 @@ def _service_worker_source() -> str:
     digest = hashlib.sha256()
     for name in [*SHELL_FILES, "templates/tablet.html", "service_worker/sw.js"]:
         digest.update((ROOT / name).read_bytes())
+    digest.update(record_fields.tablet_module().encode())
     return (
         SERVICE_WORKER.read_text()
         .replace("__SHELL_VERSION__", digest.hexdigest()[:16])
@@ -50,6 +56,16 @@ def service_worker():
     # The browser must revalidate the worker on every load so updates reach tablets.
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Service-Worker-Allowed"] = "/"
+    return response
+
+
+@bp.get(FIELDS_MODULE)
+def tablet_fields():
+    """The record fields for the tablet as an ES module (static/js/tablet/choices.js re-exports
+    it): the server's own definition, never a copy. Part of the shell (no case data), so its
+    change changes the shell's version."""
+    response = Response(record_fields.tablet_module(), mimetype="text/javascript")
+    response.headers["Cache-Control"] = "no-cache"
     return response
 
 

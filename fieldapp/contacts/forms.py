@@ -21,41 +21,43 @@ from wtforms import (
 from wtforms.validators import Length, Optional
 
 from ..forms import select_choices
+from ..services import record_fields as fields
+from ..services.record_fields import ACTION, ADDENDUM, CONTACT, PARTICIPANT, RETURN_VISIT
 
-MODE_CHOICES = [("face_to_face", "Face-to-face"), ("video", "Video"), ("phone", "Phone")]
-MADE_BY_CHOICES = [("practitioner", "Me"), ("third_party", "Third party")]
-LOCATION_CHOICES = [
-    ("", "Choose…"), ("placement", "Placement (where the child lives)"), ("school", "School"),
-    ("office", "Office"), ("community", "Community"), ("interstate", "Interstate"),
-    ("other", "Other"),
-]  # fmt: skip
-VIEWS_METHOD_CHOICES = [
-    ("", "Choose…"), ("conversation", "Conversation"), ("play_or_drawing", "Play or drawing"),
-    ("observation", "Observation"),
-    ("advocate_or_interpreter", "Through an advocate or interpreter"),
-    ("other", "Other"),
-]  # fmt: skip
-PARTICIPANT_ROLE_CHOICES = [
-    ("", "Choose…"), ("child", "Child"), ("parent", "Parent"), ("family_member", "Family member"),
-    ("carer", "Carer"), ("natural_support", "Natural support"),
-    ("significant_other", "Significant other"),
-    ("aboriginal_community_worker", "Aboriginal Community Worker"),
-    ("aboriginal_practice_advisor", "Aboriginal Practice Advisor"),
-    ("interpreter", "Interpreter"), ("youth_justice_officer", "Youth Justice Officer"),
-    ("other_professional", "Other professional"),
-]  # fmt: skip
-TEXT_LIMIT = 20000
+# The options, labels and limits are record_fields' (one definition for the web, push and the
+# tablet); the names below are kept for the code that reads them.
+MODE_CHOICES = CONTACT["mode"].form_choices
+MADE_BY_CHOICES = CONTACT["made_by"].form_choices
+LOCATION_CHOICES = CONTACT["location"].form_choices
+VIEWS_METHOD_CHOICES = CONTACT["views_method"].form_choices
+PARTICIPANT_ROLE_CHOICES = PARTICIPANT["role"].form_choices
+TEXT_LIMIT = fields.NARRATIVE
+
+
+def _field(spec: fields.FieldSpec):
+    """The WTForms field of one field of the definition: its label, limit and options. Ranges
+    and required fields are checked by services/contacts.py, naming the field."""
+    if spec.kind == fields.TEXT:
+        return StringField(spec.label, validators=[Optional(), Length(max=spec.max_length)])
+    if spec.kind == fields.LONG_TEXT:
+        return TextAreaField(spec.label, validators=[Length(max=spec.max_length)])
+    if spec.kind == fields.CHOICE:
+        return SelectField(
+            spec.label, choices=select_choices(spec.form_choices), validate_choice=False
+        )
+    if spec.kind == fields.BOOL:
+        return BooleanField(spec.label)
+    kinds = {fields.DATE: DateField, fields.TIME: TimeField, fields.INT: IntegerField}
+    return kinds[spec.kind](spec.label, validators=[Optional()])
 
 
 class ParticipantForm(Form):
-    role = SelectField(
-        "Role", choices=select_choices(PARTICIPANT_ROLE_CHOICES), validate_choice=False
-    )
-    name = StringField("Name", validators=[Optional(), Length(max=200)])
-    took_part_in_decisions = BooleanField("Took part in decisions")
-    views_and_wishes = TextAreaField("Views and wishes", validators=[Length(max=TEXT_LIMIT)])
-    feedback = TextAreaField("Feedback", validators=[Length(max=TEXT_LIMIT)])
-    concerns = TextAreaField("Concerns or worries", validators=[Length(max=TEXT_LIMIT)])
+    role = _field(PARTICIPANT["role"])
+    name = _field(PARTICIPANT["name"])
+    took_part_in_decisions = _field(PARTICIPANT["took_part_in_decisions"])
+    views_and_wishes = _field(PARTICIPANT["views_and_wishes"])
+    feedback = _field(PARTICIPANT["feedback"])
+    concerns = _field(PARTICIPANT["concerns"])
 
     def is_blank(self) -> bool:
         return not any(
@@ -65,9 +67,9 @@ class ParticipantForm(Form):
 
 
 class ActionForm(Form):
-    description = TextAreaField("What", validators=[Length(max=TEXT_LIMIT)])
-    responsible = StringField("Who", validators=[Optional(), Length(max=200)])
-    due_date = DateField("By when", validators=[Optional()])
+    description = _field(ACTION["description"])
+    responsible = _field(ACTION["responsible"])
+    due_date = _field(ACTION["due_date"])
 
     def is_blank(self) -> bool:
         return (
@@ -78,39 +80,33 @@ class ActionForm(Form):
 
 
 class ContactForm(FlaskForm):
-    contact_date = DateField("Date of contact", validators=[Optional()])
-    start_time = TimeField("Start time", validators=[Optional()])
-    duration_minutes = IntegerField("Duration (minutes)", validators=[Optional()])
-    mode = SelectField("Contact type", choices=select_choices(MODE_CHOICES), validate_choice=False)
-    made_by = SelectField("Made by", choices=select_choices(MADE_BY_CHOICES), validate_choice=False)
-    third_party_name = StringField("Third party name", validators=[Optional(), Length(max=200)])
-    third_party_role = StringField("Third party role", validators=[Optional(), Length(max=200)])
-    child_seen = BooleanField("Child seen")
-    seen_alone = BooleanField("Seen alone")
-    location = SelectField(
-        "Location", choices=select_choices(LOCATION_CHOICES), validate_choice=False
+    contact_date = _field(CONTACT["contact_date"])
+    start_time = _field(CONTACT["start_time"])
+    duration_minutes = _field(CONTACT["duration_minutes"])
+    mode = _field(CONTACT["mode"])
+    made_by = _field(CONTACT["made_by"])
+    third_party_name = _field(CONTACT["third_party_name"])
+    third_party_role = _field(CONTACT["third_party_role"])
+    child_seen = _field(CONTACT["child_seen"])
+    seen_alone = _field(CONTACT["seen_alone"])
+    location = _field(CONTACT["location"])
+    location_detail = _field(CONTACT["location_detail"])
+    child_views = _field(CONTACT["child_views"])
+    views_method = _field(CONTACT["views_method"])
+    views_not_recorded_reason = _field(CONTACT["views_not_recorded_reason"])
+    language_used = _field(CONTACT["language_used"])
+    interpreter_used = _field(CONTACT["interpreter_used"])
+    worries = _field(CONTACT["worries"])
+    working_well = _field(CONTACT["working_well"])
+    needs_to_happen = _field(CONTACT["needs_to_happen"])
+    safety_scale = _field(CONTACT["safety_scale"])
+    notes = _field(CONTACT["notes"])
+    participants = FieldList(
+        FormField(ParticipantForm), min_entries=0, max_entries=CONTACT["participants"].max_rows
     )
-    location_detail = StringField("Location details", validators=[Optional(), Length(max=500)])
-    child_views = TextAreaField(
-        "Child's views (in their own words)", validators=[Length(max=TEXT_LIMIT)]
+    actions = FieldList(
+        FormField(ActionForm), min_entries=0, max_entries=CONTACT["actions"].max_rows
     )
-    views_method = SelectField(
-        "How the views were gathered",
-        choices=select_choices(VIEWS_METHOD_CHOICES),
-        validate_choice=False,
-    )
-    views_not_recorded_reason = TextAreaField(
-        "Reason views were not recorded", validators=[Length(max=TEXT_LIMIT)]
-    )
-    language_used = StringField("Language used", validators=[Optional(), Length(max=100)])
-    interpreter_used = BooleanField("Interpreter used")
-    worries = TextAreaField("Worries", validators=[Length(max=TEXT_LIMIT)])
-    working_well = TextAreaField("What's working well", validators=[Length(max=TEXT_LIMIT)])
-    needs_to_happen = TextAreaField("What needs to happen", validators=[Length(max=TEXT_LIMIT)])
-    safety_scale = IntegerField("Safety scale", validators=[Optional()])
-    notes = TextAreaField("Other notes", validators=[Length(max=TEXT_LIMIT)])
-    participants = FieldList(FormField(ParticipantForm), min_entries=0, max_entries=30)
-    actions = FieldList(FormField(ActionForm), min_entries=0, max_entries=30)
 
     add_participant = SubmitField("Add participant")
     add_action = SubmitField("Add action")
@@ -190,15 +186,13 @@ class ContactForm(FlaskForm):
 
 
 class AddendumForm(FlaskForm):
-    reason = StringField("Reason for the addendum", validators=[Length(max=500)])
-    text = TextAreaField("Addendum", validators=[Length(max=TEXT_LIMIT)])
+    reason = _field(ADDENDUM["reason"])
+    text = _field(ADDENDUM["text"])
     submit = SubmitField("Add addendum")
 
 
 class ReturnVisitForm(FlaskForm):
-    arrival_date = DateField("Arrival date", validators=[Optional()])
-    departure_date = DateField("Departure date", validators=[Optional()])
-    arrangement_note = TextAreaField(
-        "Arrangement (as documented in My Care Plan)", validators=[Length(max=TEXT_LIMIT)]
-    )
+    arrival_date = _field(RETURN_VISIT["arrival_date"])
+    departure_date = _field(RETURN_VISIT["departure_date"])
+    arrangement_note = _field(RETURN_VISIT["arrangement_note"])
     submit = SubmitField("Save return visit")

@@ -27,38 +27,26 @@ from ..models import (
     ContactMode,
     ContactParticipant,
     ContactStatus,
-    Location,
     MadeBy,
-    ParticipantRole,
     ReturnVisit,
     Role,
     User,
-    ViewsMethod,
 )
 from ..models.base import new_uuid, utcnow
+from . import record_fields as fields
 from .audit import record_event
 from .errors import Forbidden, ImmutableRecord, ValidationError
+from .record_fields import ADDENDUM, CONTACT, PARTICIPANT
 
-CONTACT_FIELDS = (
-    "contact_date", "start_time", "duration_minutes", "mode", "made_by", "third_party_name",
-    "third_party_role", "child_seen", "seen_alone", "location", "location_detail", "child_views",
-    "views_method", "views_not_recorded_reason", "language_used", "interpreter_used", "worries",
-    "working_well", "needs_to_happen", "safety_scale", "notes",
-)  # fmt: skip
-FREE_TEXT_FIELDS = (
-    "location_detail", "child_views", "views_not_recorded_reason", "worries", "working_well",
-    "needs_to_happen", "notes",
-)  # fmt: skip
-MAX_PARTICIPANTS = 30
-REQUIRED_CHOICES = ("mode", "made_by")  # never blank, even on a draft
-MAX_ACTIONS = 30
-
-_ENUMS = {
-    "mode": ContactMode,
-    "made_by": MadeBy,
-    "location": Location,
-    "views_method": ViewsMethod,
-}
+# The contact's fields, limits and choices are said once, in record_fields.
+CONTACT_FIELDS = tuple(n for n, f in CONTACT.items() if f.kind not in (fields.ID, fields.ROWS))
+FREE_TEXT_FIELDS = tuple(n for n in CONTACT_FIELDS if CONTACT[n].free_text)
+MAX_PARTICIPANTS = CONTACT["participants"].max_rows
+MAX_ACTIONS = CONTACT["actions"].max_rows
+REQUIRED_CHOICES = tuple(  # never blank, even on a draft
+    n for n, f in CONTACT.items() if f.kind == fields.CHOICE and f.required == "always"
+)
+_CHOICES = {n: f for n, f in CONTACT.items() if f.kind == fields.CHOICE}
 
 
 def _blank(value: Any) -> bool:
@@ -75,12 +63,11 @@ def validate_contact(
     def add(field: str, message: str) -> None:
         errors.setdefault(field, []).append(message)
 
-    for field, enum_type in _ENUMS.items():
+    for field, spec in _CHOICES.items():
         value = values.get(field)
-        allowed = {member.value for member in enum_type}
         if field in REQUIRED_CHOICES and field in values and _blank(value):
             add(field, "Choose one of the options.")
-        elif not _blank(value) and value not in allowed:
+        elif not _blank(value) and value not in spec.values:
             add(field, f"{value!r} is not a valid choice.")
 
     contact_date = values.get("contact_date")
@@ -97,20 +84,26 @@ def validate_contact(
                 f"({child.care_start_date.strftime('%d/%m/%Y')}).",
             )
 
-    scale = values.get("safety_scale")
-    if scale is not None and not (0 <= scale <= 10):
-        add("safety_scale", "The safety scale must be a whole number from 0 to 10.")
+    scale = CONTACT["safety_scale"]
+    if fields.out_of_range(scale, values.get("safety_scale")):
+        add(
+            "safety_scale",
+            f"The safety scale must be a whole number from {scale.min} to {scale.max}.",
+        )
 
-    duration = values.get("duration_minutes")
-    if duration is not None and not (0 < duration <= 24 * 60):
-        add("duration_minutes", "Duration must be between 1 and 1440 minutes.")
+    duration = CONTACT["duration_minutes"]
+    if fields.out_of_range(duration, values.get("duration_minutes")):
+        add(
+            "duration_minutes",
+            f"Duration must be between {duration.min} and {duration.max} minutes.",
+        )
 
     if values.get("seen_alone") and not values.get("child_seen"):
         add("seen_alone", "A child can only be seen alone if the child was seen.")
 
     for index, participant in enumerate(values.get("participants") or []):
         role = participant.get("role")
-        if not isinstance(role, str) or role not in {r.value for r in ParticipantRole}:
+        if not isinstance(role, str) or role not in PARTICIPANT["role"].values:
             add(f"participants-{index}-role", f"Participant {index + 1}: choose a role.")
     if len(values.get("participants") or []) > MAX_PARTICIPANTS:
         add("participants", f"At most {MAX_PARTICIPANTS} participants.")
@@ -276,6 +269,9 @@ def add_addendum(
         errors["reason"] = ["Give the reason for the addendum."]
     if _blank(text):
         errors["text"] = ["Enter the text of the addendum."]
+    for name, value in (("reason", reason), ("text", text)):
+        if message := fields.too_long(ADDENDUM[name], value):
+            errors.setdefault(name, []).append(message)
     if user.role not in (Role.practitioner.value, Role.team_leader.value):
         raise Forbidden("Only practitioners and team leaders add addenda.")
     if errors:

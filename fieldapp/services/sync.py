@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from ..models import (
     Addendum,
     Allocation,
+    AuditEvent,
     Child,
     Contact,
     Device,
@@ -754,19 +755,61 @@ def _update_contact(ctx: _Context) -> MutationResult:
 def _settle_conflicts(ctx: _Context, contact: Contact, fields: list[str]) -> None:
     """An update from the author whose `old` was the server's value (or whose `new` already is
     it) shows they saw the server's text and chose: their open conflicts on those fields are
-    resolved. "Keep the server's text" on the tablet is such an update, with new = the server's."""
+    resolved. "Keep the server's text" on the tablet is such an update, with new = the server's;
+    "Use my words" has new = the tablet's text; "Merge the texts" sends a third text.
+
+    The conflict keeps both texts; who resolved it and when are on the row, and what they chose
+    (mine, server or merged) is a "resolve_conflict" audit event, with text lengths only (the
+    audit trail holds no case content). The merged text itself is the contact's."""
     if not fields:
         return
-    ctx.session.execute(
-        update(SyncConflict)
-        .where(
+    conflicts = ctx.session.scalars(
+        select(SyncConflict).where(
             SyncConflict.record_id == contact.id,
             SyncConflict.user_id == ctx.user.id,
             SyncConflict.field.in_(fields),
             SyncConflict.resolved_at.is_(None),
         )
-        .values(resolved_at=utcnow(), resolved_by_id=ctx.user.id)
-    )
+    ).all()
+    now = utcnow()
+    for conflict in conflicts:
+        conflict.resolved_at = now
+        conflict.resolved_by_id = ctx.user.id
+        name = conflict.field
+        result = comparable(name, ctx.data[name].get("new"))
+        if result == _stored(name, conflict.device_value):
+            choice = "mine"
+        elif result == _stored(name, conflict.server_value):
+            choice = "server"
+        else:
+            choice = "merged"
+        record_event(
+            ctx.session,
+            user_id=ctx.user.id,
+            action="resolve_conflict",
+            object_type="sync_conflict",
+            object_id=conflict.id,
+            detail={
+                "field": name,
+                "choice": choice,
+                "by": ctx.user.id,
+                "record_id": str(contact.id),
+                "mutation_id": str(ctx.mutation_id),
+                "device_length": len(conflict.device_value or ""),
+                "server_length": len(conflict.server_value or ""),
+                "result_length": len(_as_text(result) or ""),
+            },
+        )
+
+
+def _stored(name: str, text: str | None) -> Any:
+    """A conflict's kept text (as `_as_text` stored it) in comparable form."""
+    if text is None or name in FREE_TEXT_FIELDS:
+        return comparable(name, text)
+    try:
+        return comparable(name, json.loads(text))
+    except ValueError:
+        return comparable(name, text)
 
 
 def _typed(name: str, value: Any) -> Any:
@@ -1263,6 +1306,77 @@ def resolve_conflict(session: Session, user: User, conflict_id: uuid.UUID) -> Sy
     conflict.resolved_at = utcnow()
     conflict.resolved_by_id = user.id
     return conflict
+
+
+CHOICE_TEXT = {
+    "mine": "kept the words from the tablet",
+    "server": "kept the server's text",
+    "merged": "merged the two texts",
+    "marked": "marked it resolved",
+}
+
+
+@dataclass
+class Resolution:
+    """A resolved conflict as the pages show it: both texts, what was chosen, by whom, when."""
+
+    conflict: SyncConflict
+    choice: str  # mine | server | merged | marked
+    by: str
+    at: datetime
+    text_now: str | None  # the field as the record holds it now (the merged text, if unchanged)
+
+    @property
+    def choice_text(self) -> str:
+        return CHOICE_TEXT.get(self.choice, self.choice)
+
+
+def resolved_conflicts_for(session: Session, user: User, limit: int = 50) -> list[Resolution]:
+    """The most recently resolved conflicts the user may see (as `conflicts_for`), newest first,
+    with the choice recorded when each was closed."""
+    resolved = [c for c in conflicts_for(session, user, include_resolved=True) if c.resolved_at]
+    resolved.sort(key=lambda c: c.resolved_at, reverse=True)
+    resolved = resolved[:limit]
+    if not resolved:
+        return []
+    events = {
+        event.object_id: event
+        for event in session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.action == "resolve_conflict",
+                AuditEvent.object_type == "sync_conflict",
+                AuditEvent.object_id.in_([str(c.id) for c in resolved]),
+            )
+        )
+    }
+    names = dict(
+        session.execute(
+            select(User.id, User.name).where(User.id.in_({c.resolved_by_id for c in resolved}))
+        ).all()
+    )
+    contacts = {
+        contact.id: contact
+        for contact in session.scalars(
+            select(Contact).where(
+                Contact.id.in_([c.record_id for c in resolved if c.record_type == "contact"])
+            )
+        )
+    }
+    out = []
+    for conflict in resolved:
+        event = events.get(str(conflict.id))
+        contact = contacts.get(conflict.record_id)
+        now = getattr(contact, conflict.field, None) if contact is not None else None
+        out.append(
+            Resolution(
+                conflict=conflict,
+                choice=(event.detail or {}).get("choice", "marked") if event else "marked",
+                by=names.get(conflict.resolved_by_id, "—"),
+                at=conflict.resolved_at,
+                text_now=now if isinstance(now, str) else None,
+            )
+        )
+    return out
 
 
 def purge_expired_tombstones(session: Session, now: datetime | None = None) -> int:

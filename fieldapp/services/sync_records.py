@@ -24,16 +24,18 @@ from ..models import (
 )
 from ..models.child import YouthJusticeStatus
 from . import permanency as rules
+from . import record_fields as fields
 from .contacts import CONTACT_FIELDS
+from .record_fields import ACTION, CONTACT, PARTICIPANT, RETURN_VISIT
 from .text import storable
 
-DATE_FIELDS = {"contact_date"}
-INT_FIELDS = {"duration_minutes", "safety_scale"}
-BOOL_FIELDS = {"child_seen", "seen_alone", "interpreter_used"}
-TEXT_LIMIT = 20000
-# Text kept in sized columns (models/contact.py): longer text would fail in PostgreSQL on every
-# retry of the mutation instead of being rejected once with the field named.
-SIZED_TEXT = {"third_party_name": 200, "third_party_role": 200, "language_used": 100}
+# Kinds and limits from the one definition (record_fields). Text over its limit is refused once
+# with the field named; in a sized column (models/contact.py) it would fail in PostgreSQL on
+# every retry of the mutation.
+DATE_FIELDS = {n for n, f in CONTACT.items() if f.kind == fields.DATE}
+INT_FIELDS = {n for n, f in CONTACT.items() if f.kind == fields.INT}
+BOOL_FIELDS = {n for n, f in CONTACT.items() if f.kind == fields.BOOL}
+TEXT_LIMIT = fields.NARRATIVE
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
@@ -289,9 +291,9 @@ def parse_contact_value(field: str, value: Any, errors: FieldErrors) -> Any:
     if value is not None and not isinstance(value, str):
         errors.add(field, "Must be text.")
         return None
-    limit = SIZED_TEXT.get(field, TEXT_LIMIT)
-    if isinstance(value, str) and len(value.strip()) > limit:
-        errors.add(field, f"At most {limit} characters.")
+    spec = CONTACT.get(field)
+    if spec is not None and (message := fields.too_long(spec, value)):
+        errors.add(field, message)
     return value
 
 
@@ -320,9 +322,8 @@ def _participant(item: dict, prefix: str, errors: FieldErrors) -> dict:
         if value is not None and not isinstance(value, str):
             errors.add(f"{prefix}-{key}", "Must be text.")
             value = None
-        limit = 200 if key == "name" else TEXT_LIMIT
-        if value is not None and len(value.strip()) > limit:
-            errors.add(f"{prefix}-{key}", f"At most {limit} characters.")
+        if message := fields.too_long(PARTICIPANT[key], value):
+            errors.add(f"{prefix}-{key}", message)
         result[key] = value
     return result
 
@@ -332,8 +333,9 @@ def _action(item: dict, prefix: str, errors: FieldErrors) -> dict:
     if not isinstance(description, str):
         description = ""
     responsible = item.get("responsible")
-    if isinstance(responsible, str) and len(responsible.strip()) > 200:
-        errors.add(f"{prefix}-responsible", "At most 200 characters.")
+    for key, value in (("description", description), ("responsible", responsible)):
+        if message := fields.too_long(ACTION[key], value):
+            errors.add(f"{prefix}-{key}", message)
     return {
         "description": description,
         "responsible": responsible if isinstance(responsible, str) else None,
@@ -348,6 +350,8 @@ def parse_return_visit_data(data: dict) -> tuple[dict[str, Any], FieldErrors]:
     """A return visit's `data` (SPEC §4) as the values record_return_visit takes."""
     errors = FieldErrors()
     note = data.get("arrangement_note")
+    if message := fields.too_long(RETURN_VISIT["arrangement_note"], note):
+        errors.add("arrangement_note", message)
     values = {
         "arrival_date": parse_date(data.get("arrival_date"), "arrival_date", errors),
         "departure_date": parse_date(data.get("departure_date"), "departure_date", errors),

@@ -20,9 +20,12 @@ def index():
     require_role("team_leader", "practitioner")
     conflicts = sync.conflicts_for(session(), current_user)
     items = sync.review_items_for(session(), current_user)
+    resolved = sync.resolved_conflicts_for(session(), current_user)
     audit("view", "sync_issues", None)
     session().commit()
-    return render_template("team/sync_issues.html", conflicts=conflicts, items=items)
+    return render_template(
+        "team/sync_issues.html", conflicts=conflicts, items=items, resolved=resolved
+    )
 
 
 @bp.post("/team/sync-issues/conflicts/<uuid:conflict_id>/resolve")

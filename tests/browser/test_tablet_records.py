@@ -416,7 +416,11 @@ def test_a_submit_refused_after_a_clash_leaves_a_draft_to_finish(two_tablets, ca
     expect(second.get_by_role("status")).to_have_text(
         "All changes synced · 1 refused by the server", timeout=15_000
     )
-    attention.get_by_role("button", name="Dismiss refused change 1").click()
+    attention.get_by_role("button", name="Discard refused change 1").click()
+    expect(attention).to_contain_text(
+        "Discard the refused submission of the contact for Mia Anderson"
+    )
+    attention.get_by_role("button", name="Yes, discard", exact=True).click()
     expect(second.get_by_role("status")).to_have_text("All changes synced")
     second.get_by_role("link", name="Mia Anderson", exact=True).click()
     second.get_by_role("link", name=f"{today} · Face-to-face", exact=True).click()

@@ -101,7 +101,11 @@ def test_resolving_a_conflict_keeps_both_texts(client, auth, org, issues, db_ses
     assert auth.post(f"/team/sync-issues/conflicts/{conflict.id}/resolve").status_code == 302
     kept = db_session.get(SyncConflict, conflict.id)
     assert kept.resolved_at is not None and kept.device_value == "Tablet words"
-    assert "Tablet words" not in client.get("/team/sync-issues").text
+    html = client.get("/team/sync-issues").text
+    assert "Conflicts (0)" in html  # no longer open...
+    resolved = html[html.index("Resolved conflicts") :]  # ...but both texts stay in view
+    assert "Tablet words" in resolved and "Server words" in resolved
+    assert "marked it resolved" in resolved
 
 
 def test_another_teams_leader_gets_404(client, auth, org, issues):

@@ -34,3 +34,11 @@ def case_ids() -> list[str]:
 
 
 PERMANENCY = json.loads((Path(__file__).parent / "permanency.json").read_text())
+
+
+CONTACT_VALIDATION = json.loads((Path(__file__).parent / "contact_validation.json").read_text())
+
+
+def contact_validation_record(case: dict) -> dict:
+    """A contact_validation case's contact as the tablet holds it and push sends it (SPEC §4)."""
+    return CONTACT_VALIDATION["base"] | case["changes"]

@@ -2,10 +2,11 @@
 // the child's views, who took part, Signs of Safety with actions. Every keystroke is written to
 // IndexedDB; "Save draft" and "Submit" queue the change for sync.
 
-import { FIELD_LABELS, LOCATION, MADE_BY, MODE, PARTICIPANT_ROLE, VIEWS_METHOD } from "./choices.js";
+import { FIELD_LABELS, limited, LOCATION, MADE_BY, MODE, PARTICIPANT_ROLE, VIEWS_METHOD } from "./choices.js";
 import { deviceToday } from "./clock.js";
 import { checkbox, field, h } from "./dom.js";
 import { childName, errorSummary, go, hooks, keeper, link, pageFor, state, submitOnce } from "./shell.js";
+import { historySection, markRefused, withRefusedWords } from "./attention.js";
 
 const MAX_ROWS = 30; // as the server (services/contacts.py MAX_PARTICIPANTS, MAX_ACTIONS)
 const NOT_SENT = new Set(["status", "child_id", "author_id"]);
@@ -82,8 +83,8 @@ function repeatList(title, buildRow, items, onChange) {
 }
 
 const PARTICIPANT = {
-  controls: (p) => ({
-    role: select(PARTICIPANT_ROLE, p.role), name: textInput(p.name, { maxlength: "200" }),
+  controls: (p) => limited("participant", {
+    role: select(PARTICIPANT_ROLE, p.role), name: textInput(p.name),
     took_part_in_decisions: tick(p.took_part_in_decisions), views_and_wishes: textArea(p.views_and_wishes),
     feedback: textArea(p.feedback), concerns: textArea(p.concerns),
   }),
@@ -95,7 +96,7 @@ const PARTICIPANT = {
 };
 
 const ACTION = {
-  controls: (a) => ({ description: textArea(a.description), responsible: textInput(a.responsible, { maxlength: "200" }), due_date: h("input", { type: "date", value: a.due_date || "" }) }),
+  controls: (a) => limited("action", { description: textArea(a.description), responsible: textInput(a.responsible), due_date: h("input", { type: "date", value: a.due_date || "" }) }),
   layout: (c) => [field("What", c.description), h("div", { className: "row" }, field("Who", c.responsible), field("By when", c.due_date))],
 };
 
@@ -153,28 +154,31 @@ export async function contactForm(childId, existing) {
   if (!child) return go("/tablet");
   const contactId = existing ? existing.id : crypto.randomUUID();
   const name = childName(child.data);
-  const data = existing ? existing.data : {
+  // A contact the server refused opens with the words sent and the server's reasons (attention.js).
+  const refused = existing ? await store.refusals("contact", contactId) : [];
+  const data = existing ? withRefusedWords(existing, refused) : {
     child_id: childId, status: "draft", contact_date: deviceToday(), mode: "face_to_face", made_by: "practitioner",
     child_seen: false, seen_alone: false, interpreter_used: false, author_id: state.user.id,
     participants: [{ role: "child", name, took_part_in_decisions: true }], actions: [],
   };
   const base = existing ? await store.base("contact", contactId) : null;
 
-  const c = {
+  // Limits (maxlength, min, max) are the server's, from its definition of the fields.
+  const c = limited("contact", {
     contact_date: h("input", { type: "date", value: data.contact_date || "", max: deviceToday() }),
     start_time: h("input", { type: "time", value: data.start_time || "" }),
-    duration_minutes: h("input", { type: "number", min: "1", max: "1440", inputmode: "numeric", value: data.duration_minutes ?? "" }),
+    duration_minutes: h("input", { type: "number", inputmode: "numeric", value: data.duration_minutes ?? "" }),
     mode: select(MODE, data.mode), made_by: select(MADE_BY, data.made_by),
-    third_party_name: textInput(data.third_party_name, { maxlength: "200" }), third_party_role: textInput(data.third_party_role, { maxlength: "200" }),
+    third_party_name: textInput(data.third_party_name), third_party_role: textInput(data.third_party_role),
     child_seen: tick(data.child_seen), seen_alone: tick(data.seen_alone),
-    location: select(LOCATION, data.location), location_detail: textInput(data.location_detail, { maxlength: "500" }),
+    location: select(LOCATION, data.location), location_detail: textInput(data.location_detail),
     child_views: textArea(data.child_views), views_method: select(VIEWS_METHOD, data.views_method),
     views_not_recorded_reason: textArea(data.views_not_recorded_reason),
-    language_used: textInput(data.language_used, { maxlength: "100" }), interpreter_used: tick(data.interpreter_used),
+    language_used: textInput(data.language_used), interpreter_used: tick(data.interpreter_used),
     worries: textArea(data.worries), working_well: textArea(data.working_well), needs_to_happen: textArea(data.needs_to_happen),
-    safety_scale: h("input", { type: "number", min: "0", max: "10", inputmode: "numeric", value: data.safety_scale ?? "" }),
+    safety_scale: h("input", { type: "number", inputmode: "numeric", value: data.safety_scale ?? "" }),
     notes: textArea(data.notes),
-  };
+  });
 
   function values() {
     const record = { ...data, child_id: childId };
@@ -232,6 +236,7 @@ export async function contactForm(childId, existing) {
       h("button", { type: "submit", className: "button-secondary", value: "draft" }, "Save draft"),
       h("button", { type: "submit", value: "submit" }, "Submit")),
     h("p", { className: "muted" }, "Once submitted, a contact cannot be edited; corrections are added as addenda."));
+  const refusal = markRefused(refused, c, errors);
 
   submitOnce(form, async (event) => {
     const submitting = event.submitter && event.submitter.value === "submit";
@@ -241,14 +246,15 @@ export async function contactForm(childId, existing) {
     if (problems.length) return;
     record.status = submitting ? "submitted" : "draft";
     await typing.flush();
-    await store.queue(contactMutations(contactId, base, record, submitting), { type: "contact", id: contactId, childId, data: record });
+    await store.queue(contactMutations(contactId, base, record, submitting), { type: "contact", id: contactId, childId, data: record },
+      { dismiss: refused.map((item) => ["rejected", item.key]) }); // the corrected contact answers its refusals
     await go(`/tablet/children/${childId}`);
     hooks.syncNow();
   });
 
   show(h("p", { className: "breadcrumb" }, link(`/tablet/children/${childId}`, `Back to ${name}`)),
     h("h1", {}, existing ? "Draft contact " : "Record contact ", h("span", { className: "subtitle" }, `with ${name}`)),
-    form, deleteDraft(contactId, childId, base, typing.flush));
+    refusal, form, existing ? await historySection(contactId) : null, deleteDraft(contactId, childId, base, typing.flush));
 }
 
 // Deleting a draft: forgotten here if the server never heard of it, otherwise a delete is

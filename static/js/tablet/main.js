@@ -5,7 +5,7 @@
 import { contactForm } from "./contact_form.js";
 import { field, h } from "./dom.js";
 import { caseloadScreen, childScreen, contactScreen, returnVisitForm } from "./screens.js";
-import { alertBox, hooks, newRoute, refreshStatus, render, state } from "./shell.js";
+import { alertBox, hooks, newRoute, refreshStatus, render, state, typingSettled } from "./shell.js";
 import { TabletStore, WrongPassword } from "./store.js";
 import { backoffDelay, DeviceRevoked, ServerError, serverErrorDelay, SignInRequired, SyncClient } from "./sync.js";
 
@@ -217,11 +217,70 @@ function lock() {
 function startTimers() {
   clearInterval(state.timer);
   state.timer = setInterval(() => {
-    if (Date.now() - state.lastActivity >= IDLE_LOCK_MS) {
-      lock();
-      signInScreen("Locked after 15 minutes without use. Enter your password to continue.");
-    }
+    if (Date.now() - state.lastActivity >= IDLE_LOCK_MS) idleLock();
   }, 15000);
+}
+
+// The idle lock (SPEC §5): the user is known, so it asks for the password only. A focused
+// field is left first, while the store is still open, so its last change is written (leaving
+// it afterwards would try to write with the key gone); unlocking redraws the same screen from
+// what was kept and puts focus back where it was.
+async function idleLock() {
+  if (!state.store || state.locking) return;
+  state.locking = true;
+  clearInterval(state.timer);
+  const active = document.activeElement;
+  const form = active && active.form;
+  const forms = [...document.querySelectorAll("main form")];
+  const resume = form && forms.includes(form) ? {
+    form: forms.indexOf(form), index: [...form.elements].indexOf(active),
+    caret: typeof active.selectionStart === "number" ? active.selectionStart : null,
+  } : null;
+  try {
+    if (active && active !== document.body) active.blur();
+    await typingSettled();
+  } finally {
+    state.locking = false;
+  }
+  const user = state.user;
+  lock();
+  lockScreen(user, resume);
+}
+
+function lockScreen(user, resume, error) {
+  newRoute();
+  const password = h("input", { type: "password", autocomplete: "current-password", required: true });
+  const form = h("form", { className: "narrow", onsubmit: async (event) => {
+    event.preventDefault();
+    let store;
+    try {
+      store = await TabletStore.open(user.id, password.value);
+    } catch (failure) {
+      if (failure instanceof WrongPassword) return lockScreen(user, resume, "That password does not unlock this tablet's data.");
+      return lockScreen(user, resume, `This tablet's data could not be opened (${failure && failure.message ? failure.message : failure}). Try again; if it goes on, tell your administrator.`);
+    }
+    await opened(store, null, { user: null, csrfToken: null });
+    restoreFocus(resume);
+  } },
+  h("h1", {}, "Sign in"),
+  h("p", { className: "flash flash-error", role: "alert" }, error || "Locked after 15 minutes without use. Enter your password to continue; your work is kept."),
+  h("p", {}, `Signed in as ${user.name}.`),
+  field("Password", password),
+  h("div", { className: "actions-bar" }, h("button", { type: "submit" }, "Sign in"),
+    h("button", { type: "button", className: "button-secondary", onclick: () => signInScreen() }, "Sign in as someone else")));
+  render(h("main", { id: "main" }, form));
+  password.focus();
+}
+
+function restoreFocus(resume) {
+  if (!resume) return;
+  const form = document.querySelectorAll("main form")[resume.form];
+  const control = form && form.elements[resume.index];
+  if (!control) return;
+  control.focus();
+  if (resume.caret !== null && typeof control.setSelectionRange === "function") {
+    try { control.setSelectionRange(resume.caret, resume.caret); } catch { /* not a text control */ }
+  }
 }
 
 // The timer and the network coming back start a sync by themselves, but not while the longer

@@ -2,13 +2,14 @@
 // add to a record: an addendum to a submitted contact and an NT return visit. All case data is
 // set as text (dom.js h), never parsed as HTML.
 
-import { fieldLabel, FREE_TEXT, labelOf, LOCATION, MADE_BY, MODE, PARTICIPANT_ROLE, VIEWS_METHOD } from "./choices.js";
+import { fieldLabel, FREE_TEXT, labelOf, limited, LOCATION, MADE_BY, MODE, PARTICIPANT_ROLE, VIEWS_METHOD } from "./choices.js";
 import { assessChild } from "./compliance.js";
 import { contactMutations } from "./contact_form.js";
 import { deviceToday } from "./clock.js";
 import { dmy, field, h } from "./dom.js";
 import { ABORIGINAL_STATUS, GOAL_LABELS, RESIDENCE, timeframeText, twoYearDeadline, twoYearStatus, YOUTH_JUSTICE_STATUS, YOUTH_JUSTICE_TEAM } from "./permanency.js";
 import { childName, errorSummary, go, hooks, keeper, link, pageFor, state, submitOnce } from "./shell.js";
+import { historySection } from "./attention.js";
 
 const STATUS_TEXT = { overdue: "Overdue", due_soon: "Due soon", on_track: "On track" };
 const VISIT_TEXT = { met: "Seen during the visit", pending: "Not seen yet", missed: "Missed: not seen during the visit" };
@@ -42,11 +43,48 @@ function attentionPanel(items) {
       item.store === "orphan" ? orphanItem(item.record) : [
       h("strong", {}, item.store === "rejected" ? "Refused by the server" : "Conflict"), ": ",
       Object.entries(item.result.errors || {}).map(([name, messages]) => `${fieldLabel(name)}: ${messages.join(" ")}`).join("; "),
+      whichRecord(item),
       ...keptTexts(item.mutation, Object.keys(item.result.errors || {})),
       ...serverTexts(item),
       ...conflictChoices(item),
-      h("button", { type: "button", className: "button-secondary", "aria-label": `Dismiss ${item.store === "rejected" ? "refused change" : "conflict"} ${index + 1}`,
+      item.store === "rejected" ? discardRefused(item, index) : h("button", { type: "button", className: "button-secondary", "aria-label": `Dismiss conflict ${index + 1}`,
         onclick: async () => { await state.store.dismiss(item.store, item.key); caseloadScreen(); } }, "Dismiss")]))));
+}
+
+// Which record an item is about, said the way the rest of the app says it: the child, the
+// contact's date, and a link that opens it (a refused contact opens in the form to correct).
+function whichRecord(item) {
+  const about = item.about;
+  if (!about) return null;
+  const what = about.type === "contact" ? `Contact for ${about.childName} of ${dmy(about.date)}`
+    : about.type === "addendum" ? `Addendum for ${about.childName}` : `Return visit for ${about.childName}`;
+  const opens = item.store === "rejected" ? "Open it to correct" : "Open it";
+  return h("p", {}, h("strong", {}, what), " · ",
+    about.href ? link(about.href, opens, { "aria-label": `${opens}: ${what}` }) : null);
+}
+
+// A refused change goes only by the practitioner's choice, once they have read what goes with it.
+function discardRefused(item, index) {
+  const about = item.about || {};
+  const op = item.mutation ? item.mutation.op : null;
+  const question = about.type !== "contact" ? "Discard this refused change? The words typed in it will be deleted from this tablet."
+    : op === "submit" ? `Discard the refused submission of the contact for ${about.childName} of ${dmy(about.date)}? The draft stays on this tablet as it is, not submitted.`
+      : op === "update" ? `Discard this change to the contact for ${about.childName} of ${dmy(about.date)}? The words typed in it will be deleted from this tablet; the contact stays as the server holds it.`
+        : `Discard this contact for ${about.childName} of ${dmy(about.date)}? The words typed in it will be deleted from this tablet.`;
+  const yes = h("button", { type: "button", className: "button-danger", onclick: async () => {
+    yes.disabled = true;
+    await state.store.discardRefused(item.key, about.neverAccepted ? [item.mutation.record_type, item.mutation.record_id] : null);
+    await caseloadScreen();
+  } }, "Yes, discard");
+  const box = h("div", { hidden: true, role: "group", "aria-label": "Confirm discard" },
+    h("p", { tabindex: "-1" }, question), yes, " ",
+    h("button", { type: "button", className: "button-secondary", onclick: () => { box.hidden = true; start.hidden = false; start.focus(); } }, "Keep it"));
+  const start = h("button", { type: "button", className: "button-secondary", "aria-label": `Discard refused change ${index + 1}`, onclick: () => {
+    box.hidden = false;
+    start.hidden = true;
+    box.querySelector("p").focus();
+  } }, "Discard");
+  return h("div", {}, start, box);
 }
 
 // The words the practitioner sent, shown so nothing typed is lost from sight: the free-text
@@ -111,8 +149,10 @@ function serverTexts(item) {
     .map((name) => h("p", { className: "text" }, `${fieldLabel(name)} on the server now: ${shown(item.server[name])}`));
 }
 
-// The practitioner decides a conflict on their own draft: their words, or the server's. Either
-// is an ordinary update (SPEC §4) that the server merges, and it closes the conflict there.
+// The practitioner decides a conflict on their own draft: their words, the server's, or a text
+// merged from both. Each is an ordinary update (SPEC §4) whose `old` is the server's value (or
+// whose `new` is it), which the server merges and which closes the conflict there. The tablet
+// keeps what was decided, with both texts, in the contact's history.
 function conflictChoices(item) {
   const mutation = item.mutation;
   if (item.store !== "conflicts" || !item.server || !mutation || mutation.op !== "update") return [];
@@ -121,30 +161,89 @@ function conflictChoices(item) {
   if (!fields.length) return [];
   const mine = (name) => mutation.data[name].new;
   const theirs = (name) => item.server[name] ?? null;
-  const decide = async (event, useMine) => {
+  const decide = async (event, choice, merged = {}) => {
     event.currentTarget.disabled = true; // a double tap decides once
-    const data = Object.fromEntries(fields.map((name) => [name, useMine ? { old: theirs(name), new: mine(name) } : { old: mine(name), new: theirs(name) }]));
+    const chosen = Object.fromEntries(fields.map((name) => [name, choice === "mine" ? mine(name) : choice === "server" ? theirs(name) : merged[name]]));
+    const data = Object.fromEntries(fields.map((name) => [name, choice === "server" ? { old: mine(name), new: theirs(name) } : { old: theirs(name), new: chosen[name] }]));
     const change = { mutation_id: crypto.randomUUID(), op: "update", record_type: "contact", record_id: mutation.record_id, base_version: null, data };
     const local = await state.store.record("contact", mutation.record_id);
-    const chosen = Object.fromEntries(fields.map((name) => [name, useMine ? mine(name) : theirs(name)]));
     const record = local && !local.edited
       ? { type: "contact", id: local.id, childId: local.childId, data: { ...local.data, ...chosen, status: item.server.status } }
       : null;
-    await state.store.queue([change], record);
-    await state.store.dismiss(item.store, item.key);
+    const at = new Date().toISOString();
+    const entries = fields.map((name) => ({ field: name, choice, mine: mine(name), server: theirs(name), result: chosen[name], by: state.user.name, at }));
+    await state.store.queue([change], record, { dismiss: [[item.store, item.key]], history: { recordId: mutation.record_id, entries } });
     await caseloadScreen();
     hooks.syncNow();
   };
-  return [h("button", { type: "button", onclick: (event) => decide(event, true) }, "Use my words"), " ",
-    h("button", { type: "button", className: "button-secondary", onclick: (event) => decide(event, false) }, "Keep the server's text"), " "];
+  return [h("button", { type: "button", onclick: (event) => decide(event, "mine") }, "Use my words"), " ",
+    h("button", { type: "button", className: "button-secondary", onclick: (event) => decide(event, "server") }, "Keep the server's text"), " ",
+    ...mergeChoice(fields, mine, theirs, decide)];
+}
+
+// The third way: one text per field, started from both (the tablet's first, then the
+// server's, each under a heading line), edited by the practitioner and sent as the new text.
+function mergeChoice(fields, mine, theirs, decide) {
+  const texts = (value) => value === null || typeof value === "string";
+  if (!fields.every((name) => FREE_TEXT.includes(name) && texts(mine(name)) && texts(theirs(name)))) return [];
+  const areas = Object.fromEntries(fields.map((name) => {
+    const area = h("textarea", { rows: "8" });
+    area.value = `--- My words ---\n${mine(name) || ""}\n\n--- The server's text ---\n${theirs(name) || ""}`;
+    return [name, area];
+  }));
+  const problem = h("p", { className: "field-error", role: "alert", hidden: true }, "");
+  const send = h("button", { type: "button", onclick: (event) => {
+    const merged = Object.fromEntries(fields.map((name) => [name, areas[name].value.trim() || null]));
+    if (fields.some((name) => merged[name] === null)) {
+      problem.textContent = "The merged text is empty: write the text to keep, or choose one of the two texts.";
+      problem.hidden = false;
+      return;
+    }
+    decide(event, "merged", merged);
+  } }, "Send the merged text");
+  const editor = h("div", { hidden: true, role: "group", "aria-label": "Merge the texts" },
+    fields.map((name) => field(`Merged text: ${fieldLabel(name)}`, areas[name],
+      "Both texts are below: yours first, then the server's. Edit them into one; what you send replaces the server's text, and both texts stay in the contact's history.")),
+    problem, send, " ",
+    h("button", { type: "button", className: "button-secondary", onclick: () => { editor.hidden = true; open.hidden = false; open.focus(); } }, "Cancel"));
+  const open = h("button", { type: "button", className: "button-secondary", onclick: () => {
+    editor.hidden = false;
+    open.hidden = true;
+    areas[fields[0]].focus();
+  } }, "Merge the texts");
+  return [open, " ", editor];
+}
+
+// Which child and contact an item is about: from the tablet's copy, the server's, or the words sent.
+async function aboutRecord(item) {
+  const mutation = item.mutation;
+  if (!mutation) return null;
+  const store = state.store;
+  const local = await store.record(mutation.record_type, mutation.record_id);
+  const server = item.server || await store.serverRecord(mutation.record_type, mutation.record_id);
+  const sent = (name) => {
+    const value = mutation.data && mutation.data[name];
+    return value && typeof value === "object" && "new" in value ? value.new : value;
+  };
+  const childId = (local && local.childId) || (server && server.child_id) || sent("child_id");
+  const child = childId ? await store.record("child", childId) : null;
+  const type = mutation.record_type;
+  return {
+    type,
+    childName: child ? childName(child.data) : "a child no longer on this tablet",
+    date: (local && local.data.contact_date) || (server && server.contact_date) || sent("contact_date"),
+    href: type === "contact" && local ? `/tablet/contacts/${mutation.record_id}` : child ? `/tablet/children/${child.id}` : null,
+    neverAccepted: mutation.op === "create" && !server,
+  };
 }
 
 async function attentionItems() {
   const items = await state.store.attention();
-  for (const orphan of await state.store.orphans()) items.push({ store: "orphan", key: [orphan.type, orphan.id], record: orphan, result: {} });
   for (const item of items) {
     if (item.store === "conflicts" && item.mutation) item.server = await state.store.serverRecord(item.mutation.record_type, item.mutation.record_id);
+    item.about = await aboutRecord(item);
   }
+  for (const orphan of await state.store.orphans()) items.push({ store: "orphan", key: [orphan.type, orphan.id], record: orphan, result: {} });
   return items;
 }
 
@@ -318,6 +417,7 @@ export async function contactScreen(contactId, edit) {
       h("strong", {}, a.data.reason), a.pending ? h("span", { className: "muted" }, " · not yet synced") : null,
       h("p", { className: "text" }, a.data.text))))
       : h("p", {}, "No addenda."),
+    await historySection(contactId),
     submitted ? await addendumForm(record) : null);
 }
 
@@ -336,9 +436,10 @@ async function addendumForm(contact) {
   const store = state.store;
   const childId = contact.data.child_id;
   const draft = (await store.record("addendum_draft", contact.id))?.data || {};
-  const reason = h("input", { type: "text", maxlength: "500" });
+  const reason = h("input", { type: "text" });
   reason.value = draft.reason || "";
   const text = h("textarea", {});
+  limited("addendum", { reason, text }); // the server's limits
   text.value = draft.text || "";
   const errors = h("div", { className: "flash flash-error", role: "alert", tabindex: "-1", hidden: true });
   const typing = keeper(() => (reason.value.trim() || text.value.trim()
@@ -380,6 +481,7 @@ export async function returnVisitForm(childId) {
   const departure = h("input", { type: "date", value: draft.departure_date || "" });
   const note = h("textarea", {});
   note.value = draft.arrangement_note || "";
+  limited("return_visit", { arrangement_note: note }); // the server's limit
   const errors = h("div", { className: "flash flash-error", role: "alert", tabindex: "-1", hidden: true });
   const values = () => ({ child_id: childId, arrival_date: arrival.value || null, departure_date: departure.value || null, arrangement_note: note.value.trim() || null });
   const typing = keeper(() => {

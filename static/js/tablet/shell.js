@@ -6,7 +6,7 @@ import { dmy, h } from "./dom.js";
 
 export const state = {
   store: null, user: null, csrfToken: null, syncing: false, failures: 0, serverErrors: 0, retry: null,
-  lastActivity: Date.now(), timer: null, signInRequired: false, moved: false, syncAgain: false,
+  lastActivity: Date.now(), timer: null, signInRequired: false, moved: false, syncAgain: false, locking: false,
 };
 
 // Set by main.js: the screens call back into routing, sync and sign-out without importing it.
@@ -59,12 +59,27 @@ function statusBar() {
 }
 
 export async function refreshStatus(message) {
-  const status = document.getElementById("sync-status");
-  if (!status || !state.store) return;
+  if (!document.getElementById("sync-status") || !state.store) return;
   const store = state.store;
-  const waiting = await store.outboxCount();
-  const rejected = (await store.listSealed("rejected")).length;
-  const conflicts = (await store.listSealed("conflicts")).length;
+  let facts;
+  try {
+    const waiting = await store.outboxCount();
+    facts = {
+      waiting,
+      rejected: (await store.listSealed("rejected")).length,
+      conflicts: (await store.listSealed("conflicts")).length,
+      lastSync: await store.getMeta("lastSyncAt"),
+      wrongClock: clockWarning(await store.getMeta("clock"), deviceToday()),
+      persisted: navigator.storage && navigator.storage.persisted ? await navigator.storage.persisted() : true,
+    };
+  } catch (error) {
+    if (state.store !== store) return; // locked or signed out meanwhile: nothing to show
+    throw error;
+  }
+  // The screen may have changed while the facts were read (the idle lock): look again.
+  const status = document.getElementById("sync-status");
+  if (!status || state.store !== store) return;
+  const { waiting, rejected, conflicts, lastSync, wrongClock, persisted } = facts;
   let text = message || (state.syncing ? "Syncing…" : waiting ? `${waiting} waiting to sync` : "All changes synced");
   if (rejected) text += ` · ${rejected} refused by the server`;
   if (conflicts) text += ` · ${conflicts} in conflict`;
@@ -74,14 +89,12 @@ export async function refreshStatus(message) {
 
   // Where the caseload stands: offline or not, and when it last synced (shown only; the device
   // clock never orders anything).
-  const lastSync = await store.getMeta("lastSyncAt");
   const when = lastSync ? new Date(lastSync).toLocaleString("en-AU", { dateStyle: "short", timeStyle: "short" }) : null;
   document.getElementById("sync-freshness").textContent = [
     navigator.onLine ? null : "No connection: your work is kept on this tablet and syncs when you are back in range.",
     when ? `Last synced ${when}.` : "Not synced yet.",
   ].filter(Boolean).join(" ");
 
-  const wrongClock = clockWarning(await store.getMeta("clock"), deviceToday());
   const clock = document.getElementById("clock-warning");
   clock.hidden = !wrongClock;
   if (wrongClock) {
@@ -90,7 +103,6 @@ export async function refreshStatus(message) {
   }
 
   const warning = document.getElementById("storage-warning");
-  const persisted = navigator.storage && navigator.storage.persisted ? await navigator.storage.persisted() : true;
   warning.hidden = persisted || !waiting;
   warning.textContent = "This browser may clear offline data when space runs low, and work is waiting to sync. Sync before closing the browser.";
 }
@@ -155,9 +167,19 @@ export function keeper(write) {
       }).catch((error) => {
         alertBox(`Your typing could not be saved on this tablet (${error && error.message ? error.message : error}). Keep this page open and try again; if it goes on, sync now.`);
       });
+      const written = chain;
+      unwritten.add(written);
+      written.finally(() => unwritten.delete(written));
     },
     flush: () => chain,
   };
+}
+
+// Every form's writes not yet landed: the idle lock waits for them before it closes the store.
+const unwritten = new Set();
+
+export function typingSettled() {
+  return Promise.all([...unwritten]);
 }
 
 // A form's submit handler that runs once at a time: a double tap must not queue twice.

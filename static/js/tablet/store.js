@@ -250,12 +250,19 @@ export class TabletStore {
 
   // The record change, the outbox entries and the seq increments: one transaction. `record`
   // (optional) becomes both the local data and the new base; `remove` lists [type, id] rows to
-  // delete with it (a finished in-progress form, a deleted draft).
-  async queue(mutations, record, { remove = [] } = {}) {
+  // delete with it (a finished in-progress form, a deleted draft); `dismiss` lists [store, key]
+  // entries of "rejected" or "conflicts" that the queued change answers (a corrected contact,
+  // a decided conflict), so they go only once the answer is queued; `history` ({recordId,
+  // entries}) adds to what the tablet keeps of the record's resolved conflicts.
+  async queue(mutations, record, { remove = [], dismiss = [], history = null } = {}) {
     const list = Array.isArray(mutations) ? mutations : [mutations];
     const sealedMutations = await Promise.all(list.map((m) => encryptJson(this.key, m)));
     const sealed = record ? await encryptJson(this.key, record.data) : null;
-    const tx = this.db.transaction(["meta", "outbox", "records"], "readwrite", { durability: "strict" });
+    const sealedHistory = history
+      ? await encryptJson(this.key, [...(await this.history(history.recordId)), ...history.entries]) : null;
+    const tx = this.db.transaction(["meta", "outbox", "records", "rejected", "conflicts"], "readwrite", { durability: "strict" });
+    for (const [name, key] of dismiss) tx.objectStore(name).delete(key);
+    if (history) tx.objectStore("meta").put({ key: `history/${history.recordId}`, value: sealedHistory });
     const meta = tx.objectStore("meta");
     const records = tx.objectStore("records");
     const seqRequest = meta.get("nextSeq");
@@ -411,6 +418,32 @@ export class TabletStore {
       }
     }
     return items;
+  }
+
+  // What the server refused of one record, with the words sent (newest last).
+  async refusals(type, id) {
+    const items = (await this.attention()).filter((item) => item.store === "rejected" && item.mutation
+      && item.mutation.record_type === type && item.mutation.record_id === id);
+    return items.sort((a, b) => a.result.seq - b.result.seq);
+  }
+
+  // The conflicts of a record the practitioner decided on this tablet: what each side held,
+  // what was chosen, by whom and when. Kept sealed, for the record's history.
+  async history(recordId) {
+    return (await this.getSealedMeta(`history/${recordId}`)) || [];
+  }
+
+  // "Discard" on a refused change, after the practitioner confirmed: the refusal goes, and
+  // with it the tablet's copy of a record the server never accepted (a draft to correct), unless
+  // other changes to it wait in the outbox.
+  async discardRefused(key, recordKey) {
+    const tx = this.db.transaction(["rejected", "records", "outbox"], "readwrite", { durability: "strict" });
+    tx.objectStore("rejected").delete(key);
+    if (recordKey) {
+      const queued = tx.objectStore("outbox").index("by_record").count(recordKey);
+      queued.onsuccess = () => { if (queued.result === 0) tx.objectStore("records").delete(recordKey); };
+    }
+    await finished(tx);
   }
 
   async dismiss(store, key) {
