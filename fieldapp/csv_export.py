@@ -13,8 +13,15 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def csv_safe(value) -> str:
-    """Neutralises a spreadsheet formula in exported text by prefixing an apostrophe."""
-    text = "" if value is None else str(value)
+    """A CSV cell: booleans as true/false, numbers as numbers (a negative count of days stays a
+    number), and text with a spreadsheet formula neutralised by an apostrophe."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    text = str(value)
     return "'" + text if text[:1] in FORMULA_STARTS else text
 
 

@@ -62,10 +62,14 @@ def _sign_in(email: str, password: str):
 
 
 def _safe_next(target: str | None) -> str:
+    """Only a path on this site. Browsers read a backslash as a slash (`/\\evil.example` is
+    another host) and drop control characters, so neither may appear."""
     if (
         target
         and target.startswith("/")
         and not target.startswith("//")
+        and "\\" not in target
+        and not any(ord(character) < 32 or ord(character) == 127 for character in target)
         and not urlsplit(target).netloc
     ):
         return target

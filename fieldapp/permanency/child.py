@@ -25,7 +25,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..access import child_or_404, session, today
+from ..access import audit, child_or_404, session, today
 from ..forms import select_choices
 from ..models import (
     Agency,
@@ -44,7 +44,7 @@ from ..services import permanency as rules
 from ..services import permanency_records as records
 from ..services.clock import today_in
 from ..services.errors import Forbidden, ValidationError
-from ..services.scope import may_record
+from ..services.scope import can_read_case_notes, may_record
 from . import forms
 from .forms import LABELS
 
@@ -83,6 +83,7 @@ class PermanencySection:
     cultural_consultations: list[CulturalConsultation]
     retentions: list[CaseManagementRetention]
     youth_justice: YouthJusticeRecord | None
+    youth_justice_visible: bool  # the collaboration's details are case content (SPEC §2)
     youth_justice_actions: list[SimpleNamespace]  # the plan's actions with `date` due dates
     can: dict[str, bool]
     labels: dict
@@ -126,7 +127,10 @@ def section(db: Session, user: User, child: Child, on: date) -> PermanencySectio
                 .order_by(GoalExtension.applied_date.desc())
             )
         )
-    youth_justice = records.current_youth_justice(db, child.id)
+    # R12's collaboration (court order conditions, officers, the release plan) is case content:
+    # the child's practitioner and team leader see it; a coordinator sees the status only (SPEC §2).
+    youth_justice_visible = can_read_case_notes(user)
+    youth_justice = records.current_youth_justice(db, child.id) if youth_justice_visible else None
     requests = open_requests(db, child.id)
     what = ("goal", "review", "consultation", "request", "cultural_consultation", "transfer",
             "retention", "extension", "youth_justice")  # fmt: skip
@@ -157,6 +161,7 @@ def section(db: Session, user: User, child: Child, on: date) -> PermanencySectio
             child.id,
         ),
         youth_justice=youth_justice,
+        youth_justice_visible=youth_justice_visible,
         youth_justice_actions=_plan_actions(youth_justice),
         can={name: may(user, name) for name in what},
         labels=LABELS,
@@ -198,6 +203,11 @@ def _form_errors(form) -> dict[str, list[str]]:
 
 
 def _refused(message: str):
+    """In scope but not this role's to record: 403, written to the audit trail like a 404."""
+    session().rollback()
+    audit("access", "child", request.view_args.get("child_id"), outcome="denied",
+          detail={"path": request.path})  # fmt: skip
+    session().commit()
     return render_template("error.html", status=403, message=message), 403
 
 

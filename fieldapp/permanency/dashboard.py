@@ -5,14 +5,13 @@ asks the database for its 100 rows and the counts; the CSV and JSON have every r
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, jsonify, render_template, request
 from flask_login import current_user, login_required
 
 from ..access import audit, require_role, session, today
+from ..csv_export import csv_response
 from ..models.child import CasePlanGoal
 from ..services import scope
 from ..services.permanency import GOAL_LABELS
@@ -145,20 +144,6 @@ def page():
     )
 
 
-def _csv_cell(value) -> str:
-    """A CSV cell: booleans as true/false, numbers as numbers (days_to_deadline is negative
-    once the timeframe is exceeded), and text with spreadsheet formulas neutralised (CSV
-    injection)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @bp.get("/permanency.csv")
 @login_required
 def export_csv():
@@ -167,19 +152,10 @@ def export_csv():
     rows = permanency_rows(
         session(), scope.visible_children(current_user), as_of, **_filters(), today=today()
     )
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for row in rows:
-        record = row.as_dict()
-        writer.writerow([_csv_cell(record[column]) for column in CSV_COLUMNS])
+    response = csv_response(CSV_COLUMNS, [row.as_dict() for row in rows], f"permanency-{as_of}.csv")
     audit("export", "permanency", None, detail={"as_of": as_of.isoformat(), "rows": len(rows)})
     session().commit()
-    return Response(
-        buffer.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="permanency-{as_of}.csv"'},
-    )
+    return response
 
 
 @bp.get("/api/permanency")

@@ -1332,11 +1332,16 @@ class Resolution:
 
 
 def resolved_conflicts_for(session: Session, user: User, limit: int = 50) -> list[Resolution]:
-    """The most recently resolved conflicts the user may see (as `conflicts_for`), newest first,
-    with the choice recorded when each was closed."""
-    resolved = [c for c in conflicts_for(session, user, include_resolved=True) if c.resolved_at]
-    resolved.sort(key=lambda c: c.resolved_at, reverse=True)
-    resolved = resolved[:limit]
+    """The most recently resolved conflicts of children the user still sees (a practitioner's
+    own; a team leader's team's), newest first, with the choice recorded when each was closed.
+    A child that has left the user's scope takes its conflicts' texts with it (SPEC §2)."""
+    query = select(SyncConflict).where(
+        SyncConflict.resolved_at.is_not(None),
+        SyncConflict.child_id.in_(scope.visible_children(user).with_only_columns(Child.id)),
+    )
+    if user.role != Role.team_leader.value:
+        query = query.where(SyncConflict.user_id == user.id)
+    resolved = list(session.scalars(query.order_by(SyncConflict.resolved_at.desc()).limit(limit)))
     if not resolved:
         return []
     events = {
@@ -1357,7 +1362,7 @@ def resolved_conflicts_for(session: Session, user: User, limit: int = 50) -> lis
     contacts = {
         contact.id: contact
         for contact in session.scalars(
-            select(Contact).where(
+            scope.visible_contacts(user).where(
                 Contact.id.in_([c.record_id for c in resolved if c.record_type == "contact"])
             )
         )

@@ -15,7 +15,7 @@ from fieldapp.services.clock import today_in
 
 from ..factories import PASSWORD
 from .conftest import TABLET, TIMEZONE, ConsoleLog
-from .tablet_pages import first_visit
+from .tablet_pages import first_visit, hand_over_to_a_colleague, unlock
 
 pytestmark = pytest.mark.browser
 
@@ -144,7 +144,7 @@ def two_tablets(browser, live_server):
 
 
 def test_a_merged_conflict_keeps_words_from_both_texts_and_its_history_shows_both(
-    two_tablets, caseload, db_session
+    two_tablets, caseload, db_session, engine
 ):
     first, second = two_tablets
     first_visit(first)
@@ -215,6 +215,25 @@ def test_a_merged_conflict_keeps_words_from_both_texts_and_its_history_shows_bot
     expect(resolved).to_contain_text("Pat Practitioner merged the two texts on")
     expect(resolved).to_contain_text("Missed school on Monday.")
     expect(resolved).to_contain_text("Carer worried about sleep.")
+
+    # Mia leaves the caseload: the tablet keeps nothing of her contact's conflicts either.
+    history_keys = """(userId) => new Promise((ok) => {
+        const open = indexedDB.open(`fieldapp-user-${userId}`);
+        open.onsuccess = () => {
+            const keys = open.result.transaction("meta").objectStore("meta").getAllKeys();
+            keys.onsuccess = () => {
+                ok(keys.result.filter((k) => String(k).startsWith("history/")));
+                open.result.close();
+            };
+        };
+    })"""
+    assert len(second.evaluate(history_keys, caseload.practitioner.id)) == 1
+    hand_over_to_a_colleague(engine, caseload.child.id)
+    second.goto("/tablet")
+    unlock(second)
+    expect(second.get_by_role("status")).to_have_text("All changes synced", timeout=15_000)
+    expect(second.get_by_role("link", name="Mia Anderson", exact=True)).to_have_count(0)
+    assert second.evaluate(history_keys, caseload.practitioner.id) == []
 
 
 def test_the_idle_lock_with_a_focused_field_asks_only_the_password_and_keeps_the_typing(

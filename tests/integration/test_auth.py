@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from fieldapp.models import AuditEvent, Contact, User, UserSession
@@ -188,3 +190,28 @@ def test_a_coordinator_lands_on_permanency_reviews(client, auth, org):
     page = client.get("/permanency")
     assert "<h1>Permanency reviews</h1>" in page.text
     assert 'href="/permanency/cohort"' in page.text  # the coordinator's menu
+
+
+@pytest.mark.parametrize(
+    "target", ["//evil.example/", "/\\evil.example", "/\\/evil.example", "/\t/evil.example"]
+)
+def test_sign_in_never_redirects_to_another_site(client, org, target):
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text).group(1)
+    response = client.post(
+        "/login",
+        query_string={"next": target},
+        data={"email": "pat@example.org", "password": PASSWORD, "csrf_token": token},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
+def test_sign_in_returns_to_the_page_asked_for(client, auth, org):
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text).group(1)
+    response = client.post(
+        f"/login?next=/children/{org.child.id}",
+        data={"email": "pat@example.org", "password": PASSWORD, "csrf_token": token},
+    )
+    assert response.headers["Location"] == f"/children/{org.child.id}"

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from fieldapp.models import Addendum, ContactAction, ContactParticipant
+from fieldapp.models import Addendum, ContactAction, ContactParticipant, YouthJusticeRecord
 
 from ..factories import gen_contact, gen_goal, gen_review, org_today
 from .sync_helpers import Tablet
@@ -55,6 +55,17 @@ def narratives(org, engine):
                     text=f"{MARKER} addendum",
                 ),
             ]
+        )
+        # R12's collaboration is case content too: only the status may reach a coordinator.
+        session.add(
+            YouthJusticeRecord(
+                child_id=org.child.id,
+                status="engaged",
+                lead_practitioner=f"{MARKER} lead",
+                officers=[{"name": f"{MARKER} officer", "team": "detention_operations"}],
+                court_order_conditions=f"{MARKER} conditions",
+                plan_actions=[{"description": f"{MARKER} plan", "due_date": None}],
+            )
         )
         goal = gen_goal(session, org.child, "restoration", date_set=org_today() - timedelta(60))
         gen_review(session, org.child, goal, recommendation="Visible permanency words")

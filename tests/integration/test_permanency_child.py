@@ -484,3 +484,20 @@ def test_the_coordinator_sees_permanency_but_no_contact_narratives(client, auth,
     assert re.search(r"<h2[^>]*>Permanency</h2>", page.text)
     for words in ("I am fine.", "Draft words", "Contacts</h2>"):
         assert words not in page.text
+
+
+def test_a_role_that_may_not_record_is_refused_and_the_refusal_audited(client, auth, org, db):
+    auth.login(org.practitioner.email)
+    url = f"/children/{org.child.id}/permanency/review"
+    assert client.get(url).status_code == 403
+    assert auth.post(url, {"review_date": org_today().isoformat()}).status_code == 403
+    denied = (
+        db()
+        .scalars(
+            select(AuditEvent.detail).where(
+                AuditEvent.outcome == "denied", AuditEvent.user_id == org.practitioner.id
+            )
+        )
+        .all()
+    )
+    assert [d["path"] for d in denied] == [url, url]

@@ -6,13 +6,16 @@ both texts, for the author and their team leader."""
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from fieldapp.models import AuditEvent, Contact, SyncConflict
+from fieldapp.models import AuditEvent, Child, Contact, SyncConflict, User
+from fieldapp.services.allocation import reallocate
 
+from ..factories import org_today
 from .sync_helpers import Tablet, statuses
 
 
-def test_each_way_of_closing_a_conflict_is_recorded_and_shown(client, auth, org, db):
+def test_each_way_of_closing_a_conflict_is_recorded_and_shown(client, auth, org, db, engine):
     first = Tablet.signed_in(client, "pat@example.org")
     second = first.another()
     fields = {"child_views": "views", "worries": "worry", "notes": "note"}
@@ -82,4 +85,19 @@ def test_each_way_of_closing_a_conflict_is_recorded_and_shown(client, auth, org,
             assert f"Pat Practitioner {said} on" in resolved
         auth.logout()
     auth.login(org.outsider_leader.email)
+    assert "Bravo" not in client.get("/team/sync-issues").text
+
+    # The child is reallocated: its resolved conflicts leave the practitioner's page with it.
+    with Session(engine) as reallocating:
+        reallocate(
+            reallocating,
+            reallocating.get(User, org.leader.id),
+            reallocating.get(Child, org.child.id),
+            org.colleague.id,
+            org_today(),
+            "Caseload balancing",
+        )
+        reallocating.commit()
+    auth.logout()
+    auth.login(org.practitioner.email)
     assert "Bravo" not in client.get("/team/sync-issues").text

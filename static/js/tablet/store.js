@@ -490,13 +490,19 @@ export class TabletStore {
       existing.onsuccess = decide;
       queued.onsuccess = decide;
     };
+    // A record that leaves the tablet takes what the tablet kept of its resolved conflicts
+    // (both texts) with it: no case text stays behind for a child no longer held.
+    const forget = (type, id) => {
+      records.delete([type, id]);
+      if (type === "contact") tx.objectStore("meta").delete(`history/${id}`);
+    };
     const byKey = new Map(rows.map((row) => [`${row.type}/${row.id}`, row]));
     for (const change of page.changes) {
       const key = [change.record_type, change.record_id];
       const row = byKey.get(`${change.record_type}/${change.record_id}`);
       if (change.op === "delete" || !row) {
         server.delete(key);
-        unlessLocalWork(key, () => records.delete(key));
+        unlessLocalWork(key, () => forget(change.record_type, change.record_id));
       } else {
         server.put({ type: row.type, id: row.id, childId: row.childId, version: row.version, sealed: row.sealed });
         unlessLocalWork(key, () => records.put(row));
@@ -504,7 +510,7 @@ export class TabletStore {
     }
     for (const { record_type: type, record_id: id } of page.purge) {
       server.delete([type, id]);
-      unlessLocalWork([type, id], () => records.delete([type, id]));
+      unlessLocalWork([type, id], () => forget(type, id));
       if (type === "child") tx.objectStore("held").delete(id);
     }
     for (const row of rows) if (row.type === "child") tx.objectStore("held").put({ childId: row.id });
