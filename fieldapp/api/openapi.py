@@ -3,48 +3,14 @@ GET /api/openapi.json."""
 
 from __future__ import annotations
 
+from ..services.permanency_report import ROW_COLUMNS
 from ..services.sync import MAX_BATCH, MAX_PULL_LIMIT
 
 _ERROR = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}
 _UUID = {"type": "string", "format": "uuid"}
 _DATE = {"type": ["string", "null"], "format": "date"}
-_TEXT = {"type": ["string", "null"]}
-# SPEC §6 `/api/permanency` rows.
-_PERMANENCY_ROW = {
-    "type": "object",
-    "required": [
-        "child_id",
-        "external_id",
-        "child_name",
-        "primary_agency",
-        "case_plan_goal",
-        "goal_set_date",
-        "permanency_unlikely",
-        "reviews_required",
-        "last_review_date",
-        "next_review_due",
-        "review_status",
-        "two_year_deadline",
-        "two_year_status",
-        "days_to_deadline",
-    ],
-    "properties": {
-        "child_id": _UUID,
-        "external_id": {"type": "string"},
-        "child_name": {"type": "string"},
-        "primary_agency": _TEXT,
-        "case_plan_goal": _TEXT,
-        "goal_set_date": _DATE,
-        "permanency_unlikely": {"type": "boolean"},
-        "reviews_required": {"type": "boolean"},
-        "last_review_date": _DATE,
-        "next_review_due": _DATE,
-        "review_status": {"enum": ["overdue", "due_soon", "on_track", "not_required", "no_goal"]},
-        "two_year_deadline": _DATE,
-        "two_year_status": {"enum": ["within", "approaching", "exceeded", "not_applicable"]},
-        "days_to_deadline": {"type": ["integer", "null"]},
-    },
-}
+# SPEC §6 `/api/permanency` rows, from the one definition of the row.
+_PERMANENCY_ROW = {"type": "object", "required": list(ROW_COLUMNS), "properties": ROW_COLUMNS}
 
 
 def _json(schema: dict) -> dict:

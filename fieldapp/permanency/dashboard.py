@@ -17,6 +17,7 @@ from ..services import scope
 from ..services.permanency import GOAL_LABELS
 from ..services.permanency_report import (
     REVIEW_STATUSES,
+    ROW_COLUMNS,
     agencies_in_scope,
     open_consultation_requests,
     permanency_overview,
@@ -25,22 +26,7 @@ from ..services.permanency_report import (
 
 bp = Blueprint("permanency_dashboard", __name__)
 
-CSV_COLUMNS = (
-    "child_id",
-    "external_id",
-    "child_name",
-    "primary_agency",
-    "case_plan_goal",
-    "goal_set_date",
-    "permanency_unlikely",
-    "reviews_required",
-    "last_review_date",
-    "next_review_due",
-    "review_status",
-    "two_year_deadline",
-    "two_year_status",
-    "days_to_deadline",
-)
+CSV_COLUMNS = tuple(ROW_COLUMNS)  # SPEC §6, said once
 GOALS = tuple(goal.value for goal in CasePlanGoal)
 EARLIEST_AS_OF = date(2000, 1, 1)
 PAGE_SIZE = 100

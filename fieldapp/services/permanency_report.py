@@ -61,6 +61,26 @@ REVIEW_STATUSES = (*(status.value for status in rules.ReviewStatus), NO_GOAL)
 TWO_YEAR_STATUSES = tuple(status.value for status in rules.TimeframeStatus)
 INTERVALS = sorted({months for pair in rules.REVIEW_INTERVAL_MONTHS.values() for months in pair})
 
+_DATE = {"type": ["string", "null"], "format": "date"}
+# SPEC §6: the row of `/api/permanency` and `/permanency.csv`, in column order, with each
+# column's JSON Schema (the OpenAPI document and the CSV header are derived from this).
+ROW_COLUMNS: dict[str, dict] = {
+    "child_id": {"type": "string", "format": "uuid"},
+    "external_id": {"type": "string"},
+    "child_name": {"type": "string"},
+    "primary_agency": {"type": ["string", "null"]},
+    "case_plan_goal": {"type": ["string", "null"]},
+    "goal_set_date": _DATE,
+    "permanency_unlikely": {"type": ["boolean", "null"]},
+    "reviews_required": {"type": "boolean"},
+    "last_review_date": _DATE,
+    "next_review_due": _DATE,
+    "review_status": {"enum": list(REVIEW_STATUSES)},
+    "two_year_deadline": _DATE,
+    "two_year_status": {"enum": list(TWO_YEAR_STATUSES)},
+    "days_to_deadline": {"type": ["integer", "null"]},
+}
+
 
 @dataclass(frozen=True)
 class PermanencyRow:
