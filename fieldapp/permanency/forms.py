@@ -29,10 +29,11 @@ from ..services.permanency import (
     PREFERENCE_RANK,
     RETENTION_CRITERIA,
     TRANSFER_BASES,
+    YOUTH_JUSTICE_STATUS_LABELS,
+    YOUTH_JUSTICE_TEAM_LABELS,
 )
+from ..services.permanency_records import NAME_LIMIT, TEXT_LIMIT
 
-TEXT_LIMIT = 20_000
-NAME_LIMIT = 200
 CHOOSE = ("", "Choose…")
 REPEATS = 3  # follow-up actions, Youth Justice officers and plan actions offered per form
 
@@ -74,16 +75,6 @@ CONSULTANT_LABELS = {
 # `002` § Upskilling: an extension application is approved or declined, once.
 DECISION_LABELS = {"approved": "Approved", "declined": "Declined"}
 # R12 (`004` § Child Protection and Youth Justice).
-YOUTH_JUSTICE_STATUS_LABELS = {
-    "none": "None",
-    "at_risk": "At risk",
-    "engaged": "Engaged with Youth Justice",
-    "in_detention": "In detention",
-}
-YOUTH_JUSTICE_TEAM_LABELS = {
-    "detention_operations": "Detention Operations",
-    "community_support_programs": "Community Support Programs",
-}
 AGENCY_KIND_LABELS = {"government": "Government agency", "ngo": "Non-government agency"}
 
 # Everything a template needs to turn a stored value into words.

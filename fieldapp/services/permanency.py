@@ -51,6 +51,18 @@ GOAL_LABELS: dict[str, str] = {
     CasePlanGoal.long_term_care: "Long-term care",
 }
 
+# R12 (`004` § Child Protection and Youth Justice): said once for the pages and the tablet.
+YOUTH_JUSTICE_STATUS_LABELS: dict[str, str] = {
+    "none": "None",
+    "at_risk": "At risk",
+    "engaged": "Engaged with Youth Justice",
+    "in_detention": "In detention",
+}
+YOUTH_JUSTICE_TEAM_LABELS: dict[str, str] = {
+    "detention_operations": "Detention Operations",
+    "community_support_programs": "Community Support Programs",
+}
+
 ADOPTION_CULTURAL_CONSULTATION_REASON = (
     "Adoption is the last preference for an Aboriginal or Torres Strait Islander child, when the "
     "other preferences are assessed as not practicable or in the child's best interests "

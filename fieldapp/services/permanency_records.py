@@ -41,12 +41,13 @@ from ..models.permanency import (
     TransferBasis,
 )
 from . import permanency as rules
+from . import record_fields
 from .audit import record_event
 from .errors import Forbidden, ValidationError
 from .scope import may_record
 
-TEXT_LIMIT = 20_000
-NAME_LIMIT = 200
+TEXT_LIMIT = record_fields.NARRATIVE  # the limits every record's text has
+NAME_LIMIT = record_fields.NAME
 
 
 class _Errors(dict):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ..models.contact import ContactMode, Location, MadeBy, ParticipantRole, ViewsMethod
+from . import permanency
 
 TEXT = "text"  # one line
 LONG_TEXT = "long_text"  # a text area
@@ -225,4 +226,10 @@ def tablet_module() -> str:
         + const("PARTICIPANT_ROLE", [list(p) for p in PARTICIPANT["role"].form_choices])
         + const("FIELD_LABELS", field_labels())
         + const("FREE_TEXT", free_text())
+        # Permanency (R3, R12): the labels the server pages use and the timeframe's numbers.
+        + const("GOAL_LABELS", dict(permanency.GOAL_LABELS))
+        + const("YOUTH_JUSTICE_STATUS", permanency.YOUTH_JUSTICE_STATUS_LABELS)
+        + const("YOUTH_JUSTICE_TEAM", permanency.YOUTH_JUSTICE_TEAM_LABELS)
+        + const("TWO_YEAR_MONTHS", permanency.TWO_YEAR_MONTHS)
+        + const("APPROACHING_DAYS", permanency.APPROACHING_DAYS)
     )

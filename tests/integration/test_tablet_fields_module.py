@@ -37,3 +37,23 @@ def test_the_worker_caches_it_and_a_change_to_the_definition_is_a_new_version(cl
     assert version() != before
     monkeypatch.undo()
     assert version() == before
+
+
+def test_the_tablet_gets_the_permanency_labels_the_pages_use(client):
+    """The tablet's child screen shows the goal and Youth Justice labels of the server pages and
+    computes the two-year timeframe with the server's numbers (no copies in static/js)."""
+    import json
+
+    from fieldapp.services import permanency
+
+    text = client.get("/tablet/fields.js").text
+
+    def exported(name):
+        match = re.search(rf"^export const {name} = (.*);$", text, re.MULTILINE)
+        assert match, name
+        return json.loads(match.group(1))
+
+    assert exported("GOAL_LABELS") == dict(permanency.GOAL_LABELS)
+    assert exported("YOUTH_JUSTICE_STATUS") == permanency.YOUTH_JUSTICE_STATUS_LABELS
+    assert exported("YOUTH_JUSTICE_TEAM") == permanency.YOUTH_JUSTICE_TEAM_LABELS
+    assert (exported("TWO_YEAR_MONTHS"), exported("APPROACHING_DAYS")) == (24, 90)

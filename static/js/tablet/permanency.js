@@ -3,22 +3,19 @@
 // fieldapp/services/permanency.py, checked against tests/vectors/permanency.json. Dates are
 // 'YYYY-MM-DD'; arithmetic is on UTC day numbers, so no timezone or DST can move a day.
 
-const DAY_MS = 86400000;
-const TWO_YEAR_MONTHS = 24;
-const APPROACHING_DAYS = 90; // R3: "approaching" with 90 days or fewer left
+// The labels and numbers are the server's (fieldapp/services/permanency.py), served in
+// /tablet/fields.js with the shell, never copied here.
+import { APPROACHING_DAYS, TWO_YEAR_MONTHS } from "/tablet/fields.js";
 
-export const GOAL_LABELS = {
-  family_preservation: "Family preservation", restoration: "Restoration", guardianship: "Guardianship",
-  adoption: "Open adoption", long_term_care: "Long-term care",
-};
+export { GOAL_LABELS, YOUTH_JUSTICE_STATUS, YOUTH_JUSTICE_TEAM } from "/tablet/fields.js";
+
+const DAY_MS = 86400000;
 export const TIMEFRAME_TEXT = { within: "Within", approaching: "Approaching", exceeded: "Exceeded", not_applicable: "Not applicable" };
 export const ABORIGINAL_STATUS = {
   aboriginal: "Aboriginal", torres_strait_islander: "Torres Strait Islander",
   both: "Aboriginal and Torres Strait Islander", neither: "Neither Aboriginal nor Torres Strait Islander", unknown: "Not known",
 };
 export const RESIDENCE = { nt: "In the NT", interstate: "Interstate", boarding_interstate: "Boarding school interstate" };
-export const YOUTH_JUSTICE_STATUS = { none: "None", at_risk: "At risk", engaged: "Engaged", in_detention: "In detention" };
-export const YOUTH_JUSTICE_TEAM = { detention_operations: "Detention Operations", community_support_programs: "Community Support Programs" };
 
 function day(iso) {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso);
