@@ -7,7 +7,16 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Blueprint, Flask, Response, jsonify, render_template, request, send_file
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    send_file,
+)
 from flask_wtf.csrf import CSRFError
 
 from .services import record_fields
@@ -35,11 +44,12 @@ SHELL_URLS = [
 bp = Blueprint("web", __name__)
 
 
-@lru_cache(maxsize=1)
-def _service_worker_source() -> str:
-    """The worker with the shell's version (a hash of the shell files and the shell page), so
-    any change to the shell installs a new worker and a new cache."""
-    digest = hashlib.sha256()
+@lru_cache(maxsize=4)
+def _service_worker_source(timezone: str) -> str:
+    """The worker with the shell's version (a hash of the shell files, the shell page and the
+    organisation's timezone the page carries), so any change to the shell installs a new
+    worker and a new cache."""
+    digest = hashlib.sha256(timezone.encode())
     for name in [*SHELL_FILES, "templates/tablet.html", "service_worker/sw.js"]:
         digest.update((ROOT / name).read_bytes())
     digest.update(record_fields.tablet_module().encode())
@@ -52,7 +62,9 @@ def _service_worker_source() -> str:
 
 @bp.get("/sw.js")
 def service_worker():
-    response = Response(_service_worker_source(), mimetype="text/javascript")
+    response = Response(
+        _service_worker_source(current_app.config["FIELDAPP_TIMEZONE"]), mimetype="text/javascript"
+    )
     # The browser must revalidate the worker on every load so updates reach tablets.
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Service-Worker-Allowed"] = "/"
@@ -72,9 +84,17 @@ def tablet_fields():
 @bp.get("/tablet")
 @bp.get("/tablet/<path:_client_route>")
 def tablet_shell(_client_route: str | None = None):
-    """The offline app's shell. It holds no case data (that lives encrypted in IndexedDB), so
-    the service worker may cache it."""
-    response = Response(render_template("tablet.html"))
+    return app_shell()
+
+
+def app_shell() -> Response:
+    """The offline app's shell, which routes on the client from the address. It holds no case
+    data (that lives encrypted in IndexedDB), so the service worker may cache it. It answers
+    `/tablet/...` for everyone, and a practitioner's own addresses (`/`, `/children/<id>`,
+    `/contacts/<id>`, the new-record forms): practitioners have one app, online or offline."""
+    response = Response(
+        render_template("tablet.html", timezone=current_app.config["FIELDAPP_TIMEZONE"])
+    )
     response.headers["Cache-Control"] = "no-cache"
     return response
 

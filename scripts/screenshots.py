@@ -85,14 +85,14 @@ def take(args: argparse.Namespace) -> list[Path]:
                     "loaded (flask --app fieldapp seed-demo) and are cookies allowed over "
                     "HTTP (FIELDAPP_INSECURE_COOKIES=1)?"
                 )
-            page.wait_for_load_state("networkidle")
+            # Signing in at /login opens the offline app; its first sync fetches the caseload.
+            expect(page.get_by_role("status")).to_have_text("All changes synced", timeout=30_000)
             page.screenshot(path=caseload_png)
 
             # The most urgent child is first; open it and its contact form.
             page.get_by_role("table").get_by_role("link").first.click()
             page.get_by_role("link", name="Record contact", exact=True).click()
             expect(page.get_by_label("Date of contact", exact=True)).to_be_visible()
-            page.wait_for_load_state("networkidle")
             page.screenshot(path=form_png)
 
             # The team leader's dashboard, in a fresh context.

@@ -82,12 +82,13 @@ def login():
         return redirect(url_for("caseload.index"))
     form = LoginForm()
     error = None
+    next_page = _safe_next(request.args.get("next"))
     if form.validate_on_submit():
         if _sign_in(form.email.data, form.password.data):
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(next_page)
         error = GENERIC_LOGIN_ERROR
     status = 401 if error else 200
-    return render_template("auth/login.html", form=form, error=error), status
+    return render_template("auth/login.html", form=form, error=error, next=next_page), status
 
 
 @bp.post("/logout")

@@ -1,4 +1,7 @@
-"""The caseload (a practitioner's children; a team leader's team) and the child page."""
+"""The team leader's caseload (their team's children) and the child page on the server.
+
+A practitioner's `/` and `/children/<id>` open the offline app's screens instead (its shell
+routes on the client): practitioners have one app, online or offline."""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from ..services.allocation import eligible_practitioners
 from ..services.caseload import caseload, last_qualifying_contact_dates
 from ..services.compliance import child_compliance, in_care_on
 from ..team.forms import ReallocateForm
+from ..web import app_shell
 
 bp = Blueprint("caseload", __name__)
 
@@ -24,6 +28,8 @@ bp = Blueprint("caseload", __name__)
 @bp.get("/")
 @login_required
 def index():
+    if current_user.role == "practitioner":
+        return app_shell()
     if current_user.role == "admin":
         return redirect(url_for("admin.users"))
     if current_user.role == "coordinator":
@@ -35,16 +41,17 @@ def index():
         today(),
         current_app.config["FIELDAPP_DUE_SOON_DAYS"],
     )
-    heading = "My caseload" if current_user.role == "practitioner" else "Children"
-    if current_user.role == "team_leader":
-        heading = "My team's children"
-    return render_template("caseload/index.html", rows=rows, heading=heading, today=today())
+    return render_template(
+        "caseload/index.html", rows=rows, heading="My team's children", today=today()
+    )
 
 
 @bp.get("/children/<uuid:child_id>")
 @login_required
 def child(child_id: uuid.UUID):
     child = child_or_404(child_id)
+    if current_user.role == "practitioner":
+        return app_shell()
     db_session = session()
     can_read_notes = scope.can_read_case_notes(current_user)
     contacts, visits = [], []
@@ -92,7 +99,7 @@ def child(child_id: uuid.UUID):
         compliance=compliance,
         in_care=in_care,
         can_read_notes=can_read_notes,
-        can_record=current_user.role in ("practitioner", "team_leader"),
+        can_record=current_user.role == "team_leader",
         reallocate_form=reallocate_form,
         permanency=permanency,
         today=today(),

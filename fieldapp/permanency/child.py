@@ -222,7 +222,8 @@ def _form_page(
 ):
     """GET shows the form; POST parses it and calls `save` (one service call). A role that may
     not record `what` gets 403; a ValidationError re-renders with status 400, nothing saved and
-    the typed values kept; success commits and returns to the child page."""
+    the typed values kept; success commits and returns to the child page (for a practitioner,
+    whose child page is the offline app's, a page that says so and links back to it)."""
     if not may(current_user, what):
         return _refused(f"Your role cannot record this ({what.replace('_', ' ')}).")
     errors: dict[str, list[str]] = {}
@@ -238,6 +239,9 @@ def _form_page(
                 return _refused(str(exc))
             else:
                 session().commit()
+                if current_user.role == "practitioner":
+                    # Their child page is the offline app's: say it here, then go back to it.
+                    return render_template("permanency/recorded.html", child=child, done=done)
                 flash(done)
                 return redirect(url_for("caseload.child", child_id=child.id))
         session().rollback()

@@ -12,7 +12,6 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from fieldapp.contacts import forms
 from fieldapp.models import Addendum, Child, Contact, ReturnVisit, SyncConflict
 from fieldapp.services.clock import today_in
 
@@ -53,22 +52,6 @@ def two_tablets(browser, live_server):
 def fresh(session: Session, model, *where):
     session.rollback()  # a SQLite WAL reader keeps its snapshot until its transaction ends
     return session.scalars(select(model).where(*where)).all()
-
-
-def test_the_tablet_offers_the_online_forms_choices(page, live_server):
-    page.goto("/tablet")
-    choices = page.evaluate("""async () => {
-        const c = await import("/static/js/tablet/choices.js");
-        return { MODE: c.MODE, MADE_BY: c.MADE_BY, LOCATION: c.LOCATION,
-                 VIEWS_METHOD: c.VIEWS_METHOD, PARTICIPANT_ROLE: c.PARTICIPANT_ROLE };
-    }""")
-    assert choices == {
-        "MODE": [list(c) for c in forms.MODE_CHOICES],
-        "MADE_BY": [list(c) for c in forms.MADE_BY_CHOICES],
-        "LOCATION": [list(c) for c in forms.LOCATION_CHOICES],
-        "VIEWS_METHOD": [list(c) for c in forms.VIEWS_METHOD_CHOICES],
-        "PARTICIPANT_ROLE": [list(c) for c in forms.PARTICIPANT_ROLE_CHOICES],
-    }
 
 
 def test_offline_the_form_names_each_problem_and_keeps_the_typing(context, caseload):

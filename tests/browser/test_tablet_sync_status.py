@@ -120,11 +120,14 @@ def expect_an_indeterminate_pull(page, held) -> None:
 def test_the_progress_bar_does_not_claim_the_end_while_pull_pages_keep_coming(page, caseload):
     pulls, held = hold_the_second_pull_page(page)
     page.goto("/tablet")
-    unlock(page)  # the first sync starts: nothing to push, the whole caseload to pull
+    # The first sync starts: nothing to push, the whole caseload to pull. Until it ends the
+    # app says so rather than show an empty caseload.
+    unlock(page, heading="Fetching your caseload")
     expect_an_indeterminate_pull(page, held)
     expect(page.get_by_role("status")).to_have_text("All changes synced", timeout=15_000)
     assert len(pulls) > 2  # it did go through several pages
     expect(page.locator("#sync-progress")).to_be_hidden()
+    expect(page.get_by_role("heading", name="My caseload", exact=True)).to_be_visible()
     expect(page.get_by_role("link", name="Mia Anderson", exact=True)).to_be_visible()
 
 

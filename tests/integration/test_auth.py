@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from fieldapp.models import AuditEvent, Contact, User, UserSession
+from fieldapp.models import Addendum, AuditEvent, User, UserSession
 from fieldapp.models.base import utcnow
 
 from ..factories import PASSWORD
@@ -16,12 +16,24 @@ from ..factories import PASSWORD
 GENERIC = "Email or password is incorrect, or the account is locked"
 
 
-def test_sign_in_shows_caseload(client, auth, org):
+def test_a_practitioner_signing_in_gets_the_offline_app(client, auth, org):
+    """Practitioners have one app: their `/` is the app's shell (which holds no case data; the
+    caseload comes encrypted through the pull), the same page as `/tablet`."""
     response = auth.login("pat@example.org")
     assert response.status_code == 302
     page = client.get("/")
-    assert "My caseload" in page.text
-    assert "Mia Anderson" in page.text
+    assert page.status_code == 200
+    assert page.text == client.get("/tablet").text
+    assert 'src="/static/js/tablet/main.js"' in page.text
+    assert "Mia Anderson" not in page.text
+    assert page.headers["Cache-Control"] == "no-store"
+
+
+def test_a_team_leader_signing_in_gets_the_teams_children(client, auth, org):
+    assert auth.login(org.leader.email).status_code == 302
+    page = client.get("/")
+    assert "My team&#39;s children" in page.text or "My team's children" in page.text
+    assert "Mia Anderson" in page.text and "Kai Baker" in page.text
     assert "Zed Other" not in page.text
 
 
@@ -105,18 +117,18 @@ def test_sign_in_without_csrf_token_is_refused_and_signs_no_one_in(client, org, 
 
 def test_forms_without_csrf_token_are_refused_and_change_nothing(client, auth, org, db_session):
     auth.login("pat@example.org")
-    contacts_before = db_session.scalar(select(func.count()).select_from(Contact))
-    new_contact = client.post(
-        f"/children/{org.child.id}/contacts/new",
-        data={"contact_date": "2026-01-01", "save_draft": "Save draft"},
+    addenda_before = db_session.scalar(select(func.count()).select_from(Addendum))
+    new_addendum = client.post(
+        f"/contacts/{org.contact.id}/addenda",
+        data={"reason": "A correction", "text": "Forged without a token."},
     )
     new_password = client.post(
         "/account/password",
         data={"current_password": PASSWORD, "new_password": "a brand new passphrase"},
     )
-    assert new_contact.status_code == new_password.status_code == 400
+    assert new_addendum.status_code == new_password.status_code == 400
     db_session.expire_all()
-    assert db_session.scalar(select(func.count()).select_from(Contact)) == contacts_before
+    assert db_session.scalar(select(func.count()).select_from(Addendum)) == addenda_before
     # The password did not change and the session was not ended.
     assert client.get("/").status_code == 200
     auth.logout()

@@ -244,8 +244,8 @@ def test_practitioner_gets_their_own_rows_from_the_api_but_not_the_page(client, 
     assert client.get("/team/compliance.csv").status_code == 404
 
 
-def test_practitioner_caseload_says_who_is_due_next(client, auth, team):
-    auth.login("ann@example.org")
+def test_the_team_leaders_caseload_says_who_is_due_next(client, auth, team):
+    auth.login("leader@example.org")
     html = client.get("/").text
     assert "Due next:" in html
     assert html.split("Due next:", 1)[1].split("</p>", 1)[0].count("=SUM(1) Formula") == 1

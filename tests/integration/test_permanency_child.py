@@ -283,9 +283,12 @@ def test_bad_review_input_names_the_fields_and_saves_nothing(client, auth, org, 
 def test_a_request_stays_open_until_a_consultation_answers_it(client, auth, org, db):
     auth.login(org.practitioner.email)
     assert auth.post(url(org.child, "request"), {"reason": ""}).status_code == 400
-    assert (
-        auth.post(url(org.child, "request"), {"reason": "Placement breakdown"}).status_code == 302
-    )
+    sent = auth.post(url(org.child, "request"), {"reason": "Placement breakdown"})
+    # A practitioner's child page is the offline app's: the answer says it is done and links
+    # back to it.
+    assert sent.status_code == 200
+    assert "Consultation requested from the permanency coordinator." in sent.text
+    assert f'href="/children/{org.child.id}"' in sent.text
     auth.logout()
     auth.login(org.coordinator.email)
     page = page_text(client.get(f"/children/{org.child.id}"))
@@ -389,15 +392,19 @@ def test_the_practitioner_records_youth_justice_for_their_child(client, auth, or
     missing = auth.post(url(org.child, "youth-justice"), {**data, "officers-0-team": ""})
     assert missing.status_code == 400 and 'id="officers-0-team-error"' in missing.text
     assert count(db, YouthJusticeRecord) == 0
-    assert auth.post(url(org.child, "youth-justice"), data).status_code == 302
+    assert auth.post(url(org.child, "youth-justice"), data).status_code == 200
     record = db().scalar(select(YouthJusticeRecord))
     assert record.officers[0]["name"] == "Sam Officer"
     assert db().get(Child, org.child.id).youth_justice_status == "engaged"
+    # The form starts from the collaboration as recorded.
+    assert 'value="Sam Officer"' in client.get(url(org.child, "youth-justice")).text
+    # The practitioner reads it in the offline app (the pull's child record); the team leader
+    # on the child's page.
+    auth.logout()
+    auth.login(org.leader.email)
     text = page_text(client.get(f"/children/{org.child.id}"))
     assert "Sam Officer · Community Support Programs · 0400 000 000" in text
     assert f"Enrol at school · by {dmy(due)}" in text and "Curfew 7pm" in text
-    # The form starts from the collaboration as recorded.
-    assert 'value="Sam Officer"' in client.get(url(org.child, "youth-justice")).text
 
 
 # ---------------------------------------------------------------- who may record what
@@ -426,8 +433,9 @@ def test_a_practitioner_cannot_record_a_review(client, auth, org, db):
     assert count(db, GoalReview) == 0
 
 
+# A practitioner's child page is the offline app's, which links to the two forms they may use
+# (tests/browser/test_tablet_permanency.py).
 LINKS = {
-    "practitioner": {"Request consultation", "Record Youth Justice collaboration"},
     "leader": {
         "Request consultation",
         "Change case plan goal",
@@ -439,7 +447,10 @@ LINKS = {
     },  # fmt: skip
     "coordinator": {"Record goal review", "Record consultation", "Record cultural consultation"},
 }
-ALL_LINKS = set().union(*LINKS.values())
+ALL_LINKS = set().union(*LINKS.values()) | {
+    "Request consultation",
+    "Record Youth Justice collaboration",
+}
 
 
 @pytest.mark.parametrize("who", sorted(LINKS))

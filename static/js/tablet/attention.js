@@ -4,7 +4,8 @@
 // Nothing here is sent: saving the form is what sends the correction.
 
 import { fieldLabel } from "./choices.js";
-import { dmy, h } from "./dom.js";
+import { dateTime } from "./clock.js";
+import { h } from "./dom.js";
 import { errorSummary, state } from "./shell.js";
 
 // The record to show in the form: a refused update's words laid over the server's copy (the
@@ -56,16 +57,11 @@ const CHOICE_TEXT = { mine: "kept their own words", server: "kept the server's t
 export async function historySection(recordId) {
   const entries = await state.store.history(recordId);
   if (!entries.length) return null;
-  const when = (iso) => {
-    const at = new Date(iso);
-    const day = `${at.getFullYear()}-${String(at.getMonth() + 1).padStart(2, "0")}-${String(at.getDate()).padStart(2, "0")}`;
-    return `${dmy(day)} ${String(at.getHours()).padStart(2, "0")}:${String(at.getMinutes()).padStart(2, "0")}`;
-  };
   const shown = (text) => (text === null || text === undefined || text === "" ? "(empty)" : String(text));
   return h("section", { "aria-labelledby": "resolved-conflicts" },
     h("h2", { id: "resolved-conflicts" }, "Resolved conflicts"),
     h("ul", { className: "record-list" }, entries.map((entry) => h("li", {},
-      h("strong", {}, fieldLabel(entry.field)), `: ${entry.by} ${CHOICE_TEXT[entry.choice] || entry.choice} on ${when(entry.at)}.`,
+      h("strong", {}, fieldLabel(entry.field)), `: ${entry.by} ${CHOICE_TEXT[entry.choice] || entry.choice} on ${dateTime(entry.at)}.`,
       h("p", { className: "text" }, `Words from this tablet: ${shown(entry.mine)}`),
       h("p", { className: "text" }, `The server's text: ${shown(entry.server)}`),
       entry.choice === "merged" ? h("p", { className: "text" }, `Merged text: ${shown(entry.result)}`) : null))));

@@ -1,8 +1,27 @@
-// The tablet's "today" (SPEC §3): the device date, with a warning when it looks wrong
-// compared with the last date the server gave. The device clock never orders or merges anything.
+// The tablet's dates and times (SPEC §3): read from the device clock, in the organisation's
+// timezone (the shell page carries it), and shown in one format, d/m/yyyy as on the server
+// pages. A warning shows when the device date looks wrong compared with the last date the
+// server gave. The device clock never orders or merges anything.
 
+const TIMEZONE = globalThis.document?.documentElement?.dataset.timezone || undefined;
+
+function parts(now, options) {
+  const format = new Intl.DateTimeFormat("en-AU", { timeZone: TIMEZONE, hourCycle: "h23", ...options });
+  return Object.fromEntries(format.formatToParts(now).map(({ type, value }) => [type, value]));
+}
+
+// Today's date (yyyy-mm-dd) in the organisation's timezone, whatever zone the tablet is set to.
 export function deviceToday(now = new Date()) {
-  return `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, "0")}-${String(now.getDate()).padStart(2, "0")}`;
+  const { year, month, day } = parts(now, { year: "numeric", month: "2-digit", day: "2-digit" });
+  return `${year}-${month}-${day}`;
+}
+
+// A moment (a timestamp or an ISO date-time) as "02/12/2026 14:05", in the organisation's timezone.
+export function dateTime(moment) {
+  const { year, month, day, hour, minute } = parts(new Date(moment), {
+    year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
+  });
+  return `${day}/${month}/${year} ${hour}:${minute}`;
 }
 
 function dayNumber(isoDate) {

@@ -5,7 +5,8 @@
 import { contactForm } from "./contact_form.js";
 import { field, h } from "./dom.js";
 import { caseloadScreen, childScreen, contactScreen, returnVisitForm } from "./screens.js";
-import { alertBox, hooks, newRoute, refreshStatus, render, state, typingSettled } from "./shell.js";
+import { alertBox, hooks, newRoute, page, refreshStatus, render, state, typingSettled } from "./shell.js";
+import { appRoute } from "./routes.js";
 import { TabletStore, WrongPassword } from "./store.js";
 import { backoffDelay, DeviceRevoked, ServerError, serverErrorDelay, SignInRequired, SyncClient } from "./sync.js";
 
@@ -45,17 +46,19 @@ async function forgetUser(userId) {
 
 window.addEventListener("popstate", () => { state.moved = true; route(); });
 
+const SCREENS = {
+  contactForm: (id) => contactForm(id, null),
+  returnVisitForm: (id) => returnVisitForm(id),
+  child: (id) => childScreen(id),
+  contact: (id) => contactScreen(id, contactForm),
+  caseload: () => caseloadScreen(),
+};
+
 async function route() {
   if (!state.store) return signInScreen();
   newRoute();
-  const path = location.pathname.replace(/^\/tablet/, "") || "/";
-  const id = "([0-9a-f-]{36})";
-  let match;
-  if ((match = path.match(new RegExp(`^/children/${id}/contacts/new$`)))) return contactForm(match[1], null);
-  if ((match = path.match(new RegExp(`^/children/${id}/return-visits/new$`)))) return returnVisitForm(match[1]);
-  if ((match = path.match(new RegExp(`^/children/${id}$`)))) return childScreen(match[1]);
-  if ((match = path.match(new RegExp(`^/contacts/${id}$`)))) return contactScreen(match[1], contactForm);
-  return caseloadScreen();
+  const { name, id } = appRoute(location.pathname);
+  return SCREENS[name](id);
 }
 
 // ------------------------------------------------------------------ sign in / unlock
@@ -90,6 +93,12 @@ async function signIn(email, password) {
       if (response.ok) ({ user, csrf_token: csrfToken } = await response.json());
     } catch { /* offline after all: unlock locally */ }
   }
+  return unlock(email, password, { user, csrfToken });
+}
+
+// Opens this user's copy on the tablet with the password: created on the first sign-in,
+// unlocked afterwards (offline too, for a user who signed in here before).
+async function unlock(email, password, { user, csrfToken }) {
   const userId = user ? user.id : knownUsers()[await emailKey(email)];
   if (!userId) return signInScreen("Sign in once with a connection before working offline.");
   let store;
@@ -166,6 +175,16 @@ async function opened(store, email, { user, csrfToken }) {
   if (navigator.storage && navigator.storage.persist) await navigator.storage.persist().catch(() => false);
   touch();
   startTimers();
+  if (navigator.onLine && !(await store.getMeta("cursor"))) {
+    // Nothing is held yet (a first sign-in here): fetch the caseload before the address asked
+    // for is drawn, or a bookmarked child's form would find no child.
+    newRoute();
+    page(h("h1", { id: "first-sync" }, "Fetching your caseload"),
+      h("p", {}, "The children you work with are being copied to this tablet, encrypted. Afterwards the app works without a signal."));
+    await syncNow();
+    if (document.getElementById("first-sync")) await route(); // the sync did not draw it
+    return;
+  }
   await route();
   syncNow();
 }
@@ -425,9 +444,19 @@ function insecureContextScreen() {
   document.title = "fieldapp needs HTTPS";
 }
 
+// The sign-in page hands over a practitioner who has just signed in there (static/js/sign_in.js):
+// the password typed once signs in on the server and unlocks this tablet's copy.
+export async function enterApp(email, password, signedIn) {
+  try {
+    await unlock(email, password, signedIn);
+  } catch (error) {
+    signInScreen(`This tablet's data could not be opened (${error && error.message ? error.message : error}). Try again; if it goes on, tell your administrator.`);
+  }
+}
+
 if (!window.isSecureContext || !globalThis.crypto || !crypto.subtle) {
   insecureContextScreen();
 } else {
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => {});
-  signInScreen();
+  if (!document.getElementById("tablet").hasAttribute("data-handoff")) signInScreen();
 }

@@ -1,7 +1,7 @@
 // The tablet's frame: who is signed in, the header, the sync status bar and client-side
 // navigation. Screens build their content and hand it to page().
 
-import { clockWarning, deviceToday } from "./clock.js";
+import { clockWarning, dateTime, deviceToday } from "./clock.js";
 import { dmy, h } from "./dom.js";
 
 export const state = {
@@ -89,7 +89,7 @@ export async function refreshStatus(message) {
 
   // Where the caseload stands: offline or not, and when it last synced (shown only; the device
   // clock never orders anything).
-  const when = lastSync ? new Date(lastSync).toLocaleString("en-AU", { dateStyle: "short", timeStyle: "short" }) : null;
+  const when = lastSync ? dateTime(lastSync) : null;
   document.getElementById("sync-freshness").textContent = [
     navigator.onLine ? null : "No connection: your work is kept on this tablet and syncs when you are back in range.",
     when ? `Last synced ${when}.` : "Not synced yet.",
