@@ -92,9 +92,7 @@ def app_shell() -> Response:
     data (that lives encrypted in IndexedDB), so the service worker may cache it. It answers
     `/tablet/...` for everyone, and a practitioner's own addresses (`/`, `/children/<id>`,
     `/contacts/<id>`, the new-record forms): practitioners have one app, online or offline."""
-    response = Response(
-        render_template("tablet.html", timezone=current_app.config["FIELDAPP_TIMEZONE"])
-    )
+    response = Response(render_template("tablet.html"))
     response.headers["Cache-Control"] = "no-cache"
     return response
 

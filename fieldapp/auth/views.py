@@ -63,13 +63,15 @@ def _sign_in(email: str, password: str):
 
 def _safe_next(target: str | None) -> str:
     """Only a path on this site. Browsers read a backslash as a slash (`/\\evil.example` is
-    another host) and drop control characters, so neither may appear."""
+    another host) and drop control characters, so neither may appear; nor may dot segments,
+    which a browser resolves (`/.//evil.example` becomes `//evil.example`)."""
     if (
         target
         and target.startswith("/")
         and not target.startswith("//")
         and "\\" not in target
         and not any(ord(character) < 32 or ord(character) == 127 for character in target)
+        and not any(segment in (".", "..") for segment in target.split("?")[0].split("/"))
         and not urlsplit(target).netloc
     ):
         return target

@@ -239,10 +239,11 @@ def _form_page(
                 return _refused(str(exc))
             else:
                 session().commit()
-                if current_user.role == "practitioner":
-                    # Their child page is the offline app's: say it here, then go back to it.
-                    return render_template("permanency/recorded.html", child=child, done=done)
                 flash(done)
+                if current_user.role == "practitioner":
+                    # Their child page is the offline app's: a page says it is saved and
+                    # links back to the app (a redirect, so a reload cannot send it twice).
+                    return redirect(url_for("permanency_child.saved", child_id=child.id))
                 return redirect(url_for("caseload.child", child_id=child.id))
         session().rollback()
     page = render_template(
@@ -271,6 +272,15 @@ def _optional_int(value: str | None) -> int | None:
         return int(value) if value else None
     except ValueError:
         return None
+
+
+@bp.get(f"{PREFIX}/saved")
+@login_required
+def saved(child_id: uuid.UUID):
+    """Where a practitioner's online-only form ends (its message is flashed): their child page
+    is the offline app's, which this links back to."""
+    child = child_or_404(child_id)
+    return render_template("permanency/recorded.html", child=child)
 
 
 @bp.route(f"{PREFIX}/goal", methods=["GET", "POST"])

@@ -43,6 +43,7 @@ async function signIn(event) {
     return showError(response.status === 401 ? GENERIC_ERROR : `Signing in failed (the server answered ${response.status}). Try again.`);
   }
   const { user, csrf_token: csrfToken } = await response.json();
+  form.reset(); // the password stays nowhere on the page, nor in a page the back button restores
   const next = form.dataset.next || "/"; // made safe by the server: a path on this site
   if (!opensInApp(new URL(next, location.origin).pathname, user.role)) {
     location.assign(next);
@@ -56,5 +57,8 @@ async function signIn(event) {
   const { enterApp } = await import("./tablet/main.js");
   await enterApp(email, password, { user, csrfToken });
 }
+
+// A sign-in page restored from the back/forward cache shows empty fields.
+window.addEventListener("pageshow", (event) => { if (event.persisted && form) form.reset(); });
 
 if (form && window.isSecureContext && globalThis.crypto && crypto.subtle) form.addEventListener("submit", signIn);

@@ -9,6 +9,7 @@ import pytest
 
 from fieldapp.services.clock import today_in
 
+from ..factories import PASSWORD
 from .conftest import TABLET, TIMEZONE
 from .tablet_pages import unlock
 
@@ -61,3 +62,28 @@ def test_last_synced_is_shown_in_the_organisations_time_and_date_format(far_tabl
     shown = re.search(r"Last synced (\S+) ", freshness.text_content()).group(1)
     # The organisation's date (midnight may pass during the test), never the tablet's own.
     assert shown in {before, today_in(TIMEZONE).strftime("%d/%m/%Y")}
+
+
+def test_after_signing_in_at_login_the_app_keeps_the_organisations_date(
+    browser, live_server, caseload
+):
+    """The sign-in page hands over to the app in place: the app still dates a new contact by
+    the organisation's calendar (the tablet here is a day behind it most of the day)."""
+    context = browser.new_context(
+        base_url=live_server, viewport=TABLET, locale="en-US", timezone_id="Pacific/Pago_Pago"
+    )
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        before = today_in(TIMEZONE)
+        page.goto("/login")
+        page.get_by_label("Email", exact=True).fill("pat@example.org")
+        page.get_by_label("Password", exact=True).fill(PASSWORD)
+        page.get_by_role("button", name="Sign in", exact=True).click()
+        expect(page.get_by_role("status")).to_have_text("All changes synced", timeout=15_000)
+        page.get_by_role("link", name="Mia Anderson", exact=True).click()
+        page.get_by_role("link", name="Record contact", exact=True).click()
+        shown = page.get_by_label("Date of contact", exact=True).input_value()
+        assert shown in {before.isoformat(), today_in(TIMEZONE).isoformat()}
+    finally:
+        context.close()

@@ -205,9 +205,19 @@ def test_a_coordinator_lands_on_permanency_reviews(client, auth, org):
 
 
 @pytest.mark.parametrize(
-    "target", ["//evil.example/", "/\\evil.example", "/\\/evil.example", "/\t/evil.example"]
+    "target",
+    [
+        "//evil.example/",
+        "/\\evil.example",
+        "/\\/evil.example",
+        "/\t/evil.example",
+        "/.//evil.example",
+        "/x/..//evil.example",
+    ],
 )
 def test_sign_in_never_redirects_to_another_site(client, org, target):
+    # The page the sign-in script hands over to is the same safe one.
+    assert 'data-next="/"' in client.get("/login", query_string={"next": target}).text
     page = client.get("/login")
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text).group(1)
     response = client.post(

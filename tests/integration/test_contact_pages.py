@@ -15,22 +15,8 @@ from sqlalchemy import select
 from fieldapp.models import Addendum, Allocation, AuditEvent, Child, Contact
 
 from ..factories import org_today
+from .reading import audit_actions, page_text
 from .sync_helpers import Tablet
-
-
-def page_text(response) -> str:
-    """The page as a reader sees it: tags removed, entities decoded, whitespace collapsed."""
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.text)).split())
-
-
-def audit_actions(db, object_type: str, object_id) -> list[str]:
-    return list(
-        db().scalars(
-            select(AuditEvent.action)
-            .where(AuditEvent.object_type == object_type, AuditEvent.object_id == str(object_id))
-            .order_by(AuditEvent.id)
-        )
-    )
 
 
 def snapshot(contact: Contact) -> dict:

@@ -7,7 +7,6 @@ and what the team leader sees on the server pages. The server's contact form is 
 
 from __future__ import annotations
 
-import html
 import re
 import uuid
 from datetime import date, timedelta
@@ -17,14 +16,10 @@ from sqlalchemy import func, select
 from fieldapp.models import Addendum, AuditEvent, Contact, ReturnVisit
 
 from ..factories import org_today
+from .reading import audit_actions, page_text
 from .sync_helpers import Tablet, reallocate_child, statuses
 
 PAT = "pat@example.org"
-
-
-def page_text(response) -> str:
-    """The page as a reader sees it: tags removed, entities decoded, whitespace collapsed."""
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.text)).split())
 
 
 def complete_contact(today: date, **changes) -> dict:
@@ -106,16 +101,6 @@ def pulled(tablet: Tablet, record_type: str) -> dict[str, dict]:
 
 def contact_ids(db, child_id) -> set[uuid.UUID]:
     return set(db().scalars(select(Contact.id).where(Contact.child_id == child_id)))
-
-
-def audit_actions(db, object_type: str, object_id) -> list[str]:
-    return list(
-        db().scalars(
-            select(AuditEvent.action)
-            .where(AuditEvent.object_type == object_type, AuditEvent.object_id == str(object_id))
-            .order_by(AuditEvent.id)
-        )
-    )
 
 
 def contact_events(db) -> int:

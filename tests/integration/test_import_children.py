@@ -4,9 +4,7 @@ changes of practitioner logged as allocations and of primary agency as transfers
 
 from __future__ import annotations
 
-import html
 import io
-import re
 from datetime import date
 
 import pytest
@@ -23,6 +21,7 @@ from fieldapp.models import (
 )
 
 from ..factories import org_today
+from .reading import page_text
 
 HEADER = (
     "external_id,given_name,family_name,preferred_name,date_of_birth,aboriginal_status,"
@@ -346,10 +345,6 @@ def test_a_file_with_a_byte_order_mark_imports(import_cli, org, db, tmp_path):
 
 
 # --- the admin page ----------------------------------------------------------------------------
-
-
-def page_text(response) -> str:
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.text)).split())
 
 
 def upload(auth, text: str | bytes, name: str = "children.csv"):

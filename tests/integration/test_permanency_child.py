@@ -6,7 +6,6 @@ audit event on every permanency route). Each test checks the page a user sees an
 
 from __future__ import annotations
 
-import html
 import re
 from datetime import timedelta
 
@@ -19,6 +18,7 @@ from fieldapp.models import (
     CasePlanGoalRecord,
     CaseResponsibilityTransfer,
     Child,
+    ConsultationRequest,
     GoalExtension,
     GoalReview,
     PermanencyConsultation,
@@ -27,14 +27,10 @@ from fieldapp.models import (
 from fieldapp.services.permanency import add_months
 
 from ..factories import gen_agency, org_today
+from .reading import page_text
 
 TODAY = org_today()
 S10A_3E = "Care Act s10A(3)(e)"
-
-
-def page_text(response) -> str:
-    """The page as a reader sees it: tags removed, entities decoded, whitespace collapsed."""
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.text)).split())
 
 
 def dmy(day) -> str:
@@ -284,11 +280,14 @@ def test_a_request_stays_open_until_a_consultation_answers_it(client, auth, org,
     auth.login(org.practitioner.email)
     assert auth.post(url(org.child, "request"), {"reason": ""}).status_code == 400
     sent = auth.post(url(org.child, "request"), {"reason": "Placement breakdown"})
-    # A practitioner's child page is the offline app's: the answer says it is done and links
-    # back to it.
-    assert sent.status_code == 200
-    assert "Consultation requested from the permanency coordinator." in sent.text
-    assert f'href="/children/{org.child.id}"' in sent.text
+    # A practitioner's child page is the offline app's: a page says it is done and links back
+    # to it, reached by a redirect so that a reload cannot send the request twice.
+    assert sent.status_code == 302 and sent.location.endswith(url(org.child, "saved"))
+    done = client.get(sent.location)
+    assert "Consultation requested from the permanency coordinator." in done.text
+    assert f'href="/children/{org.child.id}"' in done.text
+    assert "Consultation requested" not in client.get(sent.location).text  # said once
+    assert count(db, ConsultationRequest) == 1
     auth.logout()
     auth.login(org.coordinator.email)
     page = page_text(client.get(f"/children/{org.child.id}"))
@@ -392,7 +391,7 @@ def test_the_practitioner_records_youth_justice_for_their_child(client, auth, or
     missing = auth.post(url(org.child, "youth-justice"), {**data, "officers-0-team": ""})
     assert missing.status_code == 400 and 'id="officers-0-team-error"' in missing.text
     assert count(db, YouthJusticeRecord) == 0
-    assert auth.post(url(org.child, "youth-justice"), data).status_code == 200
+    assert auth.post(url(org.child, "youth-justice"), data).status_code == 302
     record = db().scalar(select(YouthJusticeRecord))
     assert record.officers[0]["name"] == "Sam Officer"
     assert db().get(Child, org.child.id).youth_justice_status == "engaged"

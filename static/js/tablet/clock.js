@@ -1,12 +1,16 @@
 // The tablet's dates and times (SPEC §3): read from the device clock, in the organisation's
-// timezone (the shell page carries it), and shown in one format, d/m/yyyy as on the server
-// pages. A warning shows when the device date looks wrong compared with the last date the
-// server gave. The device clock never orders or merges anything.
+// timezone (every page the app starts from carries it: the shell and the sign-in page), and
+// shown in one format, dd/mm/yyyy as on the server pages. A warning shows when the device date
+// looks wrong compared with the last date the server gave. The device clock never orders or
+// merges anything.
 
-const TIMEZONE = globalThis.document?.documentElement?.dataset.timezone || undefined;
+// Read when asked, not when the module loads: the sign-in page hands over to the app in place.
+function organisationTimezone() {
+  return globalThis.document?.documentElement?.dataset.timezone || undefined;
+}
 
 function parts(now, options) {
-  const format = new Intl.DateTimeFormat("en-AU", { timeZone: TIMEZONE, hourCycle: "h23", ...options });
+  const format = new Intl.DateTimeFormat("en-AU", { timeZone: organisationTimezone(), hourCycle: "h23", ...options });
   return Object.fromEntries(format.formatToParts(now).map(({ type, value }) => [type, value]));
 }
 

@@ -21,12 +21,14 @@ export function appRoute(pathname) {
   return { name: "caseload", id: null };
 }
 
-// Whether an address opens the app for a role. A practitioner's own addresses all do (one app,
-// online or offline); anyone's recording forms do, since contacts are recorded only in the
-// app (team leaders covering a caseload); /tablet/... always does.
+// Whether signing in on the way to an address opens the app for a role. A practitioner's own
+// addresses all do (one app, online or offline), and /tablet/...; for a team leader, who
+// records contacts only when covering a caseload, /tablet/... and the recording forms. Nobody
+// else is taken into the app (and so given a copy of case data on the device) by a link.
 export function opensInApp(pathname, role) {
-  if (pathname === "/tablet" || pathname.startsWith("/tablet/")) return true;
+  const app = pathname === "/tablet" || pathname.startsWith("/tablet/");
   const route = ROUTES.find(({ pattern }) => pattern.test(pathname));
-  if (role === "practitioner") return pathname === "/" || Boolean(route);
-  return Boolean(route && route.recording) && role === "team_leader";
+  if (role === "practitioner") return app || pathname === "/" || Boolean(route);
+  if (role === "team_leader") return app || Boolean(route && route.recording);
+  return false;
 }

@@ -1,0 +1,26 @@
+"""How the integration tests read what a user would: a page's text and the audit trail."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from sqlalchemy import select
+
+from fieldapp.models import AuditEvent
+
+
+def page_text(response) -> str:
+    """The page as a reader sees it: tags removed, entities decoded, whitespace collapsed."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.text)).split())
+
+
+def audit_actions(db, object_type: str, object_id) -> list[str]:
+    """The audited actions on one record, oldest first."""
+    return list(
+        db().scalars(
+            select(AuditEvent.action)
+            .where(AuditEvent.object_type == object_type, AuditEvent.object_id == str(object_id))
+            .order_by(AuditEvent.id)
+        )
+    )
