@@ -249,7 +249,7 @@ def test_a_database_from_the_previous_version_is_upgraded_with_its_outbox(
     })""",
         caseload.practitioner.id,
     )
-    assert stores[0] == 2 and "server" in stores[1] and "outbox" in stores[1]
+    assert stores[0] == 3 and "server" in stores[1] and "outbox" in stores[1]
     # The typed draft is still there, as typing not yet saved: kept through the pull, and it
     # holds sign-out back.
     page.get_by_role("link", name="Mia Anderson", exact=True).click()

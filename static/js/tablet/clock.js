@@ -9,8 +9,14 @@ function organisationTimezone() {
   return globalThis.document?.documentElement?.dataset.timezone || undefined;
 }
 
+// Building a formatter costs far more than using one (the caseload asks for today per draw).
+const formats = new Map();
+
 function parts(now, options) {
-  const format = new Intl.DateTimeFormat("en-AU", { timeZone: organisationTimezone(), hourCycle: "h23", ...options });
+  const timeZone = organisationTimezone();
+  const key = `${timeZone}|${Object.keys(options).join()}`;
+  if (!formats.has(key)) formats.set(key, new Intl.DateTimeFormat("en-AU", { timeZone, hourCycle: "h23", ...options }));
+  const format = formats.get(key);
   return Object.fromEntries(format.formatToParts(now).map(({ type, value }) => [type, value]));
 }
 

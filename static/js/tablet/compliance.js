@@ -10,10 +10,16 @@ const DAY_MS = 86400000;
 // eslint-disable-next-line no-control-regex -- the control characters are the point: see above
 const BLANK = /^[\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$/;
 
+// Each date is checked once (the caseload assesses thousands): the day numbers of valid dates
+// are kept; an invalid date throws every time.
+const DAYS = new Map();
+
 function day(iso) {
+  if (DAYS.has(iso)) return DAYS.get(iso);
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso);
   const n = m ? Date.UTC(+m[1], m[2] - 1, +m[3]) / DAY_MS : NaN;
   if (!m || iso !== text(n)) throw new RangeError(`not a date: ${iso}`);
+  DAYS.set(iso, n);
   return n;
 }
 
@@ -61,18 +67,36 @@ export function returnVisitStatus(arrival, departure, staffContactDates, on) {
 
 // R1 and R2, ../shared/policy/004_dcb78a5a5aa9b296.txt § Contact with child: one child from its
 // plain history, as Python's assess_child. returnVisits: [{arrival_date, departure_date}].
-export function assessChild({ care_start_date, care_end_date }, contacts, returnVisits, on, dueSoonDays = 7) {
+export function assessChild(child, contacts, returnVisits, on, dueSoonDays = 7) {
+  return assessFacts(childFacts(child, contacts, returnVisits), on, dueSoonDays);
+}
+
+// assess_child in two steps, so the caseload can keep the first (in a sealed summary) and take
+// the second on any day: what R1 and R2 need of a child's history whatever the date (its care
+// dates, each qualifying contact's date and whether staff made it, each return visit's dates),
+// and the assessment of those facts on `on`.
+export function childFacts({ care_start_date, care_end_date }, contacts, returnVisits) {
+  return {
+    care_start_date, care_end_date,
+    qualifying: contacts.filter(isQualifyingContact).map((c) => [c.contact_date, c.made_by === "practitioner"]),
+    returnVisits: returnVisits.map((v) => [v.arrival_date, v.departure_date]),
+  };
+}
+
+export function assessFacts({ care_start_date, care_end_date, qualifying, returnVisits }, on, dueSoonDays = 7) {
   if (!inCareOn(care_start_date, care_end_date, on)) {
     return { inCare: false, lastContactDate: null, dueDate: null, status: null, daysOverdue: null, visitStatuses: [] };
   }
-  const qualifying = contacts.filter((c) => isQualifyingContact(c) && day(c.contact_date) <= day(on));
-  const last = qualifying.reduce((max, c) => (max === null || day(c.contact_date) > day(max) ? c.contact_date : max), null);
-  const staff = qualifying.filter((c) => c.made_by === "practitioner").map((c) => c.contact_date);
-  const visits = returnVisits.map((v) => [day(v.arrival_date), day(v.departure_date)])
+  const today = day(on);
+  const counted = qualifying.map(([date, byStaff]) => [day(date), date, byStaff]).filter(([n]) => n <= today);
+  const last = counted.reduce((max, c) => (max === null || c[0] > max[0] ? c : max), null);
+  const staff = counted.filter((c) => c[2]).map((c) => c[1]);
+  const visits = returnVisits.map(([arrival, departure]) => [day(arrival), day(departure)])
     .sort((x, y) => x[0] - y[0] || x[1] - y[1]);
-  const { status, daysOverdue, dueDate: due } = complianceOn(dueDate(last, care_start_date), on, dueSoonDays);
+  const lastDate = last && last[1];
+  const { status, daysOverdue, dueDate: due } = complianceOn(dueDate(lastDate, care_start_date), on, dueSoonDays);
   return {
-    inCare: true, lastContactDate: last, dueDate: due, status, daysOverdue,
+    inCare: true, lastContactDate: lastDate, dueDate: due, status, daysOverdue,
     visitStatuses: visits.map(([a, d]) => returnVisitStatus(text(a), text(d), staff, on)),
   };
 }

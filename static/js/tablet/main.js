@@ -199,7 +199,7 @@ async function signOut() {
   const store = state.store;
   const waiting = await store.outboxCount();
   const unsaved = await store.unsavedCount();
-  const attention = (await store.listSealed("rejected")).length + (await store.listSealed("conflicts")).length;
+  const attention = (await store.count("rejected")) + (await store.count("conflicts"));
   const reasons = [];
   if (waiting) reasons.push(`${plural(waiting, "change is", "changes are")} waiting to sync: connect and choose "Sync now".`);
   if (unsaved) reasons.push(`${plural(unsaved, "form has", "forms have")} typing not yet saved: open ${unsaved === 1 ? "it" : "them"} and save or delete.`);

@@ -3,7 +3,7 @@
 // set as text (dom.js h), never parsed as HTML.
 
 import { fieldLabel, FREE_TEXT, labelOf, limited, LOCATION, MADE_BY, MODE, PARTICIPANT_ROLE, VIEWS_METHOD } from "./choices.js";
-import { assessChild } from "./compliance.js";
+import { assessChild, assessFacts, childFacts } from "./compliance.js";
 import { contactMutations } from "./contact_form.js";
 import { deviceToday } from "./clock.js";
 import { dmy, field, h } from "./dom.js";
@@ -27,6 +27,22 @@ async function assess(child) {
   const { contacts, visits } = await recordsOf(child.id);
   const result = assessChild(child, contacts.map((r) => r.data), visits.map((r) => r.data), deviceToday());
   return { ...result, unsynced: contacts.some((r) => r.pending) };
+}
+
+// What the caseload shows of a child, kept sealed apart from its records (store.js summaries)
+// so the caseload opens without decrypting every contact: the name, the facts R1 and R2 are
+// assessed from on any day (compliance.js childFacts) and whether a contact waits to sync.
+const SUMMARY = { types: ["child", "contact", "return_visit"], version: 1 };
+
+function summarize(records) {
+  const of = (type) => records.filter((r) => r.type === type);
+  const child = of("child")[0];
+  const { preferred_name, given_name, family_name, care_start_date, care_end_date } = child.data;
+  return {
+    id: child.id, name: { preferred_name, given_name, family_name },
+    facts: childFacts({ care_start_date, care_end_date }, of("contact").map((r) => r.data), of("return_visit").map((r) => r.data)),
+    unsynced: of("contact").some((r) => r.pending),
+  };
 }
 
 function statusBadge(result) {
@@ -249,11 +265,11 @@ async function attentionItems() {
 
 export async function caseloadScreen() {
   const show = pageFor();
-  const children = (await state.store.recordsOfType("child")).map((r) => r.data);
-  const rows = [];
-  for (const child of children) rows.push({ child, result: await assess(child) });
+  const today = deviceToday();
+  const [summaries, attention] = await Promise.all([state.store.summaries(summarize, SUMMARY), attentionItems()]);
+  const rows = summaries.map(({ id, name, facts, unsynced }) => ({ child: { id, ...name }, result: { ...assessFacts(facts, today), unsynced } }));
   rows.sort((a, b) => (a.result.dueDate || "9999").localeCompare(b.result.dueDate || "9999"));
-  show(h("h1", {}, "My caseload"), attentionPanel(await attentionItems()),
+  show(h("h1", {}, "My caseload"), attentionPanel(attention),
     rows.length ? h("table", { className: "caseload" },
       h("thead", {}, h("tr", {}, ["Child", "Last face-to-face contact", "Due", "Status"].map((t) => h("th", { scope: "col" }, t)))),
       h("tbody", {}, rows.map(({ child, result }) => h("tr", {},

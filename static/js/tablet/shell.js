@@ -66,8 +66,8 @@ export async function refreshStatus(message) {
     const waiting = await store.outboxCount();
     facts = {
       waiting,
-      rejected: (await store.listSealed("rejected")).length,
-      conflicts: (await store.listSealed("conflicts")).length,
+      rejected: await store.count("rejected"),
+      conflicts: await store.count("conflicts"),
       lastSync: await store.getMeta("lastSyncAt"),
       wrongClock: clockWarning(await store.getMeta("clock"), deviceToday()),
       persisted: navigator.storage && navigator.storage.persisted ? await navigator.storage.persisted() : true,

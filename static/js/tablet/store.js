@@ -5,9 +5,11 @@
 
 import { createDataKey, decryptJson, deriveWrappingKey, encryptJson, randomBytes, rewrapDataKey, unwrapDataKey } from "./crypto.js";
 
-// Version 2 added the `server` store. Upgrades only ever add stores and indexes, so a tablet
-// opening an older database keeps everything in it (including the outbox).
-const SCHEMA_VERSION = 2;
+// Version 2 added the `server` store, version 3 `summaries`. Upgrades only ever add stores and
+// indexes, so a tablet opening an older database keeps everything in it (including the outbox).
+// A new version also closes any tab still running older code (onversionchange), so no writer
+// that does not know a store is left once it exists.
+const SCHEMA_VERSION = 3;
 const PREFIX = "fieldapp-user-";
 const STORES = {
   meta: { keyPath: "key" },                    // clear: salt, wrapped key, device id, next seq, cursor
@@ -17,6 +19,7 @@ const STORES = {
   rejected: { keyPath: "mutationId" },         // refused by the server: kept until the user acts
   conflicts: { keyPath: "id" },                // conflicts the server recorded
   held: { keyPath: "childId" },                // children this device holds
+  summaries: { keyPath: "childId" },           // per child: what the caseload shows, sealed (see summaries())
 };
 const INDEXED = new Set(["records", "server"]); // by_type and by_child
 
@@ -31,6 +34,36 @@ function finished(transaction) {
   return new Promise((resolve, reject) => {
     transaction.oncomplete = () => resolve();
     transaction.onabort = transaction.onerror = () => reject(transaction.error || new Error("transaction aborted"));
+  });
+}
+
+// Every transaction that changes a child's records marks the child's summary stale: a new
+// random stamp, and no sealed content (so nothing of a child that leaves stays behind). It is a
+// blind write, made wherever the transaction learns the child, with nothing awaited.
+function staleSummary(tx, childId) {
+  if (childId) tx.objectStore("summaries").put({ childId, stamp: crypto.randomUUID() });
+}
+
+// Deletes a record row, marking its child's summary stale.
+function removeRecord(tx, key) {
+  const records = tx.objectStore("records");
+  const existing = records.get(key);
+  existing.onsuccess = () => { if (existing.result) staleSummary(tx, existing.result.childId); };
+  records.delete(key);
+}
+
+// The distinct keys of an index, from the index alone (no row is read).
+function distinctKeys(index) {
+  return new Promise((resolve, reject) => {
+    const keys = [];
+    const request = index.openKeyCursor(null, "nextunique");
+    request.onsuccess = () => {
+      const cursor = request.result;
+      if (!cursor) return resolve(keys);
+      keys.push(cursor.key);
+      cursor.continue();
+    };
+    request.onerror = () => reject(request.error);
   });
 }
 
@@ -142,9 +175,12 @@ export class TabletStore {
         records.push({ ...row, edited: true, pending: false });
       }
     }
-    const tx = this.db.transaction(["outbox", "records", "meta"], "readwrite", { durability: "strict" });
+    const tx = this.db.transaction(["outbox", "records", "meta", "summaries"], "readwrite", { durability: "strict" });
     for (const row of outbox) tx.objectStore("outbox").put(row);
-    for (const row of records) tx.objectStore("records").put(row);
+    for (const row of records) {
+      tx.objectStore("records").put(row);
+      staleSummary(tx, row.childId);
+    }
     tx.objectStore("meta").put({ key: "upgradedTo", value: 2 });
     await finished(tx);
   }
@@ -222,22 +258,70 @@ export class TabletStore {
     return Promise.all(rows.map((row) => this.open_(row)));
   }
 
+  // What the caseload shows of each child held, in child id order, without decrypting every
+  // record: one small sealed summary per child, kept apart from the records. `build` makes one
+  // from the child's records of `types` (as record() returns them); `version` names its shape.
+  // Every transaction that changes a child's records makes its summary stale (staleSummary); a
+  // missing, stale or older one is made again here and stored, unless the child's records
+  // changed meanwhile (the stamp read with them moved on).
+  async summaries(build, { types, version }) {
+    const read = this.db.transaction(["records", "summaries"]);
+    const [childKeys, rows] = await Promise.all([
+      promised(read.objectStore("records").index("by_type").getAllKeys("child")),
+      promised(read.objectStore("summaries").getAll())]);
+    const rowOf = new Map(rows.map((row) => [row.childId, row]));
+    const ids = childKeys.map(([, id]) => id);
+    const current = (id) => rowOf.has(id) && rowOf.get(id).sealed && rowOf.get(id).version === version;
+    const [kept, made] = await Promise.all([
+      Promise.all(ids.filter(current).map(async (id) => [id, await decryptJson(this.key, rowOf.get(id).sealed)])),
+      this.makeSummaries(ids.filter((id) => !current(id)), build, { types, version })]);
+    const summaryOf = new Map([...kept, ...made]);
+    return ids.filter((id) => summaryOf.has(id)).map((id) => summaryOf.get(id));
+  }
+
+  async makeSummaries(childIds, build, { types, version }) {
+    if (!childIds.length) return [];
+    const read = this.db.transaction(["records", "summaries"]);
+    const byChild = read.objectStore("records").index("by_child");
+    const stamps = read.objectStore("summaries");
+    const snapshots = await Promise.all(childIds.map((id) => Promise.all([promised(byChild.getAll(id)), promised(stamps.get(id))])));
+    const made = (await Promise.all(snapshots.map(async ([rows, row]) => {
+      const opened = await Promise.all(rows.filter((r) => types.includes(r.type)).map((r) => this.open_(r)));
+      const child = opened.find((r) => r.type === "child");
+      if (!child) return null;
+      const summary = build(opened);
+      return { childId: child.id, stamp: row && row.stamp, summary, sealed: await encryptJson(this.key, summary) };
+    }))).filter(Boolean);
+    const tx = this.db.transaction("summaries", "readwrite");
+    const store = tx.objectStore("summaries");
+    for (const { childId, stamp, sealed } of made) {
+      const now = store.get(childId);
+      now.onsuccess = () => { if ((now.result && now.result.stamp) === stamp) store.put({ childId, stamp, version, sealed }); };
+    }
+    await finished(tx);
+    return made.map(({ childId, summary }) => [childId, summary]);
+  }
+
   // Saves a local edit without queueing it (every keystroke of a draft lands here). The row
   // keeps its base (what the server has, or will have once the outbox drains) so a later save
   // can send only what changed, and `edited` keeps a pull from overwriting the typing.
   async saveLocal(type, id, childId, data) {
     const sealed = await encryptJson(this.key, data);
-    const tx = this.db.transaction("records", "readwrite", { durability: "strict" });
+    const tx = this.db.transaction(["records", "summaries"], "readwrite", { durability: "strict" });
     const records = tx.objectStore("records");
     const existing = records.get([type, id]);
-    existing.onsuccess = () => records.put({ ...(existing.result || { type, id, childId }), childId, sealed, edited: true });
+    existing.onsuccess = () => {
+      if (existing.result && existing.result.childId !== childId) staleSummary(tx, existing.result.childId);
+      records.put({ ...(existing.result || { type, id, childId }), childId, sealed, edited: true });
+    };
+    staleSummary(tx, childId);
     await finished(tx);
   }
 
   // A local record that was never queued (an abandoned draft) is simply forgotten.
   async removeLocal(type, id) {
-    const tx = this.db.transaction("records", "readwrite", { durability: "strict" });
-    tx.objectStore("records").delete([type, id]);
+    const tx = this.db.transaction(["records", "summaries"], "readwrite", { durability: "strict" });
+    removeRecord(tx, [type, id]);
     await finished(tx);
   }
 
@@ -260,7 +344,7 @@ export class TabletStore {
     const sealed = record ? await encryptJson(this.key, record.data) : null;
     const sealedHistory = history
       ? await encryptJson(this.key, [...(await this.history(history.recordId)), ...history.entries]) : null;
-    const tx = this.db.transaction(["meta", "outbox", "records", "rejected", "conflicts"], "readwrite", { durability: "strict" });
+    const tx = this.db.transaction(["meta", "outbox", "records", "rejected", "conflicts", "summaries"], "readwrite", { durability: "strict" });
     for (const [name, key] of dismiss) tx.objectStore(name).delete(key);
     if (history) tx.objectStore("meta").put({ key: `history/${history.recordId}`, value: sealedHistory });
     const meta = tx.objectStore("meta");
@@ -278,11 +362,13 @@ export class TabletStore {
       const existing = records.get([record.type, record.id]);
       existing.onsuccess = () => {
         const before = existing.result;
+        if (before) staleSummary(tx, before.childId);
         records.put({ version: before ? before.version : null, type: record.type, id: record.id, childId: record.childId,
           sealed, baseSealed: sealed, pending: list.length > 0 || Boolean(before && before.pending), edited: false });
       };
+      staleSummary(tx, record.childId);
     }
-    for (const key of remove) records.delete(key);
+    for (const key of remove) removeRecord(tx, key);
     await finished(tx);
   }
 
@@ -360,7 +446,7 @@ export class TabletStore {
       }
     }
     if (!updates.length) return;
-    const tx = this.db.transaction(["records", "outbox"], "readwrite", { durability: "strict" });
+    const tx = this.db.transaction(["records", "outbox", "summaries"], "readwrite", { durability: "strict" });
     const records = tx.objectStore("records");
     for (const { key, row } of updates) {
       const local = records.get(key);
@@ -370,6 +456,8 @@ export class TabletStore {
         if (++answers < 2) return;
         if (queued.result > 0 || !local.result || local.result.edited) return;
         records.put(row);
+        staleSummary(tx, local.result.childId);
+        staleSummary(tx, row.childId);
       };
       local.onsuccess = decide;
       queued.onsuccess = decide;
@@ -380,11 +468,20 @@ export class TabletStore {
   // Local work whose child is no longer on this tablet (the child left the caseload).
   // Once the server has answered for one (its outbox entries are gone; a refusal or review is
   // kept with the words sent, under rejected or conflicts), the copy here is dropped.
+  // Only the indexes' keys are read to find them; rows are read only for children not held.
   async orphans() {
-    const rows = await promised(this.db.transaction("records").objectStore("records").getAll());
-    const children = new Set(rows.filter((row) => row.type === "child").map((row) => row.id));
-    const orphaned = rows.filter((row) => row.type !== "child" && (row.edited || row.pending) && row.childId && !children.has(row.childId));
-    const tx = this.db.transaction(["records", "outbox"], "readwrite", { durability: "strict" });
+    const read = this.db.transaction("records");
+    const records = read.objectStore("records");
+    const [childKeys, named] = await Promise.all([
+      promised(records.index("by_type").getAllKeys("child")), distinctKeys(records.index("by_child"))]);
+    const children = new Set(childKeys.map(([, id]) => id));
+    const gone = named.filter((childId) => !children.has(childId));
+    if (!gone.length) return [];
+    const byChild = this.db.transaction("records").objectStore("records").index("by_child");
+    const rows = (await Promise.all(gone.map((childId) => promised(byChild.getAll(childId))))).flat();
+    const orphaned = rows.filter((row) => row.type !== "child" && (row.edited || row.pending));
+    if (!orphaned.length) return [];
+    const tx = this.db.transaction(["records", "outbox", "summaries"], "readwrite", { durability: "strict" });
     const kept = [];
     for (const row of orphaned) {
       if (row.edited) { kept.push(row); continue; }
@@ -397,7 +494,7 @@ export class TabletStore {
         const now = local.result; // as it is now, not as first read
         if (!now) return;
         if (waiting.result > 0 || now.edited) kept.push(now);
-        else if (now.pending) tx.objectStore("records").delete(key); // answered: see above
+        else if (now.pending) removeRecord(tx, key); // answered: see above
       };
       local.onsuccess = decide;
       waiting.onsuccess = decide;
@@ -437,11 +534,11 @@ export class TabletStore {
   // with it the tablet's copy of a record the server never accepted (a draft to correct), unless
   // other changes to it wait in the outbox.
   async discardRefused(key, recordKey) {
-    const tx = this.db.transaction(["rejected", "records", "outbox"], "readwrite", { durability: "strict" });
+    const tx = this.db.transaction(["rejected", "records", "outbox", "summaries"], "readwrite", { durability: "strict" });
     tx.objectStore("rejected").delete(key);
     if (recordKey) {
       const queued = tx.objectStore("outbox").index("by_record").count(recordKey);
-      queued.onsuccess = () => { if (queued.result === 0) tx.objectStore("records").delete(recordKey); };
+      queued.onsuccess = () => { if (queued.result === 0) removeRecord(tx, recordKey); };
     }
     await finished(tx);
   }
@@ -450,6 +547,11 @@ export class TabletStore {
     const tx = this.db.transaction(store, "readwrite", { durability: "strict" });
     tx.objectStore(store).delete(key);
     await finished(tx);
+  }
+
+  // How many rows a store holds, counted without opening any (e.g. refused or in conflict).
+  async count(store) {
+    return promised(this.db.transaction(store).objectStore(store).count());
   }
 
   async listSealed(store) {
@@ -467,7 +569,7 @@ export class TabletStore {
       const sealed = await encryptJson(this.key, change.data);
       rows.push({ type: change.record_type, id: change.record_id, childId, version: change.version, sealed, baseSealed: sealed, pending: false, edited: false });
     }
-    const tx = this.db.transaction(["server", "records", "meta", "held", "outbox"], "readwrite", { durability: "strict" });
+    const tx = this.db.transaction(["server", "records", "meta", "held", "outbox", "summaries"], "readwrite", { durability: "strict" });
     const server = tx.objectStore("server");
     const records = tx.objectStore("records");
     const waiting = tx.objectStore("outbox").index("by_record");
@@ -485,6 +587,7 @@ export class TabletStore {
         if (++answers < 2) return;
         const local = existing.result;
         if (queued.result > 0 || (local && local.edited)) return; // a queued delete has no row
+        if (local) staleSummary(tx, local.childId);
         change();
       };
       existing.onsuccess = decide;
@@ -505,7 +608,10 @@ export class TabletStore {
         unlessLocalWork(key, () => forget(change.record_type, change.record_id));
       } else {
         server.put({ type: row.type, id: row.id, childId: row.childId, version: row.version, sealed: row.sealed });
-        unlessLocalWork(key, () => records.put(row));
+        unlessLocalWork(key, () => {
+          records.put(row);
+          staleSummary(tx, row.childId);
+        });
       }
     }
     for (const { record_type: type, record_id: id } of page.purge) {
@@ -528,13 +634,20 @@ export class TabletStore {
 
   // 409 reset_required: forget server state, keep the outbox, queued records and typing.
   async resetServerState() {
-    const tx = this.db.transaction(["server", "records", "meta", "held"], "readwrite", { durability: "strict" });
+    const tx = this.db.transaction(["server", "records", "meta", "held", "summaries"], "readwrite", { durability: "strict" });
     const records = tx.objectStore("records");
     const cursorRequest = records.openCursor();
+    const changed = new Set();
     cursorRequest.onsuccess = () => {
       const cursor = cursorRequest.result;
-      if (!cursor) return;
-      if (!cursor.value.pending && !cursor.value.edited) cursor.delete();
+      if (!cursor) {
+        for (const childId of changed) staleSummary(tx, childId);
+        return;
+      }
+      if (!cursor.value.pending && !cursor.value.edited) {
+        changed.add(cursor.value.childId);
+        cursor.delete();
+      }
       cursor.continue();
     };
     tx.objectStore("server").clear();
