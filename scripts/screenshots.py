@@ -107,6 +107,7 @@ def take(args: argparse.Namespace) -> list[Path]:
             leader.get_by_label("Email", exact=True).fill(DEMO_LEADER)
             leader.get_by_label("Password", exact=True).fill(args.password)
             leader.get_by_role("button", name="Sign in", exact=True).click()
+            expect(leader.get_by_role("heading", name="My team's children")).to_be_visible()
             leader.goto("/team/compliance")
             expect(leader.get_by_role("heading", name="Contact compliance")).to_be_visible()
             leader.wait_for_load_state("networkidle")
