@@ -363,7 +363,7 @@ def test_page_and_csv_show_the_same_figures(built, client, auth, org):
 
     response = client.get(f"/permanency/report.csv?quarter={built.quarter}")
     assert response.status_code == 200 and response.mimetype == "text/csv"
-    assert response.text.splitlines()[0].split(",") == list(CSV_COLUMNS)
+    assert response.text.splitlines()[0].split(",") == [f'"{c}"' for c in CSV_COLUMNS]
     rows = _csv(response)
     by_agency = {r["agency"]: r for r in rows}
     assert set(by_agency) == {NGO, GOVERNMENT, "'" + FORMULA_AGENCY}  # formula neutralised
