@@ -17,8 +17,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     from .config import default_config
 
-    production = bool((config or {}).get("FIELDAPP_PRODUCTION"))
-    app.config.from_mapping(default_config(app.instance_path, production=production))
+    given = config or {}
+    app.config.from_mapping(
+        default_config(
+            app.instance_path,
+            production=bool(given.get("FIELDAPP_PRODUCTION")),
+            secret_key=given.get("SECRET_KEY"),
+        )
+    )
     if config:
         app.config.from_mapping(config)
 

@@ -16,13 +16,18 @@ class ConfigError(RuntimeError):
 
 
 def default_config(
-    instance_path: str, *, production: bool = False, environ: Mapping[str, str] = os.environ
+    instance_path: str,
+    *,
+    production: bool = False,
+    secret_key: str | None = None,
+    environ: Mapping[str, str] = os.environ,
 ) -> dict:
     """Defaults, with what a deployment sets in its environment. In production (wsgi.py, under
     gunicorn) every app server must share one FIELDAPP_SECRET_KEY, so the app refuses to start
-    without it rather than make a key of its own that the other servers would not know."""
+    without it rather than make a key of its own that the other servers would not know. A key
+    given by the caller (create_app's config) counts as set."""
     sqlite_path = Path(instance_path) / "fieldapp.sqlite3"
-    secret_key = environ.get("FIELDAPP_SECRET_KEY")
+    secret_key = secret_key or environ.get("FIELDAPP_SECRET_KEY")
     if production and not secret_key:
         raise ConfigError(
             "FIELDAPP_SECRET_KEY is not set. In production every app server must share one "
@@ -42,6 +47,9 @@ def default_config(
         "LOGIN_MAX_FAILURES": 10,
         "LOGIN_LOCKOUT_MINUTES": 15,
         "SESSION_COOKIE_HTTPONLY": True,
+        # `__Host-`: the browser takes it only over HTTPS, for this host and path `/`, so a
+        # sibling subdomain cannot plant or overwrite it.
+        "SESSION_COOKIE_NAME": "__Host-session" if production else "session",
         "SESSION_COOKIE_SAMESITE": "Lax",
         # Over plain HTTP only for the demo; never in production.
         "SESSION_COOKIE_SECURE": production

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -26,8 +26,21 @@ SHELL_ENDPOINTS = (
 )  # fmt: skip
 
 
+# What a browser forgets at sign-out: the cookies and its HTTP cache. Not "storage": that
+# would delete every user's encrypted copy on the device, with work not yet synced.
+CLEAR_AT_SIGN_OUT = '"cache", "cookies"'
+SIGN_OUT_ENDPOINTS = ("auth.logout", "auth.api_logout")
+HSTS = "max-age=31536000; includeSubDomains"
+
+
 def _set_headers(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if current_app.config.get("FIELDAPP_PRODUCTION"):
+        # Also set it at the TLS proxy; here it covers a proxy that forgets.
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
+    if request.endpoint in SIGN_OUT_ENDPOINTS:
+        response.headers["Clear-Site-Data"] = CLEAR_AT_SIGN_OUT
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from functools import lru_cache
 from pathlib import Path
 
@@ -137,6 +138,26 @@ def init_app(app: Flask) -> None:
             f"The form expired or was not sent from this app ({exc.description}). "
             "Go back, reload the page and try again; your typing may need re-entering.",
         )
+
+    @app.errorhandler(500)
+    def _server_error(exc):
+        # A reference the user can quote and the log line carries, so a report finds its cause.
+        reference = uuid.uuid4().hex[:12]
+        app.logger.error(
+            "request %s: %s %s failed",
+            reference,
+            request.method,
+            request.path,
+            exc_info=getattr(exc, "original_exception", None) or exc,
+        )
+        message = (
+            f"Something went wrong on the server (reference {reference}), and what was being "
+            "saved was not saved. Go back and try again; if it happens again, tell your "
+            "administrator the reference."
+        )
+        if _wants_json():
+            return jsonify(error=message, request_id=reference), 500
+        return render_template("error.html", status=500, message=message), 500
 
     @app.errorhandler(413)
     def _too_large(_exc):

@@ -88,9 +88,14 @@ class AuthActions:
     def login(self, email: str, password: str = "correct horse battery"):
         page = self._client.get("/login")
         self.csrf_token = self._token_from(page.text)
-        return self._client.post(
+        response = self._client.post(
             "/login", data={"email": email, "password": password, "csrf_token": self.csrf_token}
         )
+        if response.status_code == 302:
+            # Signing in rotates the CSRF secret: take the signed-in session's token, as the
+            # next page a browser loads would.
+            self.csrf_token = self._token_from(self._client.get("/account/password").text)
+        return response
 
     def logout(self):
         return self._client.post("/logout", data={"csrf_token": self.csrf_token})

@@ -237,3 +237,92 @@ def test_sign_in_returns_to_the_page_asked_for(client, auth, org):
         data={"email": "pat@example.org", "password": PASSWORD, "csrf_token": token},
     )
     assert response.headers["Location"] == f"/children/{org.child.id}"
+
+
+def test_signing_in_rotates_the_csrf_token(client, auth, org, db_session):
+    """A token read from the sign-in page (before sign-in) is worth nothing after it."""
+    before = auth._token_from(client.get("/login").text)
+    assert auth.login(org.practitioner.email).status_code == 302
+    assert auth.csrf_token != before
+    addenda = db_session.scalar(select(func.count()).select_from(Addendum))
+    stale = client.post(
+        f"/contacts/{org.contact.id}/addenda",
+        data={"reason": "Planted", "text": "With the anonymous token.", "csrf_token": before},
+    )
+    assert stale.status_code == 400
+    fresh = auth.post(
+        f"/contacts/{org.contact.id}/addenda", {"reason": "Real", "text": "With the new token."}
+    )
+    assert fresh.status_code == 302
+    db_session.rollback()  # a new read transaction sees what the requests committed
+    assert db_session.scalar(select(func.count()).select_from(Addendum)) == addenda + 1
+
+
+def test_the_api_sign_in_answers_a_new_csrf_token(client, org):
+    first = client.post("/api/auth/login", json={"email": "pat@example.org", "password": PASSWORD})
+    again = client.post("/api/auth/login", json={"email": "pat@example.org", "password": PASSWORD})
+    assert first.get_json()["csrf_token"] != again.get_json()["csrf_token"]
+    refused = client.post(
+        "/api/auth/logout", headers={"X-CSRFToken": first.get_json()["csrf_token"]}
+    )
+    assert refused.status_code == 400
+
+
+def test_headers_isolate_the_window_and_sign_out_clears_cookies_and_cache(client, auth, org):
+    auth.login(org.leader.email)
+    page = client.get("/")
+    assert page.headers["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert "Strict-Transport-Security" not in page.headers  # not in the demo over HTTP
+    signed_out = auth.logout()
+    assert signed_out.headers["Clear-Site-Data"] == '"cache", "cookies"'
+    assert "Clear-Site-Data" not in client.get("/login").headers
+
+
+def test_production_sends_hsts_and_a_host_only_session_cookie(database, tmp_path):
+    from fieldapp import create_app
+
+    app = create_app(
+        {
+            "FIELDAPP_PRODUCTION": True,
+            "DATABASE_URL": database.url,
+            "SECRET_KEY": "production-test",
+            "FIELDAPP_TIMEZONE": "Australia/Darwin",
+        }
+    )
+    app.instance_path = str(tmp_path)
+    try:
+        response = app.test_client().get("/login", base_url="https://fieldapp.example")
+        assert response.headers["Strict-Transport-Security"] == (
+            "max-age=31536000; includeSubDomains"
+        )
+        cookie = response.headers["Set-Cookie"]
+        assert cookie.startswith("__Host-session=") and "Secure" in cookie and "Path=/" in cookie
+        assert "Domain=" not in cookie
+    finally:
+        app.extensions["fieldapp_db"]["engine"].dispose()
+
+
+def test_a_server_error_names_a_reference_on_the_page_in_json_and_in_the_log(
+    app, client, auth, org, monkeypatch, caplog
+):
+    from fieldapp.caseload import views as caseload_views
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("the database went away")
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    monkeypatch.setattr(caseload_views, "caseload", broken)
+    auth.login(org.leader.email)
+    page = client.get("/")
+    assert page.status_code == 500
+    reference = re.search(r"reference ([0-9a-f]{12})", page.text).group(1)
+    assert "the database went away" not in page.text
+    assert any(reference in record.getMessage() for record in caplog.records)
+    from fieldapp.team import compliance as compliance_views
+
+    monkeypatch.setattr(compliance_views, "_rows", broken)
+    answer = client.get("/api/compliance")
+    assert answer.status_code == 500
+    body = answer.get_json()
+    assert re.fullmatch(r"[0-9a-f]{12}", body["request_id"])
+    assert body["request_id"] in body["error"]
