@@ -1,4 +1,5 @@
-"""How the integration tests read what a user would: a page's text and the audit trail."""
+"""How the integration tests read what a user would: a page's text, a contact as shown and the
+audit trail."""
 
 from __future__ import annotations
 
@@ -24,3 +25,16 @@ def audit_actions(db, object_type: str, object_id) -> list[str]:
             .order_by(AuditEvent.id)
         )
     )
+
+
+def snapshot(contact) -> dict:
+    """Everything a user could see change on a contact."""
+    return {
+        "status": contact.status, "version": contact.version,
+        "contact_date": contact.contact_date, "child_views": contact.child_views,
+        "mode": contact.mode, "safety_scale": contact.safety_scale,
+        "third_party_name": contact.third_party_name, "worries": contact.worries,
+        "submitted_at": contact.submitted_at, "acknowledged_at": contact.acknowledged_at,
+        "participants": [(p.role, p.name) for p in contact.participants],
+        "actions": [a.description for a in contact.actions],
+    }  # fmt: skip

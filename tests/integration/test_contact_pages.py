@@ -15,19 +15,8 @@ from sqlalchemy import select
 from fieldapp.models import Addendum, Allocation, AuditEvent, Child, Contact
 
 from ..factories import org_today
-from .reading import audit_actions, page_text
+from .reading import audit_actions, page_text, snapshot
 from .sync_helpers import Tablet
-
-
-def snapshot(contact: Contact) -> dict:
-    """Everything a user could see change on a contact."""
-    return {
-        "status": contact.status, "version": contact.version,
-        "contact_date": contact.contact_date, "child_views": contact.child_views,
-        "submitted_at": contact.submitted_at, "acknowledged_at": contact.acknowledged_at,
-        "participants": [(p.role, p.name) for p in contact.participants],
-        "actions": [a.description for a in contact.actions],
-    }  # fmt: skip
 
 
 def addendum_form_values(response) -> tuple[str, str]:

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from fieldapp.models import Addendum, AuditEvent, Contact, ReturnVisit
 
 from ..factories import org_today
-from .reading import audit_actions, page_text
+from .reading import audit_actions, page_text, snapshot
 from .sync_helpers import Tablet, reallocate_child, statuses
 
 PAT = "pat@example.org"
@@ -107,19 +107,6 @@ def contact_events(db) -> int:
     return db().scalar(
         select(func.count()).select_from(AuditEvent).where(AuditEvent.object_type == "contact")
     )
-
-
-def snapshot(contact: Contact) -> dict:
-    """Everything a user could see change on a contact."""
-    return {
-        "status": contact.status, "version": contact.version,
-        "contact_date": contact.contact_date, "child_views": contact.child_views,
-        "mode": contact.mode, "safety_scale": contact.safety_scale,
-        "third_party_name": contact.third_party_name, "worries": contact.worries,
-        "submitted_at": contact.submitted_at, "acknowledged_at": contact.acknowledged_at,
-        "participants": [(p.role, p.name) for p in contact.participants],
-        "actions": [a.description for a in contact.actions],
-    }  # fmt: skip
 
 
 # --- recording, reopening and submitting -------------------------------------------------------
