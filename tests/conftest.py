@@ -92,8 +92,7 @@ class AuthActions:
             "/login", data={"email": email, "password": password, "csrf_token": self.csrf_token}
         )
         if response.status_code == 302:
-            # Signing in rotates the CSRF secret: take the signed-in session's token, as the
-            # next page a browser loads would.
+            # Take the signed-in session's token, as the next page a browser loads would.
             self.csrf_token = self._token_from(self._client.get("/account/password").text)
         return response
 

@@ -9,14 +9,12 @@ from flask import (
     Blueprint,
     current_app,
     flash,
-    g,
     jsonify,
     redirect,
     render_template,
     request,
     url_for,
 )
-from flask import session as flask_session
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
@@ -57,10 +55,6 @@ def _sign_in(email: str, password: str):
         return None
     user_session = accounts.start_session(db_session, user)
     user.current_session_id = user_session.id
-    # A new CSRF secret for the signed-in session: one planted or read before sign-in (the
-    # anonymous session's) is worth nothing after it.
-    flask_session.pop("csrf_token", None)
-    g.pop("csrf_token", None)  # Flask-WTF's copy for this request
     login_user(user)
     audit("login", "user", user.id)
     db_session.commit()

@@ -239,35 +239,6 @@ def test_sign_in_returns_to_the_page_asked_for(client, auth, org):
     assert response.headers["Location"] == f"/children/{org.child.id}"
 
 
-def test_signing_in_rotates_the_csrf_token(client, auth, org, db_session):
-    """A token read from the sign-in page (before sign-in) is worth nothing after it."""
-    before = auth._token_from(client.get("/login").text)
-    assert auth.login(org.practitioner.email).status_code == 302
-    assert auth.csrf_token != before
-    addenda = db_session.scalar(select(func.count()).select_from(Addendum))
-    stale = client.post(
-        f"/contacts/{org.contact.id}/addenda",
-        data={"reason": "Planted", "text": "With the anonymous token.", "csrf_token": before},
-    )
-    assert stale.status_code == 400
-    fresh = auth.post(
-        f"/contacts/{org.contact.id}/addenda", {"reason": "Real", "text": "With the new token."}
-    )
-    assert fresh.status_code == 302
-    db_session.rollback()  # a new read transaction sees what the requests committed
-    assert db_session.scalar(select(func.count()).select_from(Addendum)) == addenda + 1
-
-
-def test_the_api_sign_in_answers_a_new_csrf_token(client, org):
-    first = client.post("/api/auth/login", json={"email": "pat@example.org", "password": PASSWORD})
-    again = client.post("/api/auth/login", json={"email": "pat@example.org", "password": PASSWORD})
-    assert first.get_json()["csrf_token"] != again.get_json()["csrf_token"]
-    refused = client.post(
-        "/api/auth/logout", headers={"X-CSRFToken": first.get_json()["csrf_token"]}
-    )
-    assert refused.status_code == 400
-
-
 def test_headers_isolate_the_window_and_sign_out_clears_cookies_and_cache(client, auth, org):
     auth.login(org.leader.email)
     page = client.get("/")
