@@ -76,3 +76,9 @@ def require_role(*roles: str) -> None:
         audit("access", outcome="denied", detail={"path": request.path})
         db.session.commit()
         abort(404)
+
+
+def works_in_the_app() -> bool:
+    """Practitioners have one app, the offline one (SPEC §5 Pages): their caseload, child and
+    contact pages are its screens, and their online-only forms lead back to it."""
+    return current_user.role == "practitioner"

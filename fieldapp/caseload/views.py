@@ -11,7 +11,7 @@ from flask import Blueprint, current_app, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from ..access import audit, child_or_404, session, today
+from ..access import audit, child_or_404, session, today, works_in_the_app
 from ..forms import select_choices
 from ..models import Contact, ReturnVisit
 from ..permanency.child import section as permanency_section
@@ -28,7 +28,7 @@ bp = Blueprint("caseload", __name__)
 @bp.get("/")
 @login_required
 def index():
-    if current_user.role == "practitioner":
+    if works_in_the_app():
         return app_shell()
     if current_user.role == "admin":
         return redirect(url_for("admin.users"))
@@ -50,7 +50,7 @@ def index():
 @login_required
 def child(child_id: uuid.UUID):
     child = child_or_404(child_id)
-    if current_user.role == "practitioner":
+    if works_in_the_app():
         return app_shell()
     db_session = session()
     can_read_notes = scope.can_read_case_notes(current_user)

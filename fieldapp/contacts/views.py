@@ -10,7 +10,14 @@ import uuid
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from ..access import audit, child_or_404, contact_or_404, require_role, session
+from ..access import (
+    audit,
+    child_or_404,
+    contact_or_404,
+    require_role,
+    session,
+    works_in_the_app,
+)
 from ..services import contacts as contact_service
 from ..services.errors import Forbidden, ValidationError
 from ..web import app_shell
@@ -54,7 +61,7 @@ def show(contact_id: uuid.UUID):
     """A practitioner reads and continues their contacts in the offline app; a team leader
     reads one here, acknowledges it and may add an addendum."""
     contact = contact_or_404(contact_id)
-    if current_user.role == "practitioner":
+    if works_in_the_app():
         return app_shell()
     audit("view", "contact", contact.id)
     session().commit()

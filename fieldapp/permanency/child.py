@@ -25,7 +25,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..access import audit, child_or_404, session, today
+from ..access import audit, child_or_404, session, today, works_in_the_app
 from ..forms import select_choices
 from ..models import (
     Agency,
@@ -240,7 +240,7 @@ def _form_page(
             else:
                 session().commit()
                 flash(done)
-                if current_user.role == "practitioner":
+                if works_in_the_app():
                     # Their child page is the offline app's: a page says it is saved and
                     # links back to the app (a redirect, so a reload cannot send it twice).
                     return redirect(url_for("permanency_child.saved", child_id=child.id))

@@ -188,6 +188,20 @@ def context(browser, live_server):
 
 
 @pytest.fixture
+def two_tablets(browser, live_server):
+    """Two tablets (separate browsers, as two devices), each with a page."""
+    contexts = [
+        browser.new_context(
+            base_url=live_server, viewport=TABLET, locale="en-AU", timezone_id=TIMEZONE
+        )
+        for _ in range(2)
+    ]
+    yield tuple(context.new_page() for context in contexts)
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
 def page(context):
     page = context.new_page()
     page.console_log = ConsoleLog(page)

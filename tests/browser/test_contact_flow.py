@@ -275,3 +275,33 @@ def test_sign_out_ends_the_session_and_returns_to_sign_in(page, sign_in, caseloa
     page.goto("/")
     expect(page).to_have_url(re.compile(r"/login"))
     expect(page.get_by_role("heading", name="My caseload")).to_have_count(0)
+
+
+def test_a_dropped_connection_at_sign_in_says_so_and_keeps_the_page(page, caseload):
+    page.goto("/login")
+    page.route("**/api/auth/login", lambda route: route.abort())
+    _label(page, "Email").fill("pat@example.org")
+    _label(page, "Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "The server could not be reached. Check the connection and try again."
+    )
+    assert not _in_the_app(page)
+    page.unroute("**/api/auth/login")
+    page.get_by_role("button", name="Sign in", exact=True).click()  # the typing was kept
+    expect(page.get_by_role("heading", name="My caseload", exact=True)).to_be_visible()
+
+
+def test_a_first_sync_that_fails_still_opens_the_app(page, caseload):
+    """A new tablet fetches the caseload before drawing it; when that sync fails the app does
+    not stay on "Fetching your caseload": it shows the caseload screen and says it will retry."""
+    page.route("**/api/sync/pull*", lambda route: route.fulfill(status=503, body="busy"))
+    page.goto("/login")
+    _label(page, "Email").fill("pat@example.org")
+    _label(page, "Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.get_by_role("heading", name="My caseload", exact=True)).to_be_visible()
+    expect(page.get_by_role("status")).to_have_text("Sync failed — will retry")
+    page.unroute("**/api/sync/pull*")
+    page.get_by_role("button", name="Sync now", exact=True).click()
+    expect(page.get_by_role("link", name="Mia Anderson", exact=True)).to_be_visible()

@@ -14,7 +14,7 @@ from fieldapp.models import AuditEvent, Child, Contact, SyncConflict
 from fieldapp.services.clock import today_in
 
 from ..factories import PASSWORD
-from .conftest import TABLET, TIMEZONE, ConsoleLog
+from .conftest import TIMEZONE, ConsoleLog
 from .tablet_pages import first_visit, hand_over_to_a_colleague, unlock
 
 pytestmark = pytest.mark.browser
@@ -128,19 +128,6 @@ def test_a_refused_contact_is_discarded_only_after_a_confirmation_naming_it(
     page.get_by_role("button", name="Sync now", exact=True).click()
     expect(page.get_by_role("status")).to_have_text("All changes synced", timeout=15_000)
     assert fresh(db_session, Contact, Contact.child_views == REFUSED) == []
-
-
-@pytest.fixture
-def two_tablets(browser, live_server):
-    contexts = [
-        browser.new_context(
-            base_url=live_server, viewport=TABLET, locale="en-AU", timezone_id=TIMEZONE
-        )
-        for _ in range(2)
-    ]
-    yield tuple(context.new_page() for context in contexts)
-    for context in contexts:
-        context.close()
 
 
 def test_a_merged_conflict_keeps_words_from_both_texts_and_its_history_shows_both(

@@ -16,7 +16,7 @@ from fieldapp.models import Addendum, Child, Contact, ReturnVisit, SyncConflict
 from fieldapp.services.clock import today_in
 
 from ..factories import gen_child
-from .conftest import TABLET, TIMEZONE
+from .conftest import TIMEZONE
 from .tablet_pages import first_visit, hand_over_to_a_colleague, type_without_saving, unlock
 
 pytestmark = pytest.mark.browser
@@ -33,20 +33,6 @@ def saved_and_synced(page, button="Save draft", heading="Mia Anderson"):
     page.get_by_role("button", name=button, exact=True).click()
     expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
     expect(page.get_by_role("status")).to_have_text("All changes synced", timeout=15_000)
-
-
-@pytest.fixture
-def two_tablets(browser, live_server):
-    """Two tablets (separate browsers, as two devices), each with a page."""
-    contexts = [
-        browser.new_context(
-            base_url=live_server, viewport=TABLET, locale="en-AU", timezone_id=TIMEZONE
-        )
-        for _ in range(2)
-    ]
-    yield tuple(context.new_page() for context in contexts)
-    for context in contexts:
-        context.close()
 
 
 def fresh(session: Session, model, *where):
