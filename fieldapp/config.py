@@ -46,6 +46,12 @@ def default_config(
         == "1",
         "LOGIN_MAX_FAILURES": 10,
         "LOGIN_LOCKOUT_MINUTES": 15,
+        # SPEC §7: a session ends after this long without a request, and this long after
+        # sign-in whatever it does. The tablet's syncs keep it alive only while it is unlocked.
+        "FIELDAPP_SESSION_IDLE_MINUTES": int(environ.get("FIELDAPP_SESSION_IDLE_MINUTES", "30")),
+        "FIELDAPP_SESSION_LIFETIME_HOURS": int(
+            environ.get("FIELDAPP_SESSION_LIFETIME_HOURS", "12")
+        ),
         "SESSION_COOKIE_HTTPONLY": True,
         # `__Host-`: the browser takes it only over HTTPS, for this host and path `/`, so a
         # sibling subdomain cannot plant or overwrite it.

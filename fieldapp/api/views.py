@@ -8,6 +8,7 @@ from functools import wraps
 
 from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.exc import DBAPIError
 
@@ -26,10 +27,24 @@ def _json_only():
     if request.endpoint == "api.openapi":
         return None
     if not current_user.is_authenticated:
+        if _names_revoked_device():
+            return jsonify(error="This device has been revoked. Its local data must be wiped."), 410
         return jsonify(error="Sign in first."), 401
     if request.method == "POST" and not request.is_json:
         return jsonify(error="Send JSON (Content-Type: application/json)."), 415
     return None
+
+
+def _names_revoked_device() -> bool:
+    body = request.get_json(silent=True) if request.is_json else None
+    raw = request.args.get("device_id") or (
+        body.get("device_id") if isinstance(body, dict) else None
+    )
+    try:
+        device_id = uuid.UUID(str(raw))
+    except ValueError:
+        return False
+    return sync.device_revoked(session(), device_id)
 
 
 def transaction(view):
@@ -81,8 +96,11 @@ def _serializer() -> URLSafeSerializer:
 
 @bp.get("/me")
 def me():
+    # The session's CSRF token too: a tab whose token went stale (another tab signed in and
+    # rotated it) takes the current one here instead of asking for the password again.
     return jsonify(
-        user={"id": current_user.id, "name": current_user.name, "role": current_user.role}
+        user={"id": current_user.id, "name": current_user.name, "role": current_user.role},
+        csrf_token=generate_csrf(),
     )
 
 

@@ -9,12 +9,14 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    g,
     jsonify,
     redirect,
     render_template,
     request,
     url_for,
 )
+from flask import session as flask_session
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
@@ -53,8 +55,15 @@ def _sign_in(email: str, password: str):
         )
         db_session.commit()
         return None
+    if current_user.is_authenticated:
+        # A sign-in over a live session (another tab, another user) ends that session first.
+        accounts.end_session(db_session, current_user.current_session_id)
     user_session = accounts.start_session(db_session, user)
     user.current_session_id = user_session.id
+    # A new CSRF secret for the signed-in session: a token read before sign-in (by a page an
+    # attacker prepared, or on a shared tablet) must not work after it (ASVS 3.2.1).
+    flask_session.pop("csrf_token", None)
+    g.pop("csrf_token", None)
     login_user(user)
     audit("login", "user", user.id)
     db_session.commit()

@@ -99,13 +99,17 @@ def new_session_id() -> str:
 
 
 class UserSession(Base):
-    """A signed-in browser or tablet. Revoked on sign-out and on password change."""
+    """A signed-in browser or tablet. Revoked on sign-out, password change and device
+    revocation; it also ends by itself after an idle spell or at the end of its lifetime
+    (services/accounts.py `SessionPolicy`)."""
 
     __tablename__ = "user_sessions"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_session_id)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The last request, written at most once a minute (accounts.SESSION_TOUCH_INTERVAL).
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()

@@ -98,21 +98,64 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def start_session(session: Session, user: User) -> UserSession:
-    user_session = UserSession(user_id=user.id)
+@dataclass(frozen=True)
+class SessionPolicy:
+    """How long a signed-in session lives (SPEC §7 Security; ASVS 4.0.3 V3.3): it ends after
+    `idle` without a request and `lifetime` after sign-in, whatever it does in between."""
+
+    idle: timedelta = timedelta(minutes=30)
+    lifetime: timedelta = timedelta(hours=12)
+
+
+# A session's last request is written at most this often, so a busy tablet's syncs do not
+# write a row each; the idle timeout is exact to within this much.
+SESSION_TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+def start_session(session: Session, user: User, now: datetime | None = None) -> UserSession:
+    now = now or utcnow()
+    user_session = UserSession(user_id=user.id, created_at=now, last_seen_at=now)
     session.add(user_session)
     session.flush()
     return user_session
 
 
-def load_session_user(session: Session, session_id: str) -> User | None:
+@dataclass(frozen=True)
+class SessionCheck:
+    """The user a session cookie stands for (None when the session is over), and whether the
+    check wrote to the database (the caller commits: a touch or an expiry must outlast a
+    request that writes nothing else)."""
+
+    user: User | None
+    wrote: bool = False
+
+
+def load_session_user(
+    session: Session,
+    session_id: str,
+    policy: SessionPolicy = SessionPolicy(),
+    now: datetime | None = None,
+) -> SessionCheck:
+    """The signed-in user of a live session. A session idle for longer than the policy allows,
+    or older than its lifetime, is ended here (revoked, so it cannot come back)."""
+    now = now or utcnow()
     row = session.scalar(
         select(UserSession).where(UserSession.id == session_id, UserSession.revoked_at.is_(None))
     )
     if row is None or not row.user.active:
-        return None
+        return SessionCheck(None)
+    last_seen = _aware(row.last_seen_at)
+    if now - last_seen > policy.idle or now - _aware(row.created_at) > policy.lifetime:
+        row.revoked_at = now
+        session.flush()
+        return SessionCheck(None, wrote=True)
+    wrote = False
+    if now - last_seen >= SESSION_TOUCH_INTERVAL:
+        row.last_seen_at = now
+        session.flush()
+        wrote = True
     row.user.current_session_id = row.id
-    return row.user
+    return SessionCheck(row.user, wrote)
 
 
 def end_session(session: Session, session_id: str | None) -> None:
@@ -124,15 +167,21 @@ def end_session(session: Session, session_id: str | None) -> None:
         )
 
 
+def end_user_sessions(session: Session, user_id: int) -> None:
+    """Signs a user out everywhere: after a password change, or when a tablet of theirs is
+    revoked (whoever holds it may hold the password too)."""
+    session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
 def change_password(session: Session, user: User, new_password: str) -> None:
     """Sets a new password and signs the user out everywhere."""
     _check_password(new_password)
     user.password_hash = hash_password(new_password)
-    session.execute(
-        update(UserSession)
-        .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-    )
+    end_user_sessions(session, user.id)
 
 
 def _check_password(password: str) -> None:

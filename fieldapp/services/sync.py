@@ -120,6 +120,13 @@ def device_for(session: Session, user: User, device_id: uuid.UUID) -> Device:
     return device
 
 
+def device_revoked(session: Session, device_id: uuid.UUID) -> bool:
+    """Whether this device id was revoked. Asked for a request without a session: revoking a
+    tablet ends its user's sessions, and the tablet must still learn that it is revoked (410)
+    to wipe itself. The id is a random UUID only the tablet knows."""
+    return session.scalar(select(Device.revoked_at).where(Device.id == device_id)) is not None
+
+
 # ---------------------------------------------------------------- push
 
 
