@@ -25,6 +25,7 @@ from .caseload import qualifying_contact_condition
 from .compliance import (
     CONTACT_INTERVAL_DAYS,
     CULTURAL_SUPPORT_ROLES,
+    VisitStatus,
     child_compliance,
     gaps,
     month_ends,
@@ -60,6 +61,12 @@ class ComplianceRow:
         bool | None
     )  # None for children who are not Aboriginal or Torres Strait Islander
     return_visits: list[VisitRow] = field(default_factory=list)
+
+    @property
+    def return_visits_missed(self) -> int:
+        """R2: return visits in the 12 months to the date asked about without a staff
+        member's face-to-face contact (`004` § Contact with child)."""
+        return sum(1 for visit in self.return_visits if visit.status == VisitStatus.missed.value)
 
 
 def in_care_condition(on: date):
@@ -114,6 +121,39 @@ def _cultural_support(on: date, period_days: int):
     return case((Child.aboriginal_status.in_(FIRST_NATIONS_STATUSES), took_part), else_=None)
 
 
+def _staff_contact_in_visit(on: date):
+    """R2's test of a return visit in SQL: a staff member's qualifying contact within it, made
+    by `on` (the `staff_contact_dates` of `compliance.return_visit_status`)."""
+    return and_(
+        Contact.child_id == ReturnVisit.child_id,
+        qualifying_contact_condition(),
+        Contact.made_by == "practitioner",
+        Contact.contact_date >= ReturnVisit.arrival_date,
+        Contact.contact_date <= ReturnVisit.departure_date,
+        Contact.contact_date <= on,
+    )
+
+
+def _missed_visits(on: date):
+    """R2 in SQL: the child's return visits that ended in the 12 months to `on` with no staff
+    contact within them (`compliance.return_visit_status` says `missed`; a visit still under
+    way on `on` is pending, not missed). Interstate and boarding-school children only, as the
+    rows show their visits."""
+    missed = (
+        select(func.count())
+        .select_from(ReturnVisit)
+        .where(
+            ReturnVisit.child_id == Child.id,
+            ReturnVisit.departure_date >= on - timedelta(days=VISIT_LOOKBACK_DAYS),
+            ReturnVisit.departure_date < on,
+            ~exists(select(literal(1)).where(_staff_contact_in_visit(on)).correlate(ReturnVisit)),
+        )
+        .correlate(Child)
+        .scalar_subquery()
+    )
+    return case((Child.residence.in_(INTERSTATE_RESIDENCES), missed), else_=literal(0))
+
+
 def _status_expression(anchor, as_of: date, due_soon_days: int):
     """R1 status in SQL. With due = anchor + 42 days, every comparison is of the anchor with a
     date computed here, so the same SQL runs on SQLite and PostgreSQL and uses no date
@@ -144,6 +184,7 @@ def _children_in_care(team_ids: list[int], as_of: date, current: bool):
             last_contact.label("last_contact"),
             anchor.label("anchor"),
             practitioner.label("practitioner_id"),
+            _missed_visits(as_of).label("visits_missed"),
             Child.family_name,
             Child.given_name,
         )
@@ -160,13 +201,15 @@ def compliance_rows(
     *,
     practitioner_id: int | None = None,
     status: str | None = None,
+    visit_missed: bool = False,
     limit: int | None = None,
     offset: int = 0,
     current: bool = False,
     cultural_period_days: int = CULTURAL_PERIOD_DAYS,
 ) -> list[ComplianceRow]:
     """Children in care on `as_of` in the teams, most overdue first (earliest due date), with
-    optional filters and paging done by the database."""
+    optional filters (`visit_missed`: only children with a return visit missed in the 12
+    months to `as_of`) and paging done by the database."""
     base = _children_in_care(team_ids, as_of, current)
     status_sql = _status_expression(base.c.anchor, as_of, due_soon_days)
     query = (
@@ -191,6 +234,8 @@ def compliance_rows(
         query = query.where(base.c.practitioner_id == practitioner_id)
     if status:
         query = query.where(status_sql == status)
+    if visit_missed:
+        query = query.where(base.c.visits_missed > 0)
     if limit is not None:
         query = query.limit(limit)
     return _build_rows(session, session.execute(query).all(), as_of, due_soon_days)
@@ -238,14 +283,7 @@ def _return_visits(
         return {}
     staff_contact = (
         select(func.min(Contact.contact_date))
-        .where(
-            Contact.child_id == ReturnVisit.child_id,
-            qualifying_contact_condition(),
-            Contact.made_by == "practitioner",
-            Contact.contact_date >= ReturnVisit.arrival_date,
-            Contact.contact_date <= ReturnVisit.departure_date,
-            Contact.contact_date <= as_of,
-        )
+        .where(_staff_contact_in_visit(as_of))
         .correlate(ReturnVisit)
         .scalar_subquery()
     )
@@ -281,6 +319,8 @@ class PractitionerSummary:
     overdue: int
     due_soon: int
     on_track: int
+    visits_missed: int = 0  # R2: return visits missed in the 12 months to the date asked about
+    children_missed: int = 0  # children with at least one of them
 
 
 @dataclass(frozen=True)
@@ -288,6 +328,14 @@ class TeamOverview:
     summaries: list[PractitionerSummary]
     matching: int
     rows: list[ComplianceRow]
+
+    @property
+    def visits_missed(self) -> int:
+        return sum(summary.visits_missed for summary in self.summaries)
+
+    @property
+    def children_missed(self) -> int:
+        return sum(summary.children_missed for summary in self.summaries)
 
 
 def team_overview(
@@ -298,6 +346,7 @@ def team_overview(
     *,
     practitioner_id: int | None = None,
     status: str | None = None,
+    visit_missed: bool = False,
     limit: int = 100,
     offset: int = 0,
     current: bool = False,
@@ -318,11 +367,15 @@ def team_overview(
         assessed.c.practitioner_id,
         assessed.c.status,
         literal(0).label("n"),
+        literal(0).label("visits"),
+        literal(0).label("children_missed"),
     )
     if practitioner_id is not None:
         page = page.where(assessed.c.practitioner_id == practitioner_id)
     if status:
         page = page.where(assessed.c.status == status)
+    if visit_missed:
+        page = page.where(assessed.c.visits_missed > 0)
     page = (
         page.order_by(
             assessed.c.anchor, assessed.c.family_name, assessed.c.given_name, assessed.c.child_id
@@ -337,14 +390,20 @@ def team_overview(
         assessed.c.practitioner_id,
         assessed.c.status,
         func.count().label("n"),
+        func.coalesce(func.sum(assessed.c.visits_missed), 0).label("visits"),
+        func.count(case((assessed.c.visits_missed > 0, 1))).label("children_missed"),
     ).group_by(assessed.c.practitioner_id, assessed.c.status)
     result = session.execute(select(page).union_all(counts)).all()
 
     tallies: dict[int | None, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    missed: dict[int | None, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    visits: dict[int | None, int] = defaultdict(int)
     page_ids = []
-    for kind, child_id, pid, child_status, number in result:
+    for kind, child_id, pid, child_status, number, visit_count, children_missed in result:
         if kind == "count":
             tallies[pid][child_status] += number
+            missed[pid][child_status] += children_missed
+            visits[pid] += visit_count
         else:
             page_ids.append(child_id)
     names = dict(
@@ -359,6 +418,8 @@ def team_overview(
                 c["overdue"],
                 c["due_soon"],
                 c["on_track"],
+                visits[pid],
+                sum(missed[pid].values()),
             )
             for pid, c in tallies.items()
         ),
@@ -366,7 +427,7 @@ def team_overview(
     )
     matching = sum(
         n
-        for pid, by_status in tallies.items()
+        for pid, by_status in (missed if visit_missed else tallies).items()
         for st, n in by_status.items()
         if (practitioner_id is None or pid == practitioner_id) and (status is None or st == status)
     )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, current_app, flash, jsonify, render_template, request
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -31,8 +32,12 @@ CSV_COLUMNS = (
     "due_date",
     "status",
     "days_overdue",
+    "return_visits_missed",  # R2: in the 12 months to as_of
+    "cultural_support",  # R9: true/false for Aboriginal and Torres Strait Islander children
 )
 STATUSES = ("overdue", "due_soon", "on_track")
+# The "Return visits" filter: every child, or those with a visit missed in the 12 months.
+RETURN_VISIT_FILTERS = ("missed",)
 EARLIEST_AS_OF = date(2000, 1, 1)
 
 
@@ -42,7 +47,10 @@ class BadParameter(Exception):
         self.name = name
 
 
-def _as_of() -> date:
+def _as_of(*, future_is_today: bool = False, say_so: bool = False) -> date:
+    """The date asked about. The page and its CSV correct a date in the future to today (a
+    leader who typed next month wants the newest figures), the page saying so; the API
+    refuses it."""
     raw = request.args.get("as_of", "").strip()
     if not raw:
         return today()
@@ -53,6 +61,13 @@ def _as_of() -> date:
             "as_of", f"as_of must be a date as YYYY-MM-DD, not {raw[:20]!r}."
         ) from None
     if value > today():
+        if future_is_today:
+            if say_so:
+                flash(
+                    f"As at {value:%d/%m/%Y} is in the future, so the figures are as at "
+                    f"today, {today():%d/%m/%Y}."
+                )
+            return today()
         raise BadParameter("as_of", "as_of cannot be in the future.")
     if value < EARLIEST_AS_OF:
         raise BadParameter("as_of", f"as_of cannot be before {EARLIEST_AS_OF.isoformat()}.")
@@ -67,28 +82,55 @@ def _whole_number(name: str, raw: str, maximum: int = 2**31 - 1) -> int:
     return int(raw)
 
 
-def _filters() -> tuple[int | None, str | None]:
+@dataclass(frozen=True)
+class Filters:
+    practitioner_id: int | None = None
+    status: str | None = None
+    visit_missed: bool = False  # only children with a return visit missed (R2)
+
+    def as_args(self, as_of: date) -> dict:
+        """The query string that shows the same children (links, pages, the CSV)."""
+        return {
+            "as_of": as_of.isoformat(),
+            "practitioner": self.practitioner_id or "",
+            "status": self.status or "",
+            "return_visit": "missed" if self.visit_missed else "",
+        }
+
+
+def _filters() -> Filters:
     practitioner = request.args.get("practitioner", "").strip()
     status = request.args.get("status", "").strip()
+    return_visit = request.args.get("return_visit", "").strip()
     if status and status not in STATUSES:
         raise BadParameter("status", f"status must be one of {', '.join(STATUSES)}.")
-    return (_whole_number("practitioner", practitioner) if practitioner else None), (status or None)
+    if return_visit and return_visit not in RETURN_VISIT_FILTERS:
+        raise BadParameter(
+            "return_visit", f"return_visit must be {' or '.join(RETURN_VISIT_FILTERS)} or empty."
+        )
+    return Filters(
+        _whole_number("practitioner", practitioner) if practitioner else None,
+        status or None,
+        return_visit == "missed",
+    )
 
 
 def _due_soon_days() -> int:
     return current_app.config["FIELDAPP_DUE_SOON_DAYS"]
 
 
-def _rows(as_of: date, practitioner_id=None, status=None, **paging):
+def _rows(as_of: date, filters: Filters):
     rows = compliance_rows(
         session(),
         current_user.team_ids,
         as_of,
         _due_soon_days(),
-        practitioner_id=current_user.id if current_user.role == "practitioner" else practitioner_id,
-        status=status,
+        practitioner_id=(
+            current_user.id if current_user.role == "practitioner" else filters.practitioner_id
+        ),
+        status=filters.status,
+        visit_missed=filters.visit_missed,
         current=as_of == today(),
-        **paging,
     )
     if current_user.role == "practitioner":
         # Only children still on their caseload, whatever the date asked about (SPEC §2).
@@ -117,16 +159,17 @@ PAGE_SIZE = 100
 @login_required
 def page():
     require_role("team_leader")
-    as_of = _as_of()
-    practitioner_id, status = _filters()
+    as_of = _as_of(future_is_today=True, say_so=True)
+    filters = _filters()
     page_number = _page_number()
     overview = team_overview(
         session(),
         current_user.team_ids,
         as_of,
         _due_soon_days(),
-        practitioner_id=practitioner_id,
-        status=status,
+        practitioner_id=filters.practitioner_id,
+        status=filters.status,
+        visit_missed=filters.visit_missed,
         limit=PAGE_SIZE,
         offset=(page_number - 1) * PAGE_SIZE,
         current=as_of == today(),
@@ -146,23 +189,22 @@ def page():
     )
     audit("view", "compliance", None, detail={"as_of": as_of.isoformat()})
     session().commit()
-    filters = {
-        "as_of": as_of.isoformat(),
-        "practitioner": practitioner_id or "",
-        "status": status or "",
-    }
     return render_template(
         "team/compliance.html",
         rows=rows,
         as_of=as_of,
+        today=today(),
         is_today=as_of == today(),
         counts=status_counts(summaries),
+        visits_missed=overview.visits_missed,
+        children_missed=overview.children_missed,
         summaries=summaries,
         practitioners=practitioners,
-        practitioner_id=practitioner_id,
-        status=status,
+        practitioner_id=filters.practitioner_id,
+        status=filters.status,
+        visit_missed=filters.visit_missed,
         statuses=STATUSES,
-        filters=filters,
+        filters=filters.as_args(as_of),
         matching=matching,
         page=page_number,
         pages=max(1, -(-matching // PAGE_SIZE)),
@@ -195,9 +237,8 @@ def chart():
 @login_required
 def export_csv():
     require_role("team_leader")
-    as_of = _as_of()
-    practitioner_id, status = _filters()
-    rows = _rows(as_of, practitioner_id, status)
+    as_of = _as_of(future_is_today=True)
+    rows = _rows(as_of, _filters())
     response = csv_response(
         CSV_COLUMNS, [_row_dict(row) for row in rows], f"contact-compliance-{as_of}.csv"
     )
@@ -216,6 +257,8 @@ def _row_dict(row) -> dict:
         "due_date": row.due_date.isoformat(),
         "status": row.status,
         "days_overdue": row.days_overdue,
+        "return_visits_missed": row.return_visits_missed,
+        "cultural_support": row.cultural_support,
     }
 
 
@@ -226,8 +269,7 @@ def api():
     if current_user.role not in ("team_leader", "practitioner"):
         return jsonify(error="Not found."), 404
     as_of = _as_of()
-    practitioner_id, status = _filters()
-    rows = _rows(as_of, practitioner_id, status)
+    rows = _rows(as_of, _filters())
     audit("export", "compliance", None, detail={"as_of": as_of.isoformat(), "api": True})
     session().commit()
     return jsonify(
@@ -243,7 +285,6 @@ def api():
                     }
                     for v in row.return_visits
                 ],
-                "cultural_support": row.cultural_support,
             }
             for row in rows
         ],

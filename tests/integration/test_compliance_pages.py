@@ -25,6 +25,8 @@ SPEC_CSV_COLUMNS = [
     "status",
     "days_overdue",
 ]
+# Issue 13: R2's missed return visits and R9's cultural support, after the SPEC's columns.
+CSV_COLUMNS = [*SPEC_CSV_COLUMNS, "return_visits_missed", "cultural_support"]
 
 
 @pytest.fixture
@@ -123,6 +125,8 @@ def team(engine, today):
 
 
 def _child_order(html: str) -> list[str]:
+    if "No children match." in html:
+        return []
     table = html.split('<table class="compliance">', 1)[1]
     return re.findall(r'<td data-label="Child"><a [^>]*>([^<]+)</a>', table)
 
@@ -191,12 +195,33 @@ def test_as_of_shows_the_page_as_it_stood(client, auth, team, today):
     "path",
     ["/team/compliance", "/team/compliance.csv", "/api/compliance", "/team/compliance/chart.svg"],
 )
-@pytest.mark.parametrize("as_of", ["2026-02-30", "yesterday", "2999-01-01"])
+@pytest.mark.parametrize("as_of", ["2026-02-30", "yesterday"])
 def test_bad_as_of_is_a_400_naming_the_parameter(client, auth, team, path, as_of):
     auth.login("leader@example.org")
     response = client.get(f"{path}?as_of={as_of}")
     assert response.status_code == 400
     assert "as_of" in response.text
+
+
+def test_a_future_as_at_shows_today_and_says_so(client, auth, team, today):
+    """Not a dead end: the page and its CSV answer as at today; the API, for programs, refuses."""
+    auth.login("leader@example.org")
+    page = client.get("/team/compliance?as_of=2999-01-01")
+    assert page.status_code == 200
+    assert (
+        f"As at 01/01/2999 is in the future, so the figures are as at today, "
+        f"{today:%d/%m/%Y}." in page.text
+    )
+    assert f'value="{today.isoformat()}"' in page.text
+    assert _child_order(page.text) == _child_order(client.get("/team/compliance").text)
+    csv_answer = client.get("/team/compliance.csv?as_of=2999-01-01")
+    assert csv_answer.status_code == 200
+    assert (
+        f"contact-compliance-{today.isoformat()}.csv" in csv_answer.headers["Content-Disposition"]
+    )
+    assert csv_answer.text == client.get("/team/compliance.csv").text
+    assert client.get("/api/compliance?as_of=2999-01-01").status_code == 400
+    assert client.get("/team/compliance/chart.svg?as_of=2999-01-01").status_code == 400
 
 
 def test_bad_status_filter_is_a_400(client, auth, team):
@@ -211,7 +236,7 @@ def test_csv_has_the_spec_columns_and_neutralises_formulas(client, auth, team, t
     assert response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.text)))
-    assert rows[0] == SPEC_CSV_COLUMNS
+    assert rows[0] == CSV_COLUMNS
     body = [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
     assert [row["child_name"] for row in body] == [
         "Olive Overdue",
@@ -347,3 +372,90 @@ def test_practitioner_api_lists_only_children_still_on_the_caseload(
         row["child_name"] for row in client.get(f"/api/compliance?as_of={past}").get_json()["rows"]
     ]
     assert names == ["=SUM(1) Formula"]
+
+
+# ------------------------------------------------------------------ missed return visits (R2)
+
+
+def test_a_missed_return_visit_is_counted_badged_and_filterable(client, auth, team, today):
+    """Tia is on track for R1 but missed a return visit 35 days ago (R2): the page says so at
+    the top, in her row and in Bob's numbers, and the leader can list just those children."""
+    auth.login("leader@example.org")
+    html = client.get("/team/compliance").text
+    assert re.search(
+        r'tile-overdue"><span class="tile-number">1</span> return visit missed in the 12 months '
+        rf"to {today:%d/%m/%Y} \(1 child\)",
+        html,
+    )
+    tia = html.split("Tia Track", 1)[1].split("</tr>", 1)[0]
+    assert "On track</span>" in tia and "Return visit missed</span>" in tia
+    olive = html.split("Olive Overdue", 1)[1].split("</tr>", 1)[0]
+    assert "Return visit missed" not in olive
+    summary = html.split('class="summary-table"', 1)[1].split("</table>", 1)[0]
+    assert re.search(
+        r'Bob Ray</td>(<td[^>]*>\d+</td>){4}<td data-label="Return visits missed">1<', summary
+    )
+    assert re.search(
+        r'Ann Lee</td>(<td[^>]*>\d+</td>){4}<td data-label="Return visits missed">0<', summary
+    )
+
+    missed = client.get("/team/compliance?return_visit=missed").text
+    assert _child_order(missed) == ["Tia Track"]
+    assert "Children (1)" in missed
+    assert 'option value="missed" selected' in missed
+    assert (
+        _child_order(client.get("/team/compliance?return_visit=missed&status=overdue").text) == []
+    )
+    bad = client.get("/team/compliance?return_visit=late")
+    assert bad.status_code == 400 and "return_visit" in bad.text
+
+
+def test_a_visit_still_under_way_is_not_missed(client, auth, team, today):
+    auth.login("leader@example.org")
+    # 36 days ago the visit (40 to 35 days ago) was still under way: pending, not missed.
+    before = client.get(f"/team/compliance?as_of={(today - timedelta(days=36)).isoformat()}").text
+    assert "Return visit missed" not in before
+    assert re.search(r'tile-number">0</span> return visits missed', before)
+    then = (today - timedelta(days=36)).isoformat()
+    assert _child_order(client.get(f"/team/compliance?return_visit=missed&as_of={then}").text) == []
+    after = client.get(f"/team/compliance?as_of={(today - timedelta(days=34)).isoformat()}").text
+    assert "Return visit missed</span>" in after.split("Tia Track", 1)[1].split("</tr>", 1)[0]
+
+
+def test_csv_and_api_carry_missed_visits_and_cultural_support(client, auth, team):
+    auth.login("leader@example.org")
+    rows = list(csv.DictReader(io.StringIO(client.get("/team/compliance.csv").text)))
+    by_name = {row["child_name"]: row for row in rows}
+    assert by_name["Tia Track"]["return_visits_missed"] == "1"
+    assert by_name["Tia Track"]["cultural_support"] == "true"
+    assert by_name["Ned Nosupport"]["cultural_support"] == "false"
+    assert by_name["Olive Overdue"]["return_visits_missed"] == "0"
+    assert by_name["Olive Overdue"]["cultural_support"] == ""  # R9 is for First Nations children
+    api = {row["child_name"]: row for row in client.get("/api/compliance").get_json()["rows"]}
+    assert api["Tia Track"]["return_visits_missed"] == 1
+    assert api["Tia Track"]["cultural_support"] is True
+    assert api["Olive Overdue"]["cultural_support"] is None
+    assert [
+        row["child_name"]
+        for row in client.get("/api/compliance?return_visit=missed").get_json()["rows"]
+    ] == ["Tia Track"]
+
+
+def test_download_csv_sends_what_the_form_says(client, auth, team, today):
+    """The CSV button submits the same form: an "As at" or filter changed but not yet shown is
+    what the file holds."""
+    auth.login("leader@example.org")
+    html = client.get("/team/compliance").text
+    form = html.split('<form method="get" class="filters"', 1)[1].split("</form>", 1)[0]
+    assert 'formaction="/team/compliance.csv"' in form
+    assert all(
+        f'name="{name}"' in form for name in ("as_of", "practitioner", "status", "return_visit")
+    )
+    # What the browser sends when the leader picks "Missed" and Bob, then presses the button.
+    as_of = (today - timedelta(days=1)).isoformat()
+    answer = client.get(
+        f"/team/compliance.csv?as_of={as_of}&practitioner={team['bob'].id}&status=&return_visit=missed"
+    )
+    rows = list(csv.DictReader(io.StringIO(answer.text)))
+    assert [row["child_name"] for row in rows] == ["Tia Track"]
+    assert f"contact-compliance-{as_of}.csv" in answer.headers["Content-Disposition"]
