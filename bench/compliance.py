@@ -28,7 +28,7 @@ from fieldapp.services.large_seed import seed_large
 
 from .common import fresh_database, median_ms, write_section
 
-PASSWORD = "bench-password-2026"
+PASSWORD = "sync timing run 2026"
 
 
 def measure(kind: str, children: int, contacts: int, runs: int) -> dict:

@@ -44,7 +44,7 @@ from fieldapp.services.allocation import allocate
 from .common import fresh_database, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
-PASSWORD = "bench-password-2026"
+PASSWORD = "sync timing run 2026"
 
 
 def contact_data(child_id: str, day: date, number: int) -> dict:

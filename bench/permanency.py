@@ -51,7 +51,7 @@ from fieldapp.services.permanency_report import permanency_rows
 
 from .common import PG_ADMIN_URL, fresh_database, median_ms, write_section
 
-PASSWORD = "bench-password-2026"
+PASSWORD = "sync timing run 2026"
 CHILDREN_PER_TEAM = 500
 YEARS = 5
 GOALS = ("family_preservation", "restoration", "guardianship", "adoption", "long_term_care")

@@ -34,7 +34,7 @@ from .common import fresh_database, write_section
 
 BATCH = 200
 TOTAL = 1000
-PASSWORD = "bench-password-2026"
+PASSWORD = "sync timing run 2026"
 
 
 def _contact_data(child_id: uuid.UUID, day: date) -> dict:

@@ -36,7 +36,7 @@ from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS
 
 from .common import fresh_database, write_section
 
-PASSWORD = "bench-password-2026"
+PASSWORD = "sync timing run 2026"
 
 
 def shell_size() -> dict[str, int]:
