@@ -78,6 +78,18 @@ def require_role(*roles: str) -> None:
         abort(404)
 
 
+def signed_in_user(user) -> dict:
+    """The signed-in user as the JSON sign-in and /api/me give it (SPEC §4). The tablet reads
+    `must_change_password` to send a user with a temporary password to /account/password
+    before it opens or creates anything on the device with that password."""
+    return {
+        "id": user.id,
+        "name": user.name,
+        "role": user.role,
+        "must_change_password": bool(user.must_change_password),
+    }
+
+
 def works_in_the_app() -> bool:
     """Practitioners have one app, the offline one (SPEC §5 Pages): their caseload, child and
     contact pages are its screens, and their online-only forms lead back to it."""

@@ -10,7 +10,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from . import migrate
 from .extensions import db
-from .services import accounts, demo
+from .services import accounts, demo, passwords
 from .services.children_import import ImportFailed, import_children
 from .services.clock import today_in
 from .services.errors import ValidationError
@@ -98,7 +98,9 @@ def teams_create(name: str, agency: str, agency_kind: str) -> None:
     click.echo(f"Created team {team.name} ({team.agency.name}).")
 
 
-@users_cli.command("create")
+@users_cli.command(
+    "create", epilog=f"Password: {passwords.HINT} Common or breached passwords are refused."
+)
 @click.option("--email", required=True)
 @click.option("--name", required=True)
 @click.option(
@@ -108,12 +110,17 @@ def teams_create(name: str, agency: str, agency_kind: str) -> None:
 )
 @click.option("--team", "teams", multiple=True, help="Team name; repeat for several.")
 @click.option("--agency", default=None, help="Agency name (defaults to the team's).")
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from standard input (one line; its line ending is not part of it).",
+)
 def users_create(email, name, role, teams, agency, password_stdin) -> None:
     """Create a user account."""
     if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
+        password = sys.stdin.readline().rstrip("\r\n")
     else:
+        click.echo(f"Password: {passwords.HINT}", err=True)
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         user = accounts.create_user(

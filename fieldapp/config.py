@@ -44,8 +44,24 @@ def default_config(
         # `002` § Approving changes to case plan goals: the pilot where coordinators decide.
         "FIELDAPP_COORDINATORS_DECIDE_GOALS": environ.get("FIELDAPP_COORDINATORS_DECIDE_GOALS")
         == "1",
+        # docs/deployment.md: /sw.js serves a worker that removes itself and the tablets' caches.
+        "FIELDAPP_SW_KILL_SWITCH": environ.get("FIELDAPP_SW_KILL_SWITCH") == "1",
         "LOGIN_MAX_FAILURES": 10,
         "LOGIN_LOCKOUT_MINUTES": 15,
+        # SPEC §7 per-address throttling: refused sign-ins (form and API together) an address
+        # may make before it is answered 429 (`limits` notation). Above the lockout, so a
+        # person locking their own account meets the lockout; it stops guessing across accounts.
+        "FIELDAPP_SIGN_IN_RATE_LIMIT": environ.get(
+            "FIELDAPP_SIGN_IN_RATE_LIMIT", "20 per minute; 100 per hour"
+        ),
+        # Where the counts live: this process's memory (the demo, one app server), or e.g.
+        # `redis://host:6379/0`, shared by every app server and worker.
+        "FIELDAPP_RATELIMIT_STORAGE_URI": environ.get(
+            "FIELDAPP_RATELIMIT_STORAGE_URI", "memory://"
+        ),
+        # Reverse proxies in front of the app that append the client to X-Forwarded-For. 0: the
+        # connecting address is the client's (read no header a client could forge).
+        "FIELDAPP_TRUSTED_PROXIES": int(environ.get("FIELDAPP_TRUSTED_PROXIES", "0")),
         # SPEC §7: a session ends after this long without a request, and this long after
         # sign-in whatever it does. The tablet's syncs keep it alive only while it is unlocked.
         "FIELDAPP_SESSION_IDLE_MINUTES": int(environ.get("FIELDAPP_SESSION_IDLE_MINUTES", "30")),

@@ -7,13 +7,18 @@ to the app.
 
 from __future__ import annotations
 
+import math
+import time
 from contextvars import ContextVar
 
 from flask import Flask, current_app, g
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -110,7 +115,45 @@ class Database:
 db = Database()
 
 
+def _init_limiter(app: Flask) -> None:
+    """Throttling by client address (SPEC §7); the limits themselves are set where their routes
+    are (auth/views.py). One limiter per app, as one engine per app: Flask-Limiter keeps its
+    storage and its state on the instance, so apps in one process (tests) never share counts.
+    The counts live in FIELDAPP_RATELIMIT_STORAGE_URI, in a moving window (no burst fits
+    across a window's edge); if that storage (Redis) cannot be reached they are kept in this
+    process's memory meanwhile, rather than refuse every sign-in."""
+    app.extensions["fieldapp_limiter"] = Limiter(
+        get_remote_address,
+        app=app,
+        storage_uri=app.config["FIELDAPP_RATELIMIT_STORAGE_URI"],
+        strategy="moving-window",
+        key_prefix="fieldapp",
+        headers_enabled=False,  # Retry-After goes on 429 answers (web.py), not on every sign-in
+        in_memory_fallback_enabled=True,
+    )
+
+
+def limiter(app: Flask | None = None) -> Limiter:
+    """The app's limiter (the current app's by default)."""
+    return (app or current_app).extensions["fieldapp_limiter"]
+
+
+def retry_after_seconds() -> int:
+    """Whole seconds until the address may try again, for the request a limit just refused:
+    until the oldest attempt in the broken limit's window leaves it."""
+    breached = limiter().current_limit
+    if breached is None:
+        return 60
+    return max(1, math.ceil(breached.window.reset_time - time.time()))
+
+
 def init_app(app: Flask) -> None:
+    proxies = app.config["FIELDAPP_TRUSTED_PROXIES"]
+    if proxies:
+        # The client's address as the proxies nearest the app saw it, so the throttle and the
+        # audit log see clients, not the proxy; any further X-Forwarded-For entries are ignored.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies)
+    _init_limiter(app)
     db.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)

@@ -39,7 +39,9 @@ def _set_headers(response: Response) -> Response:
     if current_app.config.get("FIELDAPP_PRODUCTION"):
         # Also set it at the TLS proxy; here it covers a proxy that forgets.
         response.headers.setdefault("Strict-Transport-Security", HSTS)
-    if request.endpoint in SIGN_OUT_ENDPOINTS:
+    if request.endpoint in SIGN_OUT_ENDPOINTS and response.status_code < 400:
+        # Only a sign-out that happened: a refused one (a stale token from an old tab) must not
+        # clear the cookie of the session signed in since.
         response.headers["Clear-Site-Data"] = CLEAR_AT_SIGN_OUT
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")

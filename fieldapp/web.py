@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -14,16 +15,22 @@ from flask import (
     Response,
     current_app,
     jsonify,
+    make_response,
     render_template,
     request,
     send_file,
 )
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from .api.views import not_signed_in
+from .extensions import retry_after_seconds
 from .services import record_fields
+from .services.clock import local_time
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICE_WORKER = ROOT / "service_worker" / "sw.js"
+KILL_SWITCH = ROOT / "service_worker" / "kill_switch.js"
 # The app shell: everything the tablet needs to start with no network. No case data.
 SHELL_FILES = [
     "static/css/app.css",
@@ -63,9 +70,14 @@ def _service_worker_source(timezone: str) -> str:
 
 @bp.get("/sw.js")
 def service_worker():
-    response = Response(
-        _service_worker_source(current_app.config["FIELDAPP_TIMEZONE"]), mimetype="text/javascript"
+    # FIELDAPP_SW_KILL_SWITCH: a worker that deletes every cache and unregisters itself, for a
+    # shell that broke on the tablets (docs/deployment.md).
+    source = (
+        KILL_SWITCH.read_text()
+        if current_app.config.get("FIELDAPP_SW_KILL_SWITCH")
+        else _service_worker_source(current_app.config["FIELDAPP_TIMEZONE"])
     )
+    response = Response(source, mimetype="text/javascript")
     # The browser must revalidate the worker on every load so updates reach tablets.
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Service-Worker-Allowed"] = "/"
@@ -125,12 +137,20 @@ def init_app(app: Flask) -> None:
         return _error(404, "Not found.")
 
     @app.errorhandler(405)
-    def _method(_exc):
-        return _error(405, "That action is not allowed here.")
+    def _method(exc):
+        # RFC 9110: a 405 lists the methods the address takes.
+        response = make_response(_error(405, "That action is not allowed here."))
+        if getattr(exc, "valid_methods", None):
+            response.headers["Allow"] = ", ".join(exc.valid_methods)
+        return response
 
     @app.errorhandler(CSRFError)
     def _csrf(exc):
         if _wants_json():
+            if not current_user.is_authenticated:
+                # Without a session the check guards nothing: the request is answered as any
+                # API request without one (401 "Sign in first.", or 410 for a revoked tablet).
+                return not_signed_in()
             # A code the tablet acts on: it asks to sign in again and keeps the work.
             return jsonify(error=f"CSRF check failed ({exc.description}).", code="csrf_failed"), 400
         return _error(
@@ -163,9 +183,33 @@ def init_app(app: Flask) -> None:
     def _too_large(_exc):
         return _error(413, "The upload is too large.")
 
+    @app.errorhandler(429)
+    def _too_many_requests(exc):
+        # A limit (extensions.limiter) refused the request: say when to try again, in words and
+        # in Retry-After, for people and for the tablet alike.
+        wait = retry_after_seconds()
+        minutes = -(-wait // 60)
+        when = "a minute" if minutes == 1 else f"{minutes} minutes"
+        response = make_response(_error(429, f"{exc.description} Try again in {when}."))
+        response.headers["Retry-After"] = str(wait)
+        return response
+
     @app.template_filter("dmy")
     def _dmy(value):
+        if isinstance(value, str):  # an ISO date kept as text (a record held for review)
+            try:
+                value = date.fromisoformat(value)
+            except ValueError:
+                return value
         return value.strftime("%d/%m/%Y") if value else "—"
+
+    @app.template_filter("dmy_hm")
+    def _dmy_hm(value):
+        """A moment as people here read it: dd/mm/yyyy HH:MM in the organisation's timezone
+        (SPEC §3), never UTC."""
+        if not value:
+            return "—"
+        return local_time(value, app.config["FIELDAPP_TIMEZONE"]).strftime("%d/%m/%Y %H:%M")
 
     @app.template_filter("label")
     def _label(value):

@@ -67,10 +67,23 @@ def create_postgresql() -> tuple[TestDatabase, callable]:
 
 
 def empty_all_tables(engine: Engine) -> None:
+    """Every table emptied between tests, past the triggers that keep the audit trail
+    append-only (migration 0008), which stay in place for the tests themselves: on PostgreSQL
+    no user trigger fires while this transaction plays the replication role; on SQLite, which
+    cannot switch triggers off, they are dropped and created again, as the database stated
+    them, in the same transaction."""
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
             names = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         else:
+            triggers = conn.execute(
+                text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+            ).all()
+            for name, _sql in triggers:
+                conn.exec_driver_sql(f'DROP TRIGGER "{name}"')
             for table in reversed(Base.metadata.sorted_tables):
                 conn.execute(table.delete())
+            for _name, sql in triggers:
+                conn.exec_driver_sql(sql)

@@ -12,11 +12,13 @@ from flask_wtf.csrf import generate_csrf
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.exc import DBAPIError
 
-from ..access import audit, session, today
+from ..access import audit, session, signed_in_user, today
+from ..extensions import login_manager
 from ..services import sync
 from ..services.errors import is_transient
 from ..services.sync_records import FieldErrors, parse_uuid
 from ..services.text import storable
+from . import bodies
 from .openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -27,12 +29,25 @@ def _json_only():
     if request.endpoint == "api.openapi":
         return None
     if not current_user.is_authenticated:
-        if _names_revoked_device():
-            return jsonify(error="This device has been revoked. Its local data must be wiped."), 410
-        return jsonify(error="Sign in first."), 401
+        return not_signed_in()
     if request.method == "POST" and not request.is_json:
         return jsonify(error="Send JSON (Content-Type: application/json)."), 415
     return None
+
+
+def not_signed_in():
+    """The answer to an API request without a session: 410 for a revoked tablet (it wipes itself),
+    otherwise the app's "Sign in first." (401). Also the answer when such a request fails the
+    CSRF check (web.py), which without a session guards nothing."""
+    if _names_revoked_device():
+        return jsonify(error="This device has been revoked. Its local data must be wiped."), 410
+    return login_manager.unauthorized()
+
+
+@bp.app_errorhandler(sync.SyncError)
+def _answer(exc: sync.SyncError):
+    """A SyncError raised outside a `transaction` (the sign-in's body): its status and body."""
+    return jsonify(exc.body), exc.status
 
 
 def _names_revoked_device() -> bool:
@@ -75,13 +90,6 @@ def transaction(view):
     return wrapper
 
 
-def _body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise sync.SyncError(400, "The body must be a JSON object.", field="body")
-    return body
-
-
 def _device_id(raw) -> uuid.UUID:
     errors = FieldErrors()
     device_id = parse_uuid(raw, "device_id", errors)
@@ -98,16 +106,13 @@ def _serializer() -> URLSafeSerializer:
 def me():
     # The session's CSRF token too: a tab whose token went stale (another tab signed in and
     # rotated it) takes the current one here instead of asking for the password again.
-    return jsonify(
-        user={"id": current_user.id, "name": current_user.name, "role": current_user.role},
-        csrf_token=generate_csrf(),
-    )
+    return jsonify(user=signed_in_user(current_user), csrf_token=generate_csrf())
 
 
 @bp.post("/sync/devices")
 @transaction
 def register_device():
-    body = _body()
+    body = bodies.read(bodies.DEVICE)
     device_id = _device_id(body.get("device_id"))
     name = body.get("name")
     if not isinstance(name, str) or not name.strip():
@@ -123,7 +128,7 @@ def register_device():
 @bp.post("/sync/push")
 @transaction
 def push():
-    body = _body()
+    body = bodies.read(bodies.PUSH)
     device = sync.device_for(session(), current_user, _device_id(body.get("device_id")))
     mutations = body.get("mutations")
     if not isinstance(mutations, list):
@@ -132,6 +137,14 @@ def push():
         raise sync.SyncError(
             400, f"At most {sync.MAX_BATCH} mutations a request.", field="mutations"
         )
+    unknown = [
+        name
+        for index, mutation in enumerate(mutations)
+        if isinstance(mutation, dict)
+        for name in bodies.unknown(mutation, bodies.MUTATION, f"mutations[{index}].")
+    ]
+    if unknown:
+        raise bodies.UnknownFields(unknown)
     errors = FieldErrors()
     for index, mutation in enumerate(mutations):
         errors.update(sync.check_envelope(mutation, index))
@@ -143,18 +156,23 @@ def push():
 @bp.get("/sync/pull")
 @transaction
 def pull():
-    raw_cursor = request.args.get("cursor", "").strip()
+    # A page is asked for by the cursor the last one gave, or (the first pull) by the device.
+    raw_cursor, named_device = request.args.get("cursor"), request.args.get("device_id")
+    if (raw_cursor is None) == (named_device is None):
+        raise sync.SyncError(
+            400, "Send the cursor, or on the first pull the device_id (not both).", field="cursor"
+        )
     cursor = None
-    if raw_cursor:
+    if raw_cursor is not None:
         try:
             cursor = sync.Cursor.from_dict(_serializer().loads(raw_cursor))
         except (BadSignature, KeyError, TypeError, ValueError):
-            raise sync.SyncError(
-                400, "cursor is not one this server issued.", field="cursor"
-            ) from None
+            # Not one this server can read (cut short, forged, or signed with a key since
+            # changed): like a cursor from another epoch, the tablet refetches everything.
+            raise sync.SyncError(409, "reset_required") from None
         device_id = uuid.UUID(cursor.device_id)
     else:
-        device_id = _device_id(request.args.get("device_id"))
+        device_id = _device_id(named_device)
     raw_limit = request.args.get("limit", str(sync.DEFAULT_PULL_LIMIT))
     # isdigit() alone admits "²", which int() refuses.
     if (

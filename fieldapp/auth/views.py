@@ -20,8 +20,9 @@ from flask import session as flask_session
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
-from ..access import audit, session
-from ..extensions import csrf
+from ..access import audit, client_ip, session, signed_in_user
+from ..api import bodies
+from ..extensions import csrf, limiter
 from ..services import accounts
 from ..services.errors import ValidationError
 from ..services.text import storable
@@ -48,11 +49,14 @@ def _sign_in(email: str, password: str):
         audit("login", "user", None, outcome="failed", detail={"email": "(unreadable)"})
         db_session.commit()
         return None
-    user = accounts.authenticate(db_session, email, password, _policy())
+    check = accounts.check_sign_in(db_session, email, password, _policy(), ip=client_ip())
+    user = check.user
     if user is None:
-        audit(
-            "login", "user", None, outcome="failed", detail={"email": email.strip().lower()[:254]}
-        )
+        # What was typed is kept only if it is an email address: it may be a password.
+        detail = accounts.sign_in_name_for_audit(email, current_app.config["SECRET_KEY"])
+        if check.account_locked:
+            detail["account_locked"] = True
+        audit("login", "user", None, outcome="failed", detail=detail)
         db_session.commit()
         return None
     if current_user.is_authenticated:
@@ -149,9 +153,7 @@ def change_password():
 def api_login():
     if not request.is_json:
         return jsonify(error="Send JSON (Content-Type: application/json)."), 415
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        return jsonify(error="The body must be a JSON object.", field="body"), 400
+    body = bodies.read(bodies.LOGIN)  # 400 if not an object, 422 naming an unknown field
     email, password = body.get("email"), body.get("password")
     missing = [
         name
@@ -163,9 +165,29 @@ def api_login():
     user = _sign_in(email, password)
     if user is None:
         return jsonify(error="Invalid credentials."), 401
-    return jsonify(
-        user={"id": user.id, "name": user.name, "role": user.role}, csrf_token=generate_csrf()
+    return jsonify(user=signed_in_user(user), csrf_token=generate_csrf())
+
+
+# SPEC §7 per-address throttling of the two sign-ins above (after them: it wraps their views).
+SIGN_IN_ENDPOINTS = ("auth.login", "auth.api_login")
+
+
+@bp.record_once
+def _throttle_sign_in(state) -> None:
+    """Refused sign-ins (401), by the page and the API together, count against the client's
+    address; past FIELDAPP_SIGN_IN_RATE_LIMIT it is answered 429 with Retry-After (web.py)
+    whatever it sends, the right password too. Successful sign-ins do not count, so an office
+    whose tablets all sign in through one address is not held up by its own work. Set on each
+    app's own limiter (extensions.py)."""
+    throttle = limiter(state.app).shared_limit(
+        lambda: current_app.config["FIELDAPP_SIGN_IN_RATE_LIMIT"],
+        scope="sign-in",
+        methods=["POST"],
+        deduct_when=lambda response: response.status_code == 401,
+        error_message="Too many failed sign-ins from this address.",
     )
+    for endpoint in SIGN_IN_ENDPOINTS:
+        state.app.view_functions[endpoint] = throttle(state.app.view_functions[endpoint])
 
 
 @bp.post("/api/auth/logout")

@@ -13,6 +13,8 @@ from .org import User
 
 
 class AuditEvent(Base):
+    """One entry of the audit trail: added, never changed or deleted (services/audit.py)."""
+
     __tablename__ = "audit_events"
     __table_args__ = (Index("ix_audit_events_object", "object_type", "object_id"),)
 

@@ -6,8 +6,10 @@ invalidated on the server at sign-out and password change.
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from hashlib import sha256
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -16,20 +18,29 @@ from sqlalchemy.orm import Session
 
 from ..models import Agency, Role, Team, User, UserSession
 from ..models.base import utcnow
+from . import passwords
+from .audit import record_event
 from .errors import ValidationError
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 # Verified against when the email is unknown, so both failures take the same time.
 _DUMMY_HASH = _hasher.hash("not a real password")
 
-MIN_PASSWORD_LENGTH = 10
-
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    """The argon2id hash of the password in its normal form (see `passwords.normalise`)."""
+    return _hasher.hash(passwords.normalise(password))
 
 
 def _verify(password_hash: str, password: str) -> bool:
+    normal = passwords.normalise(password)
+    # A hash made before passwords were normalised holds the password exactly as typed.
+    return _matches(password_hash, normal) or (
+        normal != password and _matches(password_hash, password)
+    )
+
+
+def _matches(password_hash: str, password: str) -> bool:
     try:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
@@ -42,29 +53,42 @@ class LockoutPolicy:
     lockout: timedelta = timedelta(minutes=15)
 
 
-def authenticate(
+@dataclass(frozen=True)
+class SignInCheck:
+    """What a sign-in attempt found. `user` is set only when the credentials are right and the
+    account is usable. `account_locked` says the account named was locked, before this attempt
+    or by it: for the audit trail only, never for the person signing in."""
+
+    user: User | None
+    account_locked: bool = False
+
+
+def check_sign_in(
     session: Session,
     email: str,
     password: str,
     policy: LockoutPolicy = LockoutPolicy(),
     now: datetime | None = None,
-) -> User | None:
-    """The user if the credentials are right and the account is usable, else None.
+    *,
+    ip: str | None = None,
+) -> SignInCheck:
+    """Checks the credentials and counts a failure on the account (the caller must commit
+    even when the check fails). The failure that locks the account writes a `lockout` audit
+    event (from `ip`, the client's address, when known).
 
     The caller shows one generic error for every failure, so a locked, unknown or disabled
-    account cannot be told apart from a wrong password. Failures are counted on the account
-    (the caller must commit even when this returns None).
+    account cannot be told apart from a wrong password.
     """
     now = now or utcnow()
     user = session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
     if user is None:
         _verify(_DUMMY_HASH, password)
-        return None
+        return SignInCheck(None)
     if user.locked_until is not None:
         locked_until = _aware(user.locked_until)
         if now < locked_until:
             _verify(_DUMMY_HASH, password)
-            return None
+            return SignInCheck(None, account_locked=True)
         user.locked_until = None
         user.failed_logins = 0
     if not _verify(user.password_hash, password) or not user.active:
@@ -77,19 +101,78 @@ def authenticate(
             .execution_options(synchronize_session=False)
         ).scalar_one()
         user.failed_logins = failures
-        if failures >= policy.max_failures:
-            session.execute(
-                update(User)
-                .where(User.id == user.id)
-                .values(locked_until=now + policy.lockout)
-                .execution_options(synchronize_session=False)
-            )
-            user.locked_until = now + policy.lockout
-        return None
+        if failures < policy.max_failures:
+            return SignInCheck(None)
+        session.execute(
+            update(User)
+            .where(User.id == user.id)
+            .values(locked_until=now + policy.lockout)
+            .execution_options(synchronize_session=False)
+        )
+        user.locked_until = now + policy.lockout
+        record_event(
+            session,
+            user_id=None,
+            action="lockout",
+            object_type="user",
+            object_id=user.id,
+            ip=ip,
+            detail={"failures": failures, "until": user.locked_until.isoformat()},
+        )
+        return SignInCheck(None, account_locked=True)
     user.failed_logins = 0
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    return user
+    return SignInCheck(user)
+
+
+def authenticate(
+    session: Session,
+    email: str,
+    password: str,
+    policy: LockoutPolicy = LockoutPolicy(),
+    now: datetime | None = None,
+) -> User | None:
+    """The user if the credentials are right and the account is usable, else None: `check_sign_in`
+    for a caller that needs no more (the caller must commit even when this returns None)."""
+    return check_sign_in(session, email, password, policy, now).user
+
+
+# What RFC 5321 lets an address be at most; accounts are never longer.
+MAX_EMAIL_LENGTH = 254
+
+
+def is_email_address(text: str) -> bool:
+    """The one rule for what passes as an email address: one `@`, something before it, a
+    domain with a dot inside it after it, no white space, at most 254 characters. Accounts are
+    made only with such addresses; a failed sign-in is audited with what was typed only if it
+    is one (`sign_in_name_for_audit`)."""
+    local, _, domain = text.partition("@")
+    return (
+        len(text) <= MAX_EMAIL_LENGTH
+        and bool(local)
+        and "@" not in domain
+        and "." in domain
+        and not domain.startswith(".")
+        and not domain.endswith(".")
+        and not any(character.isspace() for character in text)
+    )
+
+
+def sign_in_name_for_audit(typed: str, key: str | bytes) -> dict[str, str]:
+    """What the audit trail keeps of the name typed at a failed sign-in. An email address
+    (normalised as sign-in compares it) is kept as it is. Anything else may be a password typed
+    into the email box, so only its HMAC-SHA-256 under `key` (the app's secret key) is kept:
+    attempts with the same text can still be matched, but without the key no one can test
+    guesses of a short password against it."""
+    name = typed.strip().lower()
+    if is_email_address(name):
+        return {"email": name}
+    key_bytes = key.encode() if isinstance(key, str) else key
+    digest = hmac.new(
+        key_bytes, b"fieldapp sign-in name\0" + name.encode("utf-8", "surrogatepass"), sha256
+    )
+    return {"email_hmac_sha256": digest.hexdigest()}
 
 
 def _aware(moment: datetime) -> datetime:
@@ -177,18 +260,19 @@ def end_user_sessions(session: Session, user_id: int) -> None:
     )
 
 
+TEMPORARY_PASSWORD_KEPT = "Choose a new password of your own, not the temporary one you were given."
+
+
 def change_password(session: Session, user: User, new_password: str) -> None:
-    """Sets a new password and signs the user out everywhere."""
-    _check_password(new_password)
+    """Sets a new password and signs the user out everywhere. A temporary password from an
+    admin (services/user_admin.py) is done with: the user made their own."""
+    passwords.check_password(new_password, email=user.email, name=user.name)
+    if user.must_change_password and _verify(user.password_hash, new_password):
+        # The admin who set the temporary password knows it.
+        raise ValidationError({"password": [TEMPORARY_PASSWORD_KEPT]})
     user.password_hash = hash_password(new_password)
+    user.must_change_password = False
     end_user_sessions(session, user.id)
-
-
-def _check_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationError(
-            {"password": [f"Password must be at least {MIN_PASSWORD_LENGTH} characters."]}
-        )
 
 
 def get_or_create_agency(session: Session, name: str, kind: str = "government") -> Agency:
@@ -238,7 +322,7 @@ def create_user(
     team's. Coordinators need an agency (given, or their team's)."""
     errors: dict[str, list[str]] = {}
     email = email.strip().lower()
-    if "@" not in email or email.startswith("@") or email.endswith("@"):
+    if not is_email_address(email):
         errors["email"] = ["Enter a valid email address."]
     elif session.scalar(select(User.id).where(func.lower(User.email) == email)):
         errors["email"] = [f"A user with email {email} already exists."]
@@ -250,8 +334,9 @@ def create_user(
         errors["email"] = ["Email is at most 254 characters."]
     if role not in {r.value for r in Role}:
         errors["role"] = [f"Role must be one of: {', '.join(r.value for r in Role)}."]
-    if len(password) < MIN_PASSWORD_LENGTH:
-        errors["password"] = [f"Password must be at least {MIN_PASSWORD_LENGTH} characters."]
+    password_problems = passwords.password_problems(password, email=email, name=name)
+    if password_problems:
+        errors["password"] = password_problems
     teams: list[Team] = []
     for team_name in team_names or []:
         team = find_team(session, team_name)

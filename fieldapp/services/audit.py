@@ -1,5 +1,8 @@
 """Audit events (R8: every create, submit, addendum, view of a child and export is recorded;
-SPEC §2: every out-of-scope request is recorded as `denied`)."""
+SPEC §2: every out-of-scope request is recorded as `denied`).
+
+Events are only ever added (SPEC §7): the database refuses to change or delete one (migration
+0008_audit_append_only), and on PostgreSQL the app's role may only read and add them."""
 
 from __future__ import annotations
 

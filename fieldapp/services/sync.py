@@ -52,6 +52,7 @@ from .contacts import (
 )
 from .errors import Forbidden, ImmutableRecord, ValidationError, is_transient
 from .sync_records import (
+    CONTACT_STATUSES,
     EDITABLE_CONTACT_FIELDS,
     FieldErrors,
     addendum_data,
@@ -64,6 +65,7 @@ from .sync_records import (
     parse_return_visit_data,
     parse_uuid,
     return_visit_data,
+    unknown_fields,
     unstorable_fields,
 )
 
@@ -76,6 +78,8 @@ DEFAULT_PULL_LIMIT = 200
 TOMBSTONE_RETENTION = timedelta(days=180)
 OPS = ("create", "update", "submit", "delete")
 RECORD_TYPES = ("contact", "addendum", "return_visit")
+# A mutation's fields (SPEC §4); any other refuses the request (422), naming it.
+MUTATION_FIELDS = ("mutation_id", "seq", "op", "record_type", "record_id", "base_version", "data")
 _MODELS = {"contact": Contact, "addendum": Addendum, "return_visit": ReturnVisit}
 
 
@@ -162,14 +166,14 @@ class _Rejected(Exception):
 
 def payload_hash(mutation: dict) -> str:
     """Identity of a mutation's content: everything but its mutation_id."""
-    content = {
-        key: mutation.get(key)
-        for key in ("seq", "op", "record_type", "record_id", "base_version", "data")
-    }
+    content = {key: mutation.get(key) for key in MUTATION_FIELDS if key != "mutation_id"}
     return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def check_envelope(mutation: Any, index: int) -> FieldErrors:
+    """What makes a mutation unreadable (no mutation_id or seq to record it under). A seq sent
+    as a whole number with a fraction part (`255.0`, which JSON Schema counts as an integer) is
+    read as that number, here, before anything else reads it."""
     errors = FieldErrors()
     prefix = f"mutations[{index}]"
     if not isinstance(mutation, dict):
@@ -177,6 +181,8 @@ def check_envelope(mutation: Any, index: int) -> FieldErrors:
         return errors
     parse_uuid(mutation.get("mutation_id"), f"{prefix}.mutation_id", errors)
     seq = mutation.get("seq")
+    if isinstance(seq, float) and seq.is_integer():
+        seq = mutation["seq"] = int(seq)
     if isinstance(seq, bool) or not isinstance(seq, int) or not 1 <= seq <= MAX_SEQ:
         errors.add(f"{prefix}.seq", f"Must be a whole number from 1 to {MAX_SEQ}.")
     return errors
@@ -528,6 +534,8 @@ def _apply(session, user, device, mutation, mutation_id, seq, today, batch) -> M
     handler = _HANDLERS.get((record_type, op))
     if handler is None:
         raise _Rejected({"op": [f"{op} is not supported for {record_type}."]})
+    if unknown := unknown_fields(record_type, op, data):
+        raise _Rejected({name: ["Unknown field."] for name in unknown})
     context = _Context(
         session, user, device, mutation, mutation_id, seq, today, record_id, data, batch
     )
@@ -601,7 +609,7 @@ def _create_contact(ctx: _Context) -> MutationResult:
     values, value_errors = parse_contact_data(ctx.data)
     errors.update(value_errors)
     status = ctx.data.get("status", "draft")
-    if status not in ("draft", "submitted"):
+    if status not in CONTACT_STATUSES:
         errors.add("status", "Must be draft or submitted.")
     if errors:
         raise _Rejected(errors)

@@ -23,10 +23,11 @@ from ..models import (
     YouthJusticeRecord,
 )
 from ..models.child import YouthJusticeStatus
+from ..models.contact import ContactStatus
 from . import permanency as rules
 from . import record_fields as fields
 from .contacts import CONTACT_FIELDS
-from .record_fields import ACTION, CONTACT, PARTICIPANT, RETURN_VISIT
+from .record_fields import ACTION, ADDENDUM, CONTACT, PARTICIPANT, RETURN_VISIT
 from .text import storable
 
 # Kinds and limits from the one definition (record_fields). Text over its limit is refused once
@@ -36,7 +37,9 @@ DATE_FIELDS = {n for n, f in CONTACT.items() if f.kind == fields.DATE}
 INT_FIELDS = {n for n, f in CONTACT.items() if f.kind == fields.INT}
 BOOL_FIELDS = {n for n, f in CONTACT.items() if f.kind == fields.BOOL}
 TEXT_LIMIT = fields.NARRATIVE
-_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+# The texts a UUID and a time are read from; the OpenAPI document gives the same.
+UUID_TEXT = re.compile("-".join(f"[0-9a-fA-F]{{{n}}}" for n in (8, 4, 4, 4, 12)))
+TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")  # HH:MM
 
 
 def _iso(value: date | None) -> str | None:
@@ -252,11 +255,14 @@ def parse_date(value: Any, field: str, errors: FieldErrors) -> date | None:
 
 
 def parse_uuid(value: Any, field: str, errors: FieldErrors) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value))
-    except (ValueError, TypeError, AttributeError):
-        errors.add(field, "Must be a UUID.")
-        return None
+    """A UUID written as JSON Schema's `uuid` format has it (8-4-4-4-12 hex digits), and only
+    so: Python would also read braces, a `urn:uuid:` prefix or no dashes."""
+    if isinstance(value, uuid.UUID):
+        return value
+    if isinstance(value, str) and UUID_TEXT.fullmatch(value):
+        return uuid.UUID(value)
+    errors.add(field, "Must be a UUID.")
+    return None
 
 
 def parse_contact_value(field: str, value: Any, errors: FieldErrors) -> Any:
@@ -280,7 +286,7 @@ def parse_contact_value(field: str, value: Any, errors: FieldErrors) -> Any:
     if field == "start_time":
         if value in (None, ""):
             return None
-        if not isinstance(value, str) or not _TIME.match(value):
+        if not isinstance(value, str) or not TIME.fullmatch(value):
             errors.add(field, "Must be a time as HH:MM.")
             return None
         return value
@@ -344,6 +350,46 @@ def _action(item: dict, prefix: str, errors: FieldErrors) -> dict:
 
 
 EDITABLE_CONTACT_FIELDS = set(CONTACT_FIELDS) | {"participants", "actions"}
+CONTACT_STATUSES = tuple(status.value for status in ContactStatus)  # a create's `status`
+
+# The fields a mutation's `data` may name (SPEC §4 record shapes), from the one definition of
+# each record (record_fields): a create names its record's fields (a contact also its `status`),
+# an update names contact fields, each as {old, new}; a submit or a delete names none. Anything
+# else is refused, naming it (SPEC §7: unknown JSON fields are refused). The OpenAPI document's
+# record schemas are derived from the same definitions.
+DATA_FIELDS: dict[tuple[str, str], frozenset[str]] = {
+    ("contact", "create"): frozenset(CONTACT) | {"status"},
+    ("contact", "update"): frozenset(CONTACT) | {"status"},  # refused if not editable
+    ("contact", "submit"): frozenset(),
+    ("contact", "delete"): frozenset(),
+    ("addendum", "create"): frozenset(ADDENDUM),
+    ("return_visit", "create"): frozenset(RETURN_VISIT),
+}
+UPDATE_KEYS = ("old", "new")  # an update's value for each field it names
+
+
+def unknown_fields(record_type: str, op: str, data: dict) -> list[str]:
+    """What a mutation's `data` holds that its record does not define, named like the other field
+    errors: a field (`mood`), a row's field (`participants-0-mood`) or a key of an update's
+    {old, new} (`notes-older`)."""
+    allowed = DATA_FIELDS[(record_type, op)]
+    found: list[str] = []
+    for name, value in data.items():
+        if name not in allowed:
+            found.append(name)
+            continue
+        if op == "update":
+            if not isinstance(value, dict):
+                continue  # refused when the update is read ("{old, new} for each field")
+            found += [f"{name}-{key}" for key in value if key not in UPDATE_KEYS]
+            value = value.get("new")
+        spec = CONTACT.get(name) if record_type == "contact" else None
+        if spec is not None and spec.kind == fields.ROWS and isinstance(value, list):
+            row_fields = fields.RECORDS[spec.rows_of]
+            for index, row in enumerate(value):
+                if isinstance(row, dict):
+                    found += [f"{name}-{index}-{key}" for key in row if key not in row_fields]
+    return found
 
 
 def parse_return_visit_data(data: dict) -> tuple[dict[str, Any], FieldErrors]:

@@ -101,7 +101,7 @@ def test_password_change_rejects_a_short_password(client, auth, org):
         "/account/password", {"current_password": PASSWORD, "new_password": "short"}
     )
     assert response.status_code == 400
-    assert "at least 10 characters" in response.text
+    assert "at least 12 characters" in response.text
 
 
 def test_sign_in_without_csrf_token_is_refused_and_signs_no_one_in(client, org, db_session):
@@ -297,3 +297,16 @@ def test_a_server_error_names_a_reference_on_the_page_in_json_and_in_the_log(
     body = answer.get_json()
     assert re.fullmatch(r"[0-9a-f]{12}", body["request_id"])
     assert body["request_id"] in body["error"]
+
+
+def test_a_refused_sign_out_clears_nothing(client, org):
+    """A stale sign-out (an old tab's token) must not clear the cookie of the session signed in
+    since."""
+    from .sync_helpers import sign_in
+
+    stale = sign_in(client, "pat@example.org")
+    sign_in(client, "pat@example.org")  # a new session, a new token
+    refused = client.post("/api/auth/logout", headers={"X-CSRFToken": stale})
+    assert refused.status_code == 400
+    assert "Clear-Site-Data" not in refused.headers
+    assert client.get("/api/me").status_code == 200

@@ -155,7 +155,7 @@ def test_users_create_refuses_bad_input_and_creates_nothing(
             "short password",
             ["--email", "a@example.org", "--role", "practitioner", "--team", "Darwin North"],
             "short\n",
-            "error: password: Password must be at least 10 characters.",
+            "error: password: Password must be at least 12 characters; this one has 5.",
         ),
         (
             "unknown team",

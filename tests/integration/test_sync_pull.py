@@ -329,10 +329,18 @@ def test_cursors_the_server_must_refuse(client, org, engine, db, monkeypatch):
     cursor = tablet.cursor
     epoch = db().scalar(select(SyncState.epoch))
 
+    # One the server cannot read (cut short, forged, or signed with a key since changed): the
+    # tablet refetches everything, as after a restored backup, instead of being stuck.
     tampered = cursor[:-3] + ("AAA" if not cursor.endswith("AAA") else "BBB")
-    for bad in (tampered, "garbage", cursor + "x"):
-        refused = tablet.pull_once(bad, expect=400).get_json()
-        assert refused["field"] == "cursor" and "cursor" in refused["error"]
+    for bad in (tampered, "garbage", cursor + "x", " "):
+        assert tablet.pull_once(bad, expect=409).get_json() == {"error": "reset_required"}
+    empty = client.get("/api/sync/pull", query_string={"cursor": ""})
+    assert empty.status_code == 409 and empty.get_json() == {"error": "reset_required"}
+    # A page is asked for by its cursor or, the first time, by the device: exactly one.
+    both = tablet.pull_once(cursor, device_id=str(tablet.device_id), expect=400).get_json()
+    assert both["field"] == "cursor"
+    neither = client.get("/api/sync/pull", query_string={"limit": 5})
+    assert neither.status_code == 400 and neither.get_json()["field"] == "cursor"
 
     # Older than tombstone retention (180 days): the tablet must refetch everything.
     later = utcnow() + sync.TOMBSTONE_RETENTION + timedelta(days=1)

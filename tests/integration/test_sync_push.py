@@ -490,14 +490,9 @@ def test_device_clocks_a_day_ahead_or_behind_change_nothing(client, org, db):
     ahead, behind = now + timedelta(days=1), now - timedelta(days=1)
 
     def stamped(mutation: dict, clock: datetime) -> dict:
-        # What a tablet's outbox might carry: its own idea of the time, everywhere.
-        mutation["client_time"] = clock.isoformat()
-        if mutation["op"] == "create":
-            mutation["data"].update(
-                created_at=clock.isoformat(),
-                updated_at=clock.isoformat(),
-                client_time=clock.isoformat(),
-            )
+        # A tablet's own idea of the time has no place on the wire: a mutation or data carrying
+        # one is refused, naming the field (test_api_strict.py). What is left of a wrong clock
+        # is when each tablet sends, which is all the server goes by.
         return mutation
 
     outcomes = []

@@ -429,8 +429,11 @@ def test_the_envelope_needs_a_mutation_id_and_a_seq_from_1():
     assert check_envelope(mutation(), 0) == {}
     assert check_envelope(mutation(seq=MAX_SEQ), 0) == {}
     assert check_envelope("text", 3) == {"mutations[3]": ["Must be an object."]}
-    for seq in (0, -1, 1.0, "1", True, None, MAX_SEQ + 1):
+    for seq in (0, -1, 1.5, "1", True, None, MAX_SEQ + 1, float(MAX_SEQ), float("inf")):
         assert set(check_envelope(mutation(seq=seq), 2)) == {"mutations[2].seq"}, seq
+    # JSON Schema counts 255.0 as an integer, and so does the server: read as 255.
+    whole = mutation(seq=255.0)
+    assert check_envelope(whole, 0) == {} and type(whole["seq"]) is int and whole["seq"] == 255
     assert set(check_envelope(mutation(mutation_id="m-1"), 0)) == {"mutations[0].mutation_id"}
     # The rest is checked per mutation (a rejection, not a refused batch).
     assert check_envelope(mutation(op="explode", record_type=None, data=[]), 0) == {}
