@@ -4,6 +4,7 @@
 // Everyone else continues to their pages. Without JavaScript, or outside a secure context (where
 // the app cannot run), the form posts to the server as it always did.
 
+import { sendPendingLogout } from "./tablet/device.js";
 import { opensInApp } from "./tablet/routes.js";
 
 const GENERIC_ERROR = "Email or password is incorrect, or the account is locked. Try again later.";
@@ -30,6 +31,7 @@ async function signIn(event) {
   button.disabled = true;
   let response;
   try {
+    await sendPendingLogout(); // a sign-out the server has not heard yet goes first, never after
     response = await fetch("/api/auth/login", {
       method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ email, password }),
     });
@@ -61,4 +63,7 @@ async function signIn(event) {
 // A sign-in page restored from the back/forward cache shows empty fields.
 window.addEventListener("pageshow", (event) => { if (event.persisted && form) form.reset(); });
 
-if (form && window.isSecureContext && globalThis.crypto && crypto.subtle) form.addEventListener("submit", signIn);
+if (form && window.isSecureContext && globalThis.crypto && crypto.subtle) {
+  form.addEventListener("submit", signIn);
+  sendPendingLogout(); // at the next start, as in the app
+}

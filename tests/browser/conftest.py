@@ -66,10 +66,8 @@ def browser_database(tmp_path_factory) -> TestDatabase:
 
 
 @pytest.fixture(scope="session")
-def live_server(browser_database, tmp_path_factory) -> str:
-    """The real app on 127.0.0.1 and a free port (the OS picks it), in a background thread."""
-    from werkzeug.serving import make_server
-
+def live_app(browser_database, tmp_path_factory):
+    """The app the live server serves: a test may change its config (and must put it back)."""
     app = create_app(
         {
             "TESTING": True,
@@ -80,14 +78,22 @@ def live_server(browser_database, tmp_path_factory) -> str:
         }
     )
     app.instance_path = str(tmp_path_factory.mktemp("browser-instance"))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    yield app
+    app.extensions["fieldapp_db"]["engine"].dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app) -> str:
+    """The real app on 127.0.0.1 and a free port (the OS picks it), in a background thread."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, live_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join(timeout=10)
     server.server_close()
-    app.extensions["fieldapp_db"]["engine"].dispose()
 
 
 @pytest.fixture

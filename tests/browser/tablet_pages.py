@@ -28,6 +28,18 @@ def first_visit(page):
     expect(page.get_by_role("link", name="Mia Anderson", exact=True)).to_be_visible()
 
 
+def two_tabs(context):
+    """The app open and unlocked in two tabs of one browser, synced. The second tab's sign-in
+    gave the session a new CSRF token, so the first tab's is stale."""
+    first = context.new_page()
+    first_visit(first)
+    second = context.new_page()
+    second.goto("/tablet")
+    unlock(second)
+    expect(second.get_by_role("status")).to_have_text("All changes synced", timeout=15_000)
+    return first, second
+
+
 def record_contact(page, views=VIEWS):
     """A complete contact (SPEC §4 contact shape): every section of the form, a second
     participant and an action."""

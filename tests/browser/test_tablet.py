@@ -320,6 +320,8 @@ def test_the_tablet_locks_after_fifteen_idle_minutes(context, caseload):
     page.clock.fast_forward("02:00")
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     expect(page.get_by_role("alert")).to_contain_text("Locked after 15 minutes")
+    # The lock ends the server session too (test_tablet_security.py): wait for it to land.
+    wait_until(page, lambda: page.evaluate("fetch('/api/me').then((r) => r.status)") == 401)
 
 
 def test_a_service_worker_update_with_work_waiting_loses_nothing(context, caseload, db_session):

@@ -250,4 +250,6 @@ def test_the_idle_lock_with_a_focused_field_asks_only_the_password_and_keeps_the
     expect(worries).to_be_focused()
     page.keyboard.type(", and after.")
     expect(worries).to_have_value("Typed before the tablet locked, and after.")
+    # Unlocking online signed in again, and the sync it starts ends before the test does.
+    expect(page.get_by_role("status")).to_have_text("All changes synced", timeout=15_000)
     assert log.errors == []

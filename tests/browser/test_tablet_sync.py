@@ -16,20 +16,16 @@ from fieldapp.services.clock import today_in
 
 from ..factories import PASSWORD
 from .conftest import TIMEZONE
-from .tablet_pages import contacts_with, first_visit, record_contact, unlock, wait_until
+from .tablet_pages import (
+    contacts_with,
+    first_visit,
+    record_contact,
+    two_tabs,
+    unlock,
+    wait_until,
+)
 
 pytestmark = pytest.mark.browser
-
-
-def two_tabs(context):
-    """The app open and unlocked in two tabs of one browser, synced."""
-    first = context.new_page()
-    first_visit(first)
-    second = context.new_page()
-    second.goto("/tablet")
-    unlock(second)
-    expect(second.get_by_role("status")).to_have_text("All changes synced", timeout=15_000)
-    return first, second
 
 
 def test_two_tabs_never_sync_at_once(context, caseload, db_session):

@@ -7,40 +7,12 @@ import { field, h } from "./dom.js";
 import { caseloadScreen, childScreen, contactScreen, returnVisitForm } from "./screens.js";
 import { alertBox, hooks, newRoute, page, refreshStatus, render, state, typingSettled } from "./shell.js";
 import { appRoute } from "./routes.js";
+import { endSession, forgetUser, knownUser, sendPendingLogout, signedIn, wrongPasswords } from "./device.js";
 import { TabletStore, WrongPassword } from "./store.js";
 import { backoffDelay, DeviceRevoked, ServerError, serverErrorDelay, SignInRequired, SyncClient } from "./sync.js";
 
 const IDLE_LOCK_MS = 15 * 60 * 1000;
 const SYNC_INTERVAL_MS = 5 * 60 * 1000;
-// Which local database belongs to which sign-in, for unlocking offline. Emails are kept only
-// as salted hashes and names only inside the encrypted database, so the clear part of the
-// tablet does not list who uses it.
-const KNOWN_USERS = "fieldapp.tablet.known";
-const DEVICE_SALT = "fieldapp.tablet.salt";
-localStorage.removeItem("fieldapp.tablet.users"); // the clear email -> name map of earlier versions
-
-async function emailKey(email) {
-  let salt = localStorage.getItem(DEVICE_SALT);
-  if (!salt) {
-    salt = crypto.randomUUID();
-    localStorage.setItem(DEVICE_SALT, salt);
-  }
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${salt}:${email}`));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-function knownUsers() {
-  try { return JSON.parse(localStorage.getItem(KNOWN_USERS)) || {}; } catch { return {}; }
-}
-
-async function rememberUser(email, userId) {
-  localStorage.setItem(KNOWN_USERS, JSON.stringify({ ...knownUsers(), [await emailKey(email)]: userId }));
-}
-
-async function forgetUser(userId) {
-  const users = Object.fromEntries(Object.entries(knownUsers()).filter(([, id]) => id !== userId));
-  localStorage.setItem(KNOWN_USERS, JSON.stringify(users));
-}
 
 // ------------------------------------------------------------------ routing
 
@@ -70,10 +42,10 @@ function signInScreen(error) {
   const form = h("form", { className: "narrow", onsubmit: async (event) => {
     event.preventDefault();
     try {
-      await signIn(email.value.trim().toLowerCase(), password.value);
+      await enter(email.value.trim().toLowerCase(), password.value);
     } catch (error) {
       // Nothing is deleted on a failure here; say what happened rather than hang.
-      signInScreen(`This tablet's data could not be opened (${error && error.message ? error.message : error}). Try again; if it goes on, tell your administrator.`);
+      signInScreen(notOpened(error));
     }
   } },
   h("h1", {}, "Sign in"),
@@ -83,23 +55,30 @@ function signInScreen(error) {
   render(h("main", { id: "main" }, form));
 }
 
-async function signIn(email, password) {
-  let user = null;
-  let csrfToken = null;
-  if (navigator.onLine) {
+function notOpened(error) {
+  return `This tablet's data could not be opened (${error?.message || error}). Try again; if it goes on, tell your administrator.`;
+}
+
+// The password typed on the sign-in or the lock screen (`locked`: its user): a sign-in on the
+// server when online, then the copy here opens.
+async function enter(email, password, locked, resume) {
+  let answer = {};
+  if (navigator.onLine && email) {
     try {
+      await sendPendingLogout(); // before this sign-in, never after
       const response = await fetch("/api/auth/login", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ email, password }) });
-      if (response.status === 401) return signInScreen("Email or password is incorrect, or the account is locked.");
-      if (response.ok) ({ user, csrf_token: csrfToken } = await response.json());
+      if (response.status === 401 && !locked) return signInScreen("Email or password is incorrect, or the account is locked.");
+      answer = response.ok ? await response.json() : { refused: response.status === 401 };
     } catch { /* offline after all: unlock locally */ }
   }
-  return unlock(email, password, { user, csrfToken });
+  return unlock(email, password, { ...answer, csrfToken: answer.csrf_token }, locked, resume);
 }
 
 // Opens this user's copy on the tablet with the password: created on the first sign-in,
 // unlocked afterwards (offline too, for a user who signed in here before).
-async function unlock(email, password, { user, csrfToken }) {
-  const userId = user ? user.id : knownUsers()[await emailKey(email)];
+async function unlock(email, password, { user, csrfToken, refused }, locked, resume) {
+  if (user?.must_change_password) return location.assign("/account/password"); // opens nothing
+  const userId = user ? user.id : locked ? locked.id : await knownUser(email);
   if (!userId) return signInScreen("Sign in once with a connection before working offline.");
   let store;
   try {
@@ -108,9 +87,28 @@ async function unlock(email, password, { user, csrfToken }) {
     if (!(error instanceof WrongPassword)) throw error;
     // The server took this password, so it changed since the tablet last unlocked.
     if (user) return previousPasswordScreen(email, password, { user, csrfToken });
-    return signInScreen("That password does not unlock this tablet's data.");
+    return wrongUnlock(userId, locked, resume);
   }
+  // The tablet's password, not the server's: the work opens, and syncing waits for a sign-in.
+  if (refused) state.signInRequired = true;
   await opened(store, email, { user, csrfToken });
+  if (refused) alertBox("The server refused this password (changed elsewhere?). Your work is open; to sync, sign in again.");
+  restoreFocus(resume);
+}
+
+// Wrong passwords in a row for the copy here, where the server's lockout cannot help: from the
+// fifth the screen says what the tenth does, and the tenth removes the copy.
+async function wrongUnlock(userId, locked, resume) {
+  const count = await wrongPasswords(userId, 1);
+  const waiting = count >= 5 ? await TabletStore.waitingCount(userId) : 0;
+  const lost = waiting ? `, including ${plural(waiting, "change", "changes")} not yet sent to the server` : "";
+  if (count >= 10) {
+    await TabletStore.wipe(userId);
+    await forgetUser(userId);
+    return signInScreen(`Ten wrong passwords in a row: this tablet's copy of your work was removed${lost}. Sign in online to fetch your caseload again.`);
+  }
+  const error = `That password does not unlock this tablet's data.${count < 5 ? "" : ` ${10 - count} more wrong attempt${count === 9 ? " removes" : "s remove"} this tablet's copy of your work${lost}.`}`;
+  return locked ? lockScreen(locked, resume, error) : signInScreen(error);
 }
 
 // The password was changed (on the web, or by an admin) while this tablet held data under the
@@ -158,8 +156,10 @@ async function forgottenPasswordScreen(email, newPassword, signedIn) {
 }
 
 async function opened(store, email, { user, csrfToken }) {
+  await wrongPasswords(store.userId, 0);
   if (user) {
-    await rememberUser(email, user.id);
+    user = { ...user, email }; // the lock screen signs in again with it
+    await signedIn(email, user.id);
     await store.setSealedMeta("profile", user);
     await store.setMeta({ csrfToken });
     state.signInRequired = false;
@@ -209,9 +209,7 @@ async function signOut() {
     return;
   }
   const userId = state.user.id;
-  try {
-    await fetch("/api/auth/logout", { method: "POST", headers: { "X-CSRFToken": state.csrfToken || "" } });
-  } catch { /* offline: the local wipe is what matters */ }
+  await endSession(state.csrfToken);
   lock();
   await TabletStore.wipe(userId);
   await forgetUser(userId);
@@ -264,6 +262,7 @@ async function idleLock() {
   const user = state.user;
   lock();
   lockScreen(user, resume);
+  endSession(state.csrfToken); // the server session too: unlocking signs in again
 }
 
 function lockScreen(user, resume, error) {
@@ -271,15 +270,11 @@ function lockScreen(user, resume, error) {
   const password = h("input", { type: "password", autocomplete: "current-password", required: true });
   const form = h("form", { className: "narrow", onsubmit: async (event) => {
     event.preventDefault();
-    let store;
     try {
-      store = await TabletStore.open(user.id, password.value);
+      await enter(user.email, password.value, user, resume);
     } catch (failure) {
-      if (failure instanceof WrongPassword) return lockScreen(user, resume, "That password does not unlock this tablet's data.");
-      return lockScreen(user, resume, `This tablet's data could not be opened (${failure && failure.message ? failure.message : failure}). Try again; if it goes on, tell your administrator.`);
+      lockScreen(user, resume, notOpened(failure));
     }
-    await opened(store, null, { user: null, csrfToken: null });
-    restoreFocus(resume);
   } },
   h("h1", {}, "Sign in"),
   h("p", { className: "flash flash-error", role: "alert" }, error || "Locked after 15 minutes without use. Enter your password to continue; your work is kept."),
@@ -311,7 +306,7 @@ function autoSync() {
 }
 
 setInterval(autoSync, SYNC_INTERVAL_MS);
-window.addEventListener("online", autoSync);
+window.addEventListener("online", () => sendPendingLogout().finally(autoSync));
 window.addEventListener("offline", () => refreshStatus());
 
 // ------------------------------------------------------------------ sync
@@ -376,7 +371,7 @@ async function syncNow() {
   cancelRetry();
   showProgress({ phase: "start" });
   await refreshStatus("Syncing…");
-  const client = new SyncClient(store, { csrfToken: state.csrfToken, onProgress: showProgress });
+  const client = new SyncClient(store, { session: state, onProgress: showProgress });
   try {
     await client.run();
     showProgress({ phase: "done" });
@@ -450,7 +445,7 @@ export async function enterApp(email, password, signedIn) {
   try {
     await unlock(email, password, signedIn);
   } catch (error) {
-    signInScreen(`This tablet's data could not be opened (${error && error.message ? error.message : error}). Try again; if it goes on, tell your administrator.`);
+    signInScreen(notOpened(error));
   }
 }
 
@@ -458,5 +453,8 @@ if (!window.isSecureContext || !globalThis.crypto || !crypto.subtle) {
   insecureContextScreen();
 } else {
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => {});
-  if (!document.getElementById("tablet").hasAttribute("data-handoff")) signInScreen();
+  if (!document.getElementById("tablet").hasAttribute("data-handoff")) {
+    signInScreen();
+    sendPendingLogout();
+  }
 }

@@ -165,7 +165,7 @@ export function keeper(write) {
         scheduled = false;
         return write();
       }).catch((error) => {
-        alertBox(`Your typing could not be saved on this tablet (${error && error.message ? error.message : error}). Keep this page open and try again; if it goes on, sync now.`);
+        alertBox(`Your typing could not be saved on this tablet (${error?.message || error}). Keep this page open and try again; if it goes on, sync now.`);
       });
       const written = chain;
       unwritten.add(written);

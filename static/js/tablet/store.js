@@ -114,11 +114,6 @@ export class TabletStore {
     return `${PREFIX}${userId}`;
   }
 
-  static async exists(userId) {
-    const databases = await indexedDB.databases();
-    return databases.some((d) => d.name === TabletStore.databaseName(userId));
-  }
-
   // Creates the user's database on first sign-in, or unlocks it; a wrong password throws.
   static async open(userId, password) {
     const db = await openDatabase(TabletStore.databaseName(userId));
@@ -209,12 +204,14 @@ export class TabletStore {
     }
   }
 
-  // How many changes wait to be sent, readable without the key (the outbox rows are counted,
-  // not opened): what would be lost if a locked tablet's copy were removed.
+  // Changes queued or typed and not sent, counted without the key: what would be lost if a
+  // locked tablet's copy were removed.
   static async waitingCount(userId) {
     const db = await openDatabase(TabletStore.databaseName(userId));
     try {
-      return await promised(db.transaction("outbox").objectStore("outbox").count());
+      const read = db.transaction(["outbox", "records"]);
+      const [queued, rows] = await Promise.all([promised(read.objectStore("outbox").count()), promised(read.objectStore("records").getAll())]);
+      return queued + rows.filter((row) => row.edited).length;
     } finally {
       db.close();
     }
@@ -552,11 +549,6 @@ export class TabletStore {
   // How many rows a store holds, counted without opening any (e.g. refused or in conflict).
   async count(store) {
     return promised(this.db.transaction(store).objectStore(store).count());
-  }
-
-  async listSealed(store) {
-    const rows = await promised(this.db.transaction(store).objectStore(store).getAll());
-    return Promise.all(rows.map((row) => decryptJson(this.key, row.sealed)));
   }
 
   // One pull page and its cursor: one transaction. The server store takes the page as sent;

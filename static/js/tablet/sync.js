@@ -28,20 +28,19 @@ const BUSY = new Set([502, 503, 504]);
 export class SignInRequired extends Error {}
 
 export class SyncClient {
-  constructor(store, { csrfToken, fetchImpl = (...args) => fetch(...args), onProgress = () => {} } = {}) {
+  constructor(store, { session, onProgress }) {
     this.store = store;
-    this.csrfToken = csrfToken;
-    this.fetch = fetchImpl;
+    this.session = session;
     this.onProgress = onProgress;
   }
 
-  async request(method, path, body) {
+  async request(method, path, body, retry = true) {
     let response;
     try {
-      response = await this.fetch(path, {
+      response = await fetch(path, {
         method,
         credentials: "same-origin",
-        headers: body ? { "Content-Type": "application/json", "X-CSRFToken": this.csrfToken } : {},
+        headers: body ? { "Content-Type": "application/json", "X-CSRFToken": this.session.csrfToken } : {},
         body: body ? JSON.stringify(body) : undefined,
       });
     } catch (error) {
@@ -51,7 +50,14 @@ export class SyncClient {
     if (response.status === 401) throw new SignInRequired("The session has ended.");
     if (response.status === 400 && body) {
       const answer = await response.clone().json().catch(() => ({}));
-      if (answer.code === "csrf_failed") throw new SignInRequired("The session's token is no longer valid.");
+      if (answer.code === "csrf_failed") {
+        // Another tab signed in, renewing the session's token: taken once, if it is this user's.
+        const me = retry && (await (await this.request("GET", "/api/me")).json());
+        if (me?.user?.id !== this.store.userId) throw new SignInRequired("The session's token is no longer valid.");
+        this.session.csrfToken = me.csrf_token;
+        await this.store.setMeta({ csrfToken: me.csrf_token });
+        return this.request(method, path, body, false);
+      }
     }
     if (BUSY.has(response.status)) throw new RetryLater(`server busy: ${response.status}`, { status: response.status });
     if (response.status >= 500) throw new ServerError(`server error: ${response.status}`, { status: response.status });
