@@ -33,9 +33,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     extensions.init_app(app)
 
     from . import auth, security, web
+    from .auth import password_required
 
     security.init_app(app)
     auth.init_app(app)
+    password_required.init_app(app)
     web.init_app(app)
 
     from .admin.views import bp as admin_bp
@@ -46,6 +48,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .permanency.child import bp as permanency_child_bp
     from .permanency.dashboard import bp as permanency_dashboard_bp
     from .permanency.report import bp as permanency_report_bp
+    from .team.acknowledgements import bp as acknowledgements_bp
     from .team.compliance import bp as compliance_bp
     from .team.sync_issues import bp as sync_issues_bp
     from .team.views import bp as team_bp
@@ -57,6 +60,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         contacts_bp,
         team_bp,
         compliance_bp,
+        acknowledgements_bp,
         sync_issues_bp,
         permanency_dashboard_bp,
         permanency_child_bp,

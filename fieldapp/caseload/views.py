@@ -15,6 +15,7 @@ from ..access import audit, child_or_404, session, today, works_in_the_app
 from ..forms import select_choices
 from ..models import Contact, ReturnVisit
 from ..permanency.child import section as permanency_section
+from ..services import contacts as contact_service
 from ..services import scope
 from ..services.allocation import eligible_practitioners
 from ..services.caseload import caseload, last_qualifying_contact_dates
@@ -41,8 +42,13 @@ def index():
         today(),
         current_app.config["FIELDAPP_DUE_SOON_DAYS"],
     )
+    waiting = contact_service.acknowledgement_queue(session(), current_user, limit=0).total
     return render_template(
-        "caseload/index.html", rows=rows, heading="My team's children", today=today()
+        "caseload/index.html",
+        rows=rows,
+        heading="My team's children",
+        today=today(),
+        to_acknowledge=waiting,
     )
 
 

@@ -1,7 +1,7 @@
 """All models, imported here so `Base.metadata` is complete for Alembic and tests."""
 
 from .audit import AuditEvent, Device
-from .base import Base
+from .base import Base, RecordSource
 from .child import (
     AboriginalStatus,
     Allocation,
@@ -48,6 +48,7 @@ from .sync import (
 )
 
 __all__ = [
+    "RecordSource",
     "AboriginalStatus",
     "Addendum",
     "Agency",

@@ -3,6 +3,7 @@ SQLAlchemy sessions."""
 
 from __future__ import annotations
 
+import enum
 import uuid
 from datetime import UTC, date, datetime
 
@@ -54,3 +55,11 @@ class ClientRecordMixin(SyncedMixin):
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class RecordSource(enum.StrEnum):
+    """Where a record came from: made in fieldapp, or brought from the previous system by
+    `import-permanency` or `import-children`."""
+
+    app = "app"
+    imported = "import"

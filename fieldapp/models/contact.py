@@ -11,7 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, ClientRecordMixin, new_uuid
+from .base import Base, ClientRecordMixin, RecordSource, new_uuid
 from .child import Child
 from .org import User
 
@@ -125,6 +125,9 @@ class Contact(ClientRecordMixin, Base):
     submitted_at: Mapped[datetime | None]
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     acknowledged_at: Mapped[datetime | None]
+    # `import`: the last face-to-face contact brought by `import-children`, so R1 starts right
+    # on day one; it has no notes to read and nothing for a team leader to acknowledge.
+    source: Mapped[str] = mapped_column(String(10), default=RecordSource.app.value)
 
     child: Mapped[Child] = relationship()
     author: Mapped[User] = relationship(foreign_keys=[author_id])

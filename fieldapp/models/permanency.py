@@ -13,7 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, new_uuid, utcnow
+from .base import Base, RecordSource, new_uuid, utcnow
 from .child import Child
 from .org import Agency, User
 
@@ -56,11 +56,6 @@ class TransferBasis(enum.StrEnum):
     final_orders_minister = "final_orders_minister"
     final_restoration_orders = "final_restoration_orders"
     other_long_term_orders = "other_long_term_orders"
-
-
-class RecordSource(enum.StrEnum):
-    app = "app"
-    imported = "import"  # brought from the previous system by `import-permanency`
 
 
 def _in(column: str, values: type[enum.Enum]) -> str:

@@ -24,11 +24,14 @@ from ..models import (
     CasePlanGoalRecord,
     CaseResponsibilityTransfer,
     Child,
+    Contact,
+    RecordSource,
     Residence,
     Role,
     Team,
     User,
 )
+from ..models.base import utcnow
 from .allocation import allocate
 from .audit import record_event
 from .permanency_records import refresh_permanency_mirror
@@ -37,7 +40,7 @@ COLUMNS = (
     "external_id", "given_name", "family_name", "preferred_name", "date_of_birth",
     "aboriginal_status", "residence", "care_start_date", "care_end_date", "team",
     "practitioner_email", "primary_agency", "case_plan_goal", "goal_set_date",
-    "permanency_unlikely",
+    "permanency_unlikely", "last_face_to_face_date", "last_face_to_face_by",
 )  # fmt: skip
 REQUIRED_COLUMNS = (
     "external_id",
@@ -200,7 +203,39 @@ def _check_row(
     values["permanency_unlikely"] = _parse_bool(
         row.get("permanency_unlikely") or "", "permanency_unlikely", errors
     )
+    _check_last_contact(row, values, lookups, today, errors)
     return values, errors
+
+
+def _check_last_contact(
+    row: dict[str, str], values: dict[str, Any], lookups: _Lookups, today: date, errors: list[str]
+) -> None:
+    """The child's last face-to-face contact in the previous system, and the staff member who
+    made it (by email; the child's practitioner when not given)."""
+    last = _parse_date(row.get("last_face_to_face_date") or "", "last_face_to_face_date", errors)
+    by_email = (row.get("last_face_to_face_by") or "").strip().lower()
+    values["last_face_to_face_date"], values["last_face_to_face_by"] = last, None
+    if by_email and last is None:
+        errors.append("last_face_to_face_by is given without last_face_to_face_date")
+    if last is None:
+        return
+    start, end = values["care_start_date"], values["care_end_date"]
+    if last > today:
+        errors.append("last_face_to_face_date is in the future")
+    elif start and last < start:
+        errors.append("last_face_to_face_date is before care_start_date")
+    elif end and last > end:
+        errors.append("last_face_to_face_date is after care_end_date")
+    if by_email:
+        staff = lookups.user(by_email)
+        if staff is None or staff.role not in (Role.practitioner.value, Role.team_leader.value):
+            errors.append(
+                f"last_face_to_face_by {by_email!r} is not the account of a practitioner or "
+                "team leader"
+            )
+        values["last_face_to_face_by"] = staff
+    elif values["practitioner"] is None:
+        errors.append("last_face_to_face_by is required when the child has no practitioner_email")
 
 
 _CHILD_FIELDS = (
@@ -238,6 +273,47 @@ def _import_goal(
         )
     )
     refresh_permanency_mirror(session, child, today)
+    return True
+
+
+IMPORTED_CONTACT_NOTE = (
+    "Imported from the previous system: the last face-to-face contact recorded there. "
+    "Its notes and the child's views are in the previous system."
+)
+
+
+def _import_last_contact(session: Session, child: Child, values: dict[str, Any]) -> bool:
+    """R1 starts right on day one: the previous system's last face-to-face contact becomes an
+    imported qualifying contact (`004` § Contact with child), unless the child already has a
+    contact on or after that date. True if one was added."""
+    last = values["last_face_to_face_date"]
+    if last is None:
+        return False
+    later = session.scalar(
+        select(Contact.id).where(
+            Contact.child_id == child.id,
+            Contact.status == "submitted",
+            Contact.contact_date >= last,
+        )
+    )
+    if later is not None:
+        return False
+    author = values["last_face_to_face_by"] or values["practitioner"]
+    session.add(
+        Contact(
+            child_id=child.id,
+            author_id=author.id,
+            status="submitted",
+            contact_date=last,
+            mode="face_to_face",
+            made_by="practitioner",
+            child_seen=True,
+            views_not_recorded_reason=IMPORTED_CONTACT_NOTE,
+            notes=IMPORTED_CONTACT_NOTE,
+            submitted_at=utcnow(),
+            source=RecordSource.imported.value,
+        )
+    )
     return True
 
 
@@ -306,6 +382,7 @@ def import_children(
                 allocate(session, child, values["practitioner"], values["care_start_date"])
                 child.version = 1
             _import_goal(session, child, values, today, imported_by_id)
+            _import_last_contact(session, child, values)
             result.created += 1
             result.changed_ids.append(str(child.id))
             continue
@@ -318,6 +395,8 @@ def import_children(
             child.team = values["team"]
             changed = True
         if _import_goal(session, child, values, today, imported_by_id):
+            changed = True
+        if _import_last_contact(session, child, values):
             changed = True
         if child.primary_agency_id != values["primary_agency"].id:
             session.add(

@@ -14,10 +14,12 @@ names, so both paths apply the same rules.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload
 
 from ..models import (
     Addendum,
@@ -28,12 +30,14 @@ from ..models import (
     ContactParticipant,
     ContactStatus,
     MadeBy,
+    RecordSource,
     ReturnVisit,
     Role,
     User,
 )
 from ..models.base import new_uuid, utcnow
 from . import record_fields as fields
+from . import scope
 from .audit import record_event
 from .errors import Forbidden, ImmutableRecord, ValidationError
 from .record_fields import ADDENDUM, CONTACT, PARTICIPANT
@@ -312,6 +316,32 @@ def acknowledge_contact(session: Session, user: User, contact: Contact) -> None:
             object_type="contact",
             object_id=contact.id,
         )
+
+
+@dataclass(frozen=True)
+class AcknowledgementQueue:
+    contacts: list[Contact]  # one page, oldest submission first
+    total: int
+
+
+def acknowledgement_queue(
+    session: Session, leader: User, *, limit: int = 100, offset: int = 0
+) -> AcknowledgementQueue:
+    """The submitted contacts of the leader's teams not yet acknowledged, the longest waiting
+    first (`004` § Contact with child: the team leader reads and signs off each contact)."""
+    waiting = scope.visible_contacts(leader).where(
+        Contact.status == "submitted",
+        Contact.acknowledged_at.is_(None),
+        Contact.source == RecordSource.app.value,  # an imported one has nothing to read
+    )
+    total = session.scalar(select(func.count()).select_from(waiting.subquery()))
+    contacts = session.scalars(
+        waiting.options(joinedload(Contact.child), joinedload(Contact.author))
+        .order_by(Contact.submitted_at, Contact.contact_date, Contact.id)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return AcknowledgementQueue(list(contacts), total or 0)
 
 
 def record_return_visit(

@@ -8,7 +8,8 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from ..access import audit, deny, require_role, session, today
-from ..services import review, sync
+from ..models import Child, Contact, User
+from ..services import review, scope, sync
 from ..services.errors import Forbidden, ValidationError
 
 bp = Blueprint("sync_issues", __name__)
@@ -21,11 +22,40 @@ def index():
     conflicts = sync.conflicts_for(session(), current_user)
     items = sync.review_items_for(session(), current_user)
     resolved = sync.resolved_conflicts_for(session(), current_user)
+    all_conflicts = conflicts + [r.conflict for r in resolved]
+    children, contacts = _named(
+        current_user,
+        {c.child_id for c in all_conflicts} | {i.child_id for i in items},
+        {c.record_id for c in all_conflicts if c.record_type == "contact"},
+    )
     audit("view", "sync_issues", None)
     session().commit()
     return render_template(
-        "team/sync_issues.html", conflicts=conflicts, items=items, resolved=resolved
+        "team/sync_issues.html",
+        conflicts=conflicts,
+        items=items,
+        resolved=resolved,
+        children=children,
+        contacts=contacts,
     )
+
+
+def _named(user: User, child_ids: set, contact_ids: set) -> tuple[dict, dict]:
+    """Which child and which contact each issue is about, as far as the user may see them: a
+    child who has left the user's scope stays unnamed (SPEC §2)."""
+    children = {
+        child.id: child
+        for child in session().scalars(
+            scope.visible_children(user).where(Child.id.in_(child_ids or [None]))
+        )
+    }
+    contacts = {
+        contact.id: contact
+        for contact in session().scalars(
+            scope.visible_contacts(user).where(Contact.id.in_(contact_ids or [None]))
+        )
+    }
+    return children, contacts
 
 
 @bp.post("/team/sync-issues/conflicts/<uuid:conflict_id>/resolve")

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from fieldapp.models import AuditEvent, Contact, Device, SyncConflict, SyncReviewItem
 
-from ..factories import org_today
+from ..factories import TIMEZONE, org_today
 
 
 @pytest.fixture
@@ -189,3 +189,45 @@ def test_accepting_a_return_visit_files_it_and_a_bad_date_is_named_not_a_crash(
     assert auth.post(f"/team/sync-issues/review/{good.id}/accept").status_code == 302
     visit = db().get(ReturnVisit, good.record_id)
     assert (visit.arrival_date, visit.arrangement_note) == (date(2026, 12, 20), "Plan 4.2")
+
+
+def test_each_issue_names_its_child_and_contact_in_local_time(client, auth, org, issues, db):
+    """Issue 13: not "Contact by Jo Nguyen · 01/12/2026 21:14 UTC" but which child, which
+    contact (its date, a link) and the time in the organisation's timezone."""
+    from fieldapp.services.clock import local_time
+
+    auth.login(org.leader.email)
+    html = client.get("/team/sync-issues").text
+    assert "UTC" not in html
+    draft = db().get(Contact, org.draft.id)
+    conflict = db().get(SyncConflict, issues["conflict"].id)
+    conflicts = html.split('id="conflicts-heading"', 1)[1].split("</article>", 1)[0]
+    assert f'<a href="/children/{org.child.id}">Mia Anderson</a>' in conflicts
+    if draft.contact_date:
+        assert f'<a href="/contacts/{draft.id}">{draft.contact_date:%d/%m/%Y}</a>' in conflicts
+    local = local_time(conflict.created_at, TIMEZONE)
+    assert f"{local:%d/%m/%Y %H:%M}" in conflicts
+    waiting = html.split('id="review-heading"', 1)[1]
+    contact_date = org_today() - timedelta(days=2)
+    assert f"Mia Anderson</a> · contact of {contact_date:%d/%m/%Y}" in waiting
+
+
+def test_an_issue_about_a_child_out_of_scope_does_not_name_them(client, auth, org, engine):
+    with Session(engine) as session:
+        session.add(
+            SyncConflict(
+                record_type="contact",
+                record_id=org.other_contact.id,
+                child_id=org.other_child.id,
+                field="child_views",
+                server_value="Theirs",
+                device_value="Mine",
+                user_id=org.practitioner.id,
+                mutation_id=uuid.uuid4(),
+            )
+        )
+        session.commit()
+    auth.login(org.practitioner.email)
+    html = client.get("/team/sync-issues").text
+    assert "Zed Other" not in html
+    assert "A child no longer in your caseload" in html
