@@ -383,8 +383,8 @@ def test_a_missed_return_visit_is_counted_badged_and_filterable(client, auth, te
     auth.login("leader@example.org")
     html = client.get("/team/compliance").text
     assert re.search(
-        r'tile-overdue"><span class="tile-number">1</span> return visit missed in the 12 months '
-        rf"to {today:%d/%m/%Y} \(1 child\)",
+        r'tile-overdue"><span class="tile-number">1</span> return visit missed in 12 months '
+        r"\(1 child\)",
         html,
     )
     tia = html.split("Tia Track", 1)[1].split("</tr>", 1)[0]
