@@ -308,6 +308,33 @@ def find_team(session: Session, name: str) -> Team | None:
     return session.scalar(select(Team).where(Team.name == name.strip()))
 
 
+def account_problems(
+    session: Session, *, name: str, role: str, team_names: list[str], teams_field: str = "team"
+) -> tuple[dict[str, list[str]], list[Team]]:
+    """The rules an account's name, role and teams keep, for a new account and an edited one
+    alike: a name of 1 to 200 characters, a known role, teams that exist, and a team for
+    practitioners and team leaders (SPEC §2). Returns the problems by field (teams under
+    `teams_field`, the form's name for them) and the teams found."""
+    errors: dict[str, list[str]] = {}
+    name = name.strip()
+    if not name:
+        errors["name"] = ["Name is required."]
+    elif len(name) > 200:
+        errors["name"] = ["Name is at most 200 characters."]
+    if role not in {r.value for r in Role}:
+        errors["role"] = [f"Role must be one of: {', '.join(r.value for r in Role)}."]
+    teams: list[Team] = []
+    for team_name in dict.fromkeys(team_names):
+        team = find_team(session, team_name)
+        if team is None:
+            errors.setdefault(teams_field, []).append(f"No team named {team_name!r}.")
+        else:
+            teams.append(team)
+    if role in (Role.practitioner.value, Role.team_leader.value) and not team_names:
+        errors.setdefault(teams_field, []).append("Practitioners and team leaders need a team.")
+    return errors, teams
+
+
 def create_user(
     session: Session,
     *,
@@ -320,32 +347,17 @@ def create_user(
 ) -> User:
     """Creates an account. Practitioners and team leaders belong to teams; their agency is the
     team's. Coordinators need an agency (given, or their team's)."""
-    errors: dict[str, list[str]] = {}
+    errors, teams = account_problems(session, name=name, role=role, team_names=team_names or [])
     email = email.strip().lower()
     if not is_email_address(email):
         errors["email"] = ["Enter a valid email address."]
     elif session.scalar(select(User.id).where(func.lower(User.email) == email)):
         errors["email"] = [f"A user with email {email} already exists."]
-    if not name.strip():
-        errors["name"] = ["Name is required."]
-    elif len(name.strip()) > 200:
-        errors["name"] = ["Name is at most 200 characters."]
     if len(email) > 254:
         errors["email"] = ["Email is at most 254 characters."]
-    if role not in {r.value for r in Role}:
-        errors["role"] = [f"Role must be one of: {', '.join(r.value for r in Role)}."]
     password_problems = passwords.password_problems(password, email=email, name=name)
     if password_problems:
         errors["password"] = password_problems
-    teams: list[Team] = []
-    for team_name in team_names or []:
-        team = find_team(session, team_name)
-        if team is None:
-            errors.setdefault("team", []).append(f"No team named {team_name!r}.")
-        else:
-            teams.append(team)
-    if role in (Role.practitioner.value, Role.team_leader.value) and not team_names:
-        errors.setdefault("team", []).append("Practitioners and team leaders need a team.")
     agency = None
     if agency_name:
         agency = session.scalar(select(Agency).where(Agency.name == agency_name))

@@ -15,10 +15,10 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Role, Team, User
+from ..models import Role, User
 from ..models.base import utcnow
 from . import passwords
-from .accounts import end_user_sessions, find_team, hash_password
+from .accounts import account_problems, end_user_sessions, hash_password
 from .audit import record_event
 from .devices import device_rows
 from .errors import ValidationError
@@ -79,23 +79,10 @@ def update_user(
     """Changes the user's name, role and teams. Practitioners and team leaders need a team;
     a coordinator needs an agency (their team's, or the one they have). Returns what changed,
     as {field: [before, after]} (empty when nothing did); a change is audited as `update`."""
-    errors: dict[str, list[str]] = {}
+    errors, teams = account_problems(
+        session, name=name, role=role, team_names=team_names, teams_field="teams"
+    )
     name = name.strip()
-    if not name:
-        errors["name"] = ["Name is required."]
-    elif len(name) > 200:
-        errors["name"] = ["Name is at most 200 characters."]
-    if role not in ROLE_LABELS:
-        errors["role"] = [f"Role must be one of: {', '.join(ROLE_LABELS.values())}."]
-    teams: list[Team] = []
-    for team_name in dict.fromkeys(team_names):
-        team = find_team(session, team_name)
-        if team is None:
-            errors.setdefault("teams", []).append(f"No team named {team_name!r}.")
-        else:
-            teams.append(team)
-    if role in (Role.practitioner.value, Role.team_leader.value) and not team_names:
-        errors.setdefault("teams", []).append("Practitioners and team leaders need a team.")
     agency = teams[0].agency if teams else user.agency
     if role == Role.coordinator.value and agency is None:
         errors.setdefault("teams", []).append("A coordinator needs a team, for their agency.")
