@@ -119,7 +119,9 @@ def register_device():
         raise sync.SyncError(400, "name is required.", field="name")
     if not storable(name):
         raise sync.SyncError(400, "name contains characters that cannot be stored.", field="name")
-    device, created = sync.register_device(session(), current_user, device_id, name)
+    device, created = sync.register_device(
+        session(), current_user, device_id, name, request.headers.get("User-Agent")
+    )
     if created:
         audit("register", "device", device.id)
     return jsonify(device_id=str(device.id), name=device.name), 201 if created else 200

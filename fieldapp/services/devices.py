@@ -2,10 +2,12 @@
 system it runs, when it last synced, how many children's records it holds, and whether it may
 hold work not yet sent. The one place that says when a tablet has been out of touch too long.
 
-A tablet registers with a name (SPEC §4, `POST /api/sync/devices`). A name a person gave it is
-shown as it is; a name that is a browser's user agent string (what the tablet sends today:
-`navigator.userAgent`, cut to 80 characters) is shown as "Chrome 131 on Android 14", read by
-`ua-parser` (the uap-core rules, shipped with the package: no network call).
+A tablet registers with a name (SPEC §4, `POST /api/sync/devices`): the one the practitioner
+gave it on the caseload screen ("Tablet name"), or until then its browser's user agent string.
+A given name is shown as it is. The browser and system come from the User-Agent header the
+tablet syncs with (`devices.user_agent`; for tablets registered before it was kept, from a name
+that is a user agent), shown as "Chrome 131 on Android 14", read by `ua-parser` (the uap-core
+rules, shipped with the package: no network call).
 """
 
 from __future__ import annotations
@@ -149,7 +151,7 @@ def device_rows(
         DeviceRow(
             device=device,
             name=given_name(device),
-            system=describe_user_agent(device.name),
+            system=describe_user_agent(device.user_agent or device.name),
             children_held=held.get(device.id, 0),
             out_of_touch=out_of_touch(device, now),
         )

@@ -96,17 +96,25 @@ class SyncError(Exception):
 
 
 def register_device(
-    session: Session, user: User, device_id: uuid.UUID, name: str
+    session: Session, user: User, device_id: uuid.UUID, name: str, user_agent: str | None = None
 ) -> tuple[Device, bool]:
-    """201 for a new device, 200 if already this user's; 409 if another user's, 410 if revoked."""
+    """201 for a new device, 200 if already this user's; 409 if another user's, 410 if revoked.
+    A registered device takes a new name (the practitioner renamed the tablet) or user agent (its
+    browser was updated) when they change, and writes nothing when they do not."""
+    name = name.strip()[:200] or "Tablet"
+    user_agent = (user_agent or "").strip()[:400] or None
     device = session.get(Device, device_id)
     if device is not None:
         if device.user_id != user.id:
             raise SyncError(409, "This device is registered to another user.")
         if device.revoked_at is not None:
             raise SyncError(410, "This device has been revoked. Its local data must be wiped.")
+        if device.name != name:
+            device.name = name
+        if user_agent and device.user_agent != user_agent:
+            device.user_agent = user_agent
         return device, False
-    device = Device(id=device_id, user_id=user.id, name=name.strip()[:200] or "Tablet")
+    device = Device(id=device_id, user_id=user.id, name=name, user_agent=user_agent)
     session.add(device)
     session.flush()
     return device, True

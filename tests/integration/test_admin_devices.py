@@ -135,3 +135,31 @@ def test_the_devices_page_names_each_tablet_in_words(client, admin, org, db_sess
     # The user's page lists their tablets too.
     user_page = client.get(f"/admin/user?id={org.practitioner.id}").text
     assert "Pat&#39;s Galaxy Tab" in user_page and "Chrome 131 on Android 14" in user_page
+
+
+def test_a_tablet_named_by_its_practitioner_keeps_its_browser(app, client, admin, org, db):
+    """The tablet registers with its user agent until the practitioner names it; the name is
+    taken at the next sync, and the browser and system come from the User-Agent header."""
+    from .sync_helpers import sign_in
+
+    tablet_client = app.test_client()
+    token = sign_in(tablet_client, "pat@example.org")
+    device_id = str(uuid.uuid4())
+
+    def register(name: str):
+        return tablet_client.post(
+            "/api/sync/devices",
+            json={"device_id": device_id, "name": name},
+            headers={"X-CSRFToken": token, "User-Agent": ANDROID_CHROME},
+        )
+
+    assert register(ANDROID_CHROME).status_code == 201
+    page = client.get("/admin/devices").text
+    assert "Not named" in page and "Chrome 131 on Android 14" in page
+    assert register("Pat's Galaxy Tab").status_code == 200
+    device = db().get(Device, uuid.UUID(device_id))
+    assert device.name == "Pat's Galaxy Tab" and device.user_agent == ANDROID_CHROME
+    page = client.get("/admin/devices").text
+    row = next(r for r in page.split("<tr>") if "Galaxy Tab" in r)
+    assert "Chrome 131 on Android 14" in row
+    assert register("Pat's Galaxy Tab").status_code == 200  # unchanged: nothing to write

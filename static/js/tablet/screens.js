@@ -277,7 +277,20 @@ export async function caseloadScreen() {
         h("td", { "data-label": "Last face-to-face contact" }, dmy(result.lastContactDate), result.unsynced ? h("span", { className: "muted" }, " (includes unsynced)") : null),
         h("td", { "data-label": "Due" }, dmy(result.dueDate)),
         h("td", { "data-label": "Status" }, statusBadge(result))))))
-      : await emptyCaseload());
+      : await emptyCaseload(),
+    await tabletName());
+}
+
+// What the practitioner calls this tablet, so an admin can tell their tablets apart (and revoke
+// the right one). Sent with the next sync; until named, the tablet goes by its browser.
+async function tabletName() {
+  const name = h("input", { maxLength: 200, value: (await state.store.getMeta("deviceName")) || "" });
+  return h("form", { className: "tablet-name", onsubmit: async (event) => {
+    event.preventDefault();
+    await state.store.setMeta({ deviceName: name.value.trim() });
+    hooks.syncNow();
+  } }, field("Tablet name", name, "So your administrator can tell your tablets apart, for example \"Jo's iPad\"."),
+  h("button", { type: "submit", className: "button-secondary" }, "Save tablet name"));
 }
 
 // An empty caseload says why, in words: a role that records no contacts is sent to its own

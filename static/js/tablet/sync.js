@@ -70,7 +70,7 @@ export class SyncClient {
       deviceId = crypto.randomUUID();
       await this.store.setMeta({ deviceId });
     }
-    const response = await this.request("POST", "/api/sync/devices", { device_id: deviceId, name: navigator.userAgent.slice(0, 200) });
+    const response = await this.request("POST", "/api/sync/devices", { device_id: deviceId, name: (await this.store.getMeta("deviceName")) || navigator.userAgent.slice(0, 200) });
     if (!response.ok) throw new RetryLater(`device registration answered ${response.status}`, { status: response.status });
     return deviceId;
   }
