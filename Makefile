@@ -45,3 +45,4 @@ bench: install
 	$(BIN)/python -m bench.sync --write
 	$(BIN)/python -m bench.tablet --write
 	$(BIN)/python -m bench.fleet --write
+	$(BIN)/python -m bench.peer --write

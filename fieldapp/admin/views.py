@@ -69,9 +69,12 @@ def users():
             session().rollback()
             errors = {"teams" if key == "team" else key: value for key, value in exc.errors.items()}
         else:
+            # The admin chose this password, so it is a temporary one (ASVS 2.3.1): the user
+            # sets their own at the first sign-in.
+            user.must_change_password = True
             audit("create", "user", user.id)
             session().commit()
-            flash(f"Created {user.email}.")
+            flash(f"Created {user.email}. They choose their own password when they first sign in.")
             return redirect(url_for("admin.users"))
     all_users = session().scalars(select(User).order_by(User.name)).all()
     return render_template("admin/users.html", users=all_users, form=form, errors=errors), (

@@ -23,7 +23,7 @@ from flask_wtf.csrf import generate_csrf
 from ..access import audit, client_ip, session, signed_in_user
 from ..api import bodies
 from ..extensions import csrf, limiter
-from ..services import accounts
+from ..services import accounts, passwords
 from ..services.errors import ValidationError
 from ..services.text import storable
 from .forms import LoginForm, PasswordChangeForm
@@ -44,8 +44,13 @@ def _sign_in(email: str, password: str):
     """Authenticates and starts a server-side session; commits either way so failed attempts
     count towards the lockout."""
     db_session = session()
-    if not (storable(email) and storable(password)) or len(email) > 254:
-        # No account can have such an email; answer like any wrong credentials.
+    if (
+        not (storable(email) and storable(password))
+        or len(email) > 254
+        or len(password) > 4 * passwords.MAX_LENGTH
+    ):
+        # No account can have such an email or password; answer like any wrong credentials,
+        # without hashing megabytes first.
         audit("login", "user", None, outcome="failed", detail={"email": "(unreadable)"})
         db_session.commit()
         return None

@@ -396,7 +396,14 @@ def tried_email(detail: dict) -> str:
     return email if isinstance(email, str) and is_email_address(email) else NOT_AN_EMAIL
 
 
-_HIDDEN_DETAIL = {"child_id", "email", "email_hmac_sha256", "to_practitioner_id"}
+# What an event's detail may show an admin, who sees the audit trail but never case content
+# (SPEC §2): facts about accounts, sign-ins, exports and syncs. Anything else an event carries
+# (a goal, a Youth Justice status, a consultation's trigger) stays out of the page and the CSV.
+_SHOWN_DETAIL = {
+    "as_of", "api", "quarter", "rows", "path", "failures", "failed_logins", "until",
+    "unlocked", "tablets_not_synced_for_a_day", "created", "updated", "unchanged",
+    "children_added", "children_removed", "changes", "flagged",
+}  # fmt: skip
 
 
 def _detail(detail: dict, names: _Names, tz_name: str) -> str:
@@ -413,8 +420,8 @@ def _detail(detail: dict, names: _Names, tz_name: str) -> str:
                 before, after = (_value(field, value, tz_name) for value in change)
                 parts.append(f"{field.replace('_', ' ')}: {before} → {after}")
     for key, value in detail.items():
-        if key in _HIDDEN_DETAIL or key == "account_locked" or isinstance(value, dict):
-            continue  # said above, or a structure with no plain reading
+        if key not in _SHOWN_DETAIL or isinstance(value, dict):
+            continue  # case content, said above, or a structure with no plain reading
         parts.append(f"{key.replace('_', ' ')}: {_value(key, value, tz_name)}")
     text = "; ".join(parts)
     return text[:1].upper() + text[1:]

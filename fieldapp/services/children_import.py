@@ -282,37 +282,48 @@ IMPORTED_CONTACT_NOTE = (
 )
 
 
-def _import_last_contact(session: Session, child: Child, values: dict[str, Any]) -> bool:
+def _import_last_contact(
+    session: Session, child: Child, values: dict[str, Any], imported_by_id: int | None
+) -> bool:
     """R1 starts right on day one: the previous system's last face-to-face contact becomes an
-    imported qualifying contact (`004` § Contact with child), unless the child already has a
-    contact on or after that date. True if one was added."""
+    imported qualifying contact (`004` § Contact with child). Only while the previous system is
+    the child's record: once a contact has been recorded in fieldapp, a file cannot add one (or
+    an import could make an overdue child look seen), nor can it add one older than an imported
+    one. Each is audited with who imported it. True if one was added."""
     last = values["last_face_to_face_date"]
     if last is None:
         return False
-    later = session.scalar(
+    blocking = session.scalar(
         select(Contact.id).where(
             Contact.child_id == child.id,
-            Contact.status == "submitted",
-            Contact.contact_date >= last,
+            (Contact.source != RecordSource.imported.value) | (Contact.contact_date >= last),
         )
     )
-    if later is not None:
+    if blocking is not None:
         return False
     author = values["last_face_to_face_by"] or values["practitioner"]
-    session.add(
-        Contact(
-            child_id=child.id,
-            author_id=author.id,
-            status="submitted",
-            contact_date=last,
-            mode="face_to_face",
-            made_by="practitioner",
-            child_seen=True,
-            views_not_recorded_reason=IMPORTED_CONTACT_NOTE,
-            notes=IMPORTED_CONTACT_NOTE,
-            submitted_at=utcnow(),
-            source=RecordSource.imported.value,
-        )
+    contact = Contact(
+        child_id=child.id,
+        author_id=author.id,
+        status="submitted",
+        contact_date=last,
+        mode="face_to_face",
+        made_by="practitioner",
+        child_seen=True,
+        views_not_recorded_reason=IMPORTED_CONTACT_NOTE,
+        notes=IMPORTED_CONTACT_NOTE,
+        submitted_at=utcnow(),
+        source=RecordSource.imported.value,
+    )
+    session.add(contact)
+    session.flush()
+    record_event(
+        session,
+        user_id=imported_by_id,
+        action="import_contact",
+        object_type="contact",
+        object_id=contact.id,
+        detail={"child_id": str(child.id), "contact_date": last.isoformat(), "by": author.id},
     )
     return True
 
@@ -382,7 +393,7 @@ def import_children(
                 allocate(session, child, values["practitioner"], values["care_start_date"])
                 child.version = 1
             _import_goal(session, child, values, today, imported_by_id)
-            _import_last_contact(session, child, values)
+            _import_last_contact(session, child, values, imported_by_id)
             result.created += 1
             result.changed_ids.append(str(child.id))
             continue
@@ -396,7 +407,7 @@ def import_children(
             changed = True
         if _import_goal(session, child, values, today, imported_by_id):
             changed = True
-        if _import_last_contact(session, child, values):
+        if _import_last_contact(session, child, values, imported_by_id):
             changed = True
         if child.primary_agency_id != values["primary_agency"].id:
             session.add(

@@ -306,6 +306,18 @@ def acknowledge_contact(session: Session, user: User, contact: Contact) -> None:
         raise Forbidden("Only team leaders acknowledge contacts.")
     if not contact.is_submitted:
         raise ValidationError({"contact_id": ["Only submitted contacts can be acknowledged."]})
+    if contact.author_id == user.id:
+        raise ValidationError(
+            {"contact_id": ["A contact you recorded is acknowledged by another team leader."]}
+        )
+    if contact.source == RecordSource.imported.value:
+        raise ValidationError(
+            {
+                "contact_id": [
+                    "An imported contact has nothing to read, so it needs no acknowledgement."
+                ]
+            }
+        )
     if contact.acknowledged_at is None:
         contact.acknowledged_by_id = user.id
         contact.acknowledged_at = utcnow()
@@ -333,6 +345,7 @@ def acknowledgement_queue(
         Contact.status == "submitted",
         Contact.acknowledged_at.is_(None),
         Contact.source == RecordSource.app.value,  # an imported one has nothing to read
+        Contact.author_id != leader.id,  # another leader acknowledges what this one recorded
     )
     total = session.scalar(select(func.count()).select_from(waiting.subquery()))
     contacts = session.scalars(

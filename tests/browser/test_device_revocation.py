@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from fieldapp.models import Device
 from fieldapp.services.review import revoke_device
 
-from ..factories import gen_user
+from ..factories import PASSWORD, gen_user
 from .tablet_pages import first_visit
 
 
@@ -70,3 +70,30 @@ def test_revoking_a_tablet_ends_its_session_and_wipes_it(browser, live_server, c
     finally:
         for context in contexts:
             context.close()
+
+
+def test_a_locked_tablet_revoked_and_its_user_deactivated_wipes_at_the_unlock(
+    context, caseload, engine
+):
+    """Security review: the finder of a locked tablet types the right password online, after
+    the admin revoked the tablet and deactivated the user. The server refuses the sign-in, so
+    no sync ever runs; the unlock itself asks whether the tablet is revoked and wipes it."""
+    from fieldapp.models import User
+
+    page = context.new_page()
+    page.clock.install()
+    first_visit(page)
+    page.clock.fast_forward("16:00")
+    expect(page.get_by_role("alert")).to_contain_text("Locked after 15 minutes")
+    with Session(engine, expire_on_commit=False) as session:
+        admin = gen_user(session, "admin", email="admin@example.org")
+        for device_id in session.scalars(select(Device.id)):
+            revoke_device(session, admin, device_id)
+        session.get(User, caseload.practitioner.id).active = False
+        session.commit()
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.get_by_role("alert")).to_contain_text("revoked")
+    names = page.evaluate("indexedDB.databases().then(list => list.map(d => d.name))")
+    assert f"fieldapp-user-{caseload.practitioner.id}" not in names
+    expect(page.get_by_role("heading", name="My caseload")).to_have_count(0)

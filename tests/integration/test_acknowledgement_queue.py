@@ -101,3 +101,23 @@ def test_a_draft_cannot_be_acknowledged_from_the_list(client, auth, org, db):
     page = client.get(answer.headers["Location"]).text
     assert "Only submitted contacts can be acknowledged." in page
     assert db().get(Contact, org.draft.id).acknowledged_at is None
+
+
+def test_a_leader_does_not_acknowledge_their_own_or_an_imported_contact(
+    client, auth, org, engine, db
+):
+    with Session(engine) as session:
+        own = gen_contact(session, org.child, org.leader, submitted_at=utcnow())
+        imported = gen_contact(session, org.child, org.practitioner, source="import")
+        session.commit()
+        own_id, imported_id = own.id, imported.id
+    auth.login(org.leader.email)
+    html = client.get("/team/acknowledgements").text
+    assert len(_queue_rows(html)) == 1  # org.contact only
+    for contact_id, message in (
+        (own_id, "A contact you recorded is acknowledged by another team leader."),
+        (imported_id, "An imported contact has nothing to read, so it needs no acknowledgement."),
+    ):
+        answer = auth.post(f"/team/acknowledgements/{contact_id}")
+        assert message in client.get(answer.headers["Location"]).text
+        assert db().get(Contact, contact_id).acknowledged_at is None

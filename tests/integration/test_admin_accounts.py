@@ -430,3 +430,19 @@ def test_two_admins_cannot_each_deactivate_the_other_at_once(database, engine, o
     db_session.expire_all()
     assert db_session.get(User, org.admin.id).active
     assert not db_session.get(User, second.id).active
+
+
+def test_an_account_an_admin_creates_chooses_its_own_password_first(app, admin, org, db):
+    """Security review (ASVS 2.3.1): the password an admin types for a new account is a
+    temporary one; signing in with it leads to the password page, and nothing else opens."""
+    answer = admin.post(
+        "/admin/users",
+        data={"email": "new@example.org", "name": "New Practitioner", "role": "practitioner",
+              "password": "a fresh start for Sam 2026", "teams": ["Team A"]},
+    )  # fmt: skip
+    assert answer.status_code == 302
+    assert _user(db, "new@example.org").must_change_password
+    newcomer = AuthActions(app.test_client())
+    assert newcomer.login("new@example.org", "a fresh start for Sam 2026").status_code == 302
+    assert newcomer._client.get("/").headers["Location"] == "/account/password"
+    assert newcomer._client.get("/api/me").status_code == 403

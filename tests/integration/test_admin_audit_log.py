@@ -316,3 +316,22 @@ def test_the_csv_holds_the_filtered_events_and_its_export_is_audited(
     [export] = db().scalars(select(AuditEvent).where(AuditEvent.action == "export"))
     assert (export.user_id, export.object_type) == (org.admin.id, "audit_log")
     assert export.detail == {"action": "login", "outcome": "failed", "rows": 4}
+
+
+def test_an_admin_sees_no_case_content_in_the_trail(client, admin, org, db_session):
+    """SPEC §2: admins see the audit log, not case content. Events that carry a goal, a Youth
+    Justice status or a consultation's trigger show none of it, on the page or in the CSV."""
+    goal = {"child_id": str(org.child.id), "goal": "adoption"}
+    _event(db_session, "record", user=org.leader, object_type="case_plan_goal",
+           object_id=uuid.uuid4(), detail=goal)  # fmt: skip
+    _event(db_session, "record", user=org.leader, object_type="youth_justice",
+           object_id=uuid.uuid4(),
+           detail={"child_id": str(org.child.id), "status": "in_detention",
+                   "trigger": "placement_breakdown", "decision": "approved"})  # fmt: skip
+    _event(db_session, "export", user=org.leader, object_type="compliance",
+           detail={"as_of": "2026-11-30", "rows": 12})  # fmt: skip
+    db_session.commit()
+    for text in (client.get("/admin/audit").text, client.get("/admin/audit.csv").text):
+        for content in ("adoption", "in_detention", "placement_breakdown", "approved"):
+            assert content not in text
+        assert "12" in text  # an export's size is not case content

@@ -310,3 +310,13 @@ def test_a_refused_sign_out_clears_nothing(client, org):
     assert refused.status_code == 400
     assert "Clear-Site-Data" not in refused.headers
     assert client.get("/api/me").status_code == 200
+
+
+def test_a_huge_password_is_refused_without_hashing_it(client, org, db_session):
+    """A megabyte typed as a password is wrong credentials at once, not seconds of hashing."""
+    answer = client.post(
+        "/api/auth/login", json={"email": "pat@example.org", "password": "x" * 1_000_000}
+    )
+    assert answer.status_code == 401
+    user = db_session.scalar(select(User).where(User.email == "pat@example.org"))
+    assert user.failed_logins == 0  # refused before the account was even looked at

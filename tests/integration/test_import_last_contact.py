@@ -7,11 +7,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from fieldapp.models import Contact
+from fieldapp.models import Child, Contact, User
 from fieldapp.services.children_import import IMPORTED_CONTACT_NOTE
 
-from ..factories import org_today
+from ..factories import gen_contact, org_today
 from .test_import_children import HEADER, flask_cli, imported
 
 LAST_HEADER = HEADER + ",last_face_to_face_date,last_face_to_face_by"
@@ -104,3 +105,28 @@ def test_bad_last_contacts_are_reported_by_line_and_nothing_is_written(
     ]:
         assert f"line {line}: {message}" in result.output, result.output
     assert imported(db) == {}
+
+
+def test_a_file_cannot_add_a_contact_once_one_is_recorded_in_fieldapp(
+    app, runner, org, db, tmp_path
+):
+    """Security review: re-importing a "last contact" for a child already recorded in fieldapp
+    would make an overdue child look seen. The file is taken, the contact is not; each imported
+    contact is audited."""
+    from fieldapp.models import AuditEvent
+
+    assert _import(app, runner, tmp_path, _row("IMP-1")).exit_code == 0
+    child = imported(db)["IMP-1"]
+    with Session(db().get_bind()) as session:
+        gen_contact(session, session.get(Child, child.id), session.get(User, org.practitioner.id),
+                    contact_date=org_today() - timedelta(days=100))  # fmt: skip
+        session.commit()
+    result = _import(app, runner, tmp_path, _row("IMP-1", org_today().isoformat()))
+    assert result.exit_code == 0, result.output
+    sources = db().scalars(select(Contact.source).where(Contact.child_id == child.id)).all()
+    assert sources == ["app"]
+
+    assert _import(app, runner, tmp_path, _row("IMP-2", org_today().isoformat())).exit_code == 0
+    event = db().scalar(select(AuditEvent).where(AuditEvent.action == "import_contact"))
+    assert event.detail["child_id"] == str(imported(db)["IMP-2"].id)
+    assert event.detail["contact_date"] == org_today().isoformat()

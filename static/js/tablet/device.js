@@ -66,11 +66,8 @@ export async function endSession(token) {
 
 export async function sendPendingLogout() {
   for (let token; (token = await kv("logout")) !== undefined && navigator.onLine;) {
-    try {
-      await fetch("/api/auth/logout", { method: "POST", headers: { "X-CSRFToken": token } });
-    } catch {
-      return; // kept for the next connection
-    }
+    const status = await fetch("/api/auth/logout", { method: "POST", headers: { "X-CSRFToken": token } }).then((r) => r.status, () => 0);
+    if (!status || status === 429 || status >= 500) return; // kept for the next connection
     await kv("logout", (kept) => (kept === token ? undefined : kept));
   }
 }

@@ -89,6 +89,12 @@ async function unlock(email, password, { user, csrfToken, refused }, locked, res
     if (user) return previousPasswordScreen(email, password, { user, csrfToken });
     return wrongUnlock(userId, locked, resume);
   }
+  if (refused && (await new SyncClient(store, {}).revoked())) {
+    store.close();
+    await TabletStore.wipe(userId);
+    await forgetUser(userId);
+    return signInScreen("This tablet was revoked; its data has been removed.");
+  }
   // The tablet's password, not the server's: the work opens, and syncing waits for a sign-in.
   if (refused) state.signInRequired = true;
   await opened(store, email, { user, csrfToken });

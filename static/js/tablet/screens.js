@@ -281,8 +281,7 @@ export async function caseloadScreen() {
     await tabletName());
 }
 
-// What the practitioner calls this tablet, so an admin can tell their tablets apart (and revoke
-// the right one). Sent with the next sync; until named, the tablet goes by its browser.
+// The tablet's name for the admin's Devices page (revoking the right one), sent at the next sync.
 async function tabletName() {
   const name = h("input", { maxLength: 200, value: (await state.store.getMeta("deviceName")) || "" });
   return h("form", { className: "tablet-name", onsubmit: async (event) => {

@@ -47,7 +47,7 @@ export class SyncClient {
       throw new RetryLater(`network: ${error.message}`, { status: null });
     }
     if (response.status === 410) throw new DeviceRevoked("This device was revoked.");
-    if (response.status === 401) throw new SignInRequired("The session has ended.");
+    if (response.status === 401) throw (await this.revoked()) ? new DeviceRevoked("This device was revoked.") : new SignInRequired("The session has ended.");
     if (response.status === 400 && body) {
       const answer = await response.clone().json().catch(() => ({}));
       if (answer.code === "csrf_failed") {
@@ -62,6 +62,12 @@ export class SyncClient {
     if (BUSY.has(response.status)) throw new RetryLater(`server busy: ${response.status}`, { status: response.status });
     if (response.status >= 500) throw new ServerError(`server error: ${response.status}`, { status: response.status });
     return response;
+  }
+
+  // Revoking ends the user's sessions, so a 401 may mean revoked: the server tells the device.
+  async revoked() {
+    const id = await this.store.getMeta("deviceId");
+    return !!id && (await fetch(`/api/me?device_id=${id}`).then((r) => r.status, () => 0)) === 410;
   }
 
   async ensureDevice() {
