@@ -65,7 +65,10 @@ def install() -> None:
     command = ["npm", "install", "--prefix", str(PEER), "--no-audit", "--no-fund"]
     command += ["--loglevel=error"] + [f"{name}@{version}" for name, version in PACKAGES.items()]
     print("installing", " ".join(f"{n}@{v}" for n, v in PACKAGES.items()), "into", PEER)
-    done = subprocess.run(command, capture_output=True, text=True)
+    try:
+        done = subprocess.run(command, capture_output=True, text=True)
+    except OSError as exc:  # no npm on this machine
+        raise PeerUnavailable(f"cannot run npm: {exc}") from None
     if done.returncode != 0:
         raise PeerUnavailable(
             f"npm could not install the peer's packages (exit {done.returncode}):\n"

@@ -196,6 +196,13 @@ INNERMOST = [
     ),
 ]
 FRAMEWORK = "Flask and werkzeug (routing, contexts, headers, teardown)"
+# Listed for every case, however small, below its table.
+OVERHEAD = [name for name, _match in OWNERS] + [
+    "change counter (numbering at commit)",
+    "COMMIT",
+    "JSON decode and encode",
+    FRAMEWORK,
+]
 DB_FUNCS = {
     "do_execute",
     "do_executemany",
@@ -459,7 +466,6 @@ class Case:
     prepare: object  # () -> None, untimed
     act: object  # () -> int: does the case once, returns the number of requests
     reps: int  # repetitions per measurement (short cases run more often for enough samples)
-    check: str = ""
 
 
 def cases(app, children: list[uuid.UUID], today: date) -> list[Case]:
@@ -676,6 +682,13 @@ def markdown(kind: str, result: dict, top: int = 7) -> str:
         lines.append(
             f"| everything else | {rest:.1f} | {100 * rest / total:.0f}% | {rest_db:.1f} |"
         )
+    by_bucket = {b: ms for b, ms, _db in rows}
+    lines += [
+        "",
+        "Request overhead: "
+        + "; ".join(f"{b} {by_bucket.get(b, 0.0):.1f} ms" for b in OVERHEAD)
+        + ".",
+    ]
     statements = sorted(result["sql_ms"].items(), key=lambda kv: -kv[1])[:5]
     lines += [
         "",
@@ -687,7 +700,7 @@ def markdown(kind: str, result: dict, top: int = 7) -> str:
     if result["gc_ms"] >= 0.1:
         gen2_runs, gen2_ms = result["gc_by_generation"][2]
         lines[-1] += (
-            f" Python's garbage collector ran {result['gc_collections']:.0f} times, "
+            f" Python's garbage collector ran {result['gc_collections']:.1f} times, "
             f"{result['gc_ms']:.1f} ms ({gen2_runs:.1f} full collections, {gen2_ms:.1f} ms; "
             f"{result['tracked_objects']:,} objects tracked in the process), counted inside "
             "the buckets above wherever it struck."
