@@ -120,6 +120,10 @@ def register_device(
     return device, True
 
 
+# How exactly "last sync" is kept for the admin's Devices page.
+DEVICE_TOUCH_INTERVAL = timedelta(minutes=1)
+
+
 def device_for(session: Session, user: User, device_id: uuid.UUID) -> Device:
     device = session.get(
         Device, device_id, with_for_update=session.bind.dialect.name == "postgresql"
@@ -128,7 +132,13 @@ def device_for(session: Session, user: User, device_id: uuid.UUID) -> Device:
         raise SyncError(404, "Unknown device: register it first.", field="device_id")
     if device.revoked_at is not None:
         raise SyncError(410, "This device has been revoked. Its local data must be wiped.")
-    device.last_seen_at = utcnow()
+    now = utcnow()
+    last = device.last_seen_at
+    if last is None or now - (last if last.tzinfo else last.replace(tzinfo=now.tzinfo)) >= (
+        DEVICE_TOUCH_INTERVAL
+    ):
+        # At most once a minute: a tablet polling with nothing to do writes nothing (issue 14).
+        device.last_seen_at = now
     return device
 
 
@@ -971,12 +981,13 @@ class Cursor:
         return cls(raw["e"], int(raw["s"]), raw["d"], int(raw["p"]), raw["t"])
 
 
-def check_cursor(session: Session, cursor: Cursor | None, device: Device, now: datetime) -> int:
+def check_cursor(
+    cursor: Cursor | None, device: Device, now: datetime, epoch: str, last_seq: int
+) -> int:
     """The seq to pull from, or 409 reset_required (another epoch, a cursor older than tombstone
     retention, or one ahead of this database, as after a restore from backup)."""
     if cursor is None:
         return 0
-    epoch, last_seq = current_epoch_and_seq(session)
     issued = datetime.fromisoformat(cursor.issued)
     if (
         cursor.epoch != epoch
@@ -996,7 +1007,17 @@ def _visible_child_ids(session: Session, user: User) -> set[uuid.UUID]:
 
 def _confirm_holdings(session: Session, device: Device, confirmed_pull: int) -> set[uuid.UUID]:
     """The device applied pull `confirmed_pull` (it presents that pull's cursor): what later
-    pulls promised is undone, what that pull removed is gone. Returns what the device holds."""
+    pulls promised is undone, what that pull removed is gone. Returns what the device holds.
+    When nothing is pending (the usual poll), it only reads."""
+    rows = session.execute(
+        select(DeviceHolding.child_id, DeviceHolding.added_in, DeviceHolding.removed_in).where(
+            DeviceHolding.device_id == device.id
+        )
+    ).all()
+    if all(row.added_in <= confirmed_pull and row.removed_in is None for row in rows):
+        if device.pull_number != confirmed_pull:
+            device.pull_number = confirmed_pull
+        return {row.child_id for row in rows}
     session.execute(
         delete(DeviceHolding).where(
             DeviceHolding.device_id == device.id, DeviceHolding.added_in > confirmed_pull
@@ -1220,13 +1241,16 @@ def pull(
     arrive as purge entries; then changes since the cursor, in change order. `today` (SPEC §3,
     the organisation's date) picks each child's goal in force."""
     now = now or utcnow()
-    after = check_cursor(session, cursor, device, now)
     epoch, until = current_epoch_and_seq(session)
-    held = _confirm_holdings(session, device, cursor.pull if cursor else 0)
+    after = check_cursor(cursor, device, now, epoch, until)
+    confirmed = cursor.pull if cursor else 0
+    held = _confirm_holdings(session, device, confirmed)
     in_scope = _visible_child_ids(session, user)
     entering = sorted(in_scope - held, key=str)
     leaving = held - in_scope
-    this_pull = device.pull_number + 1
+    # A pull that moves no child in or out needs no number of its own: its cursor confirms the
+    # same pull as the one presented, and the device row is not written (issue 14).
+    this_pull = confirmed + 1 if entering or leaving else confirmed
 
     changes: list[dict] = []
     taken: list[uuid.UUID] = []
@@ -1256,23 +1280,26 @@ def pull(
             .where(DeviceHolding.device_id == device.id, DeviceHolding.child_id.in_(list(leaving)))
             .values(removed_in=this_pull)
         )
-    device.pull_number = this_pull
+    if device.pull_number != this_pull:
+        device.pull_number = this_pull
     # A cursor's age is the age of its seq: a page that does not move the seq keeps the old time,
     # so a stale position cannot outlive tombstone retention by being re-issued.
     issued = cursor.issued if cursor is not None and new_seq == after else now.isoformat()
     next_cursor = Cursor(epoch, new_seq, str(device.id), this_pull, issued)
-    record_event(
-        session,
-        user_id=user.id,
-        action="sync_pull",
-        object_type="device",
-        object_id=device.id,
-        detail={
-            "children_added": len(taken),
-            "children_removed": len(leaving),
-            "changes": len(changes),
-        },
-    )
+    if changes or taken or leaving:
+        # One row per page of records actually sent, none per empty poll (issue 14).
+        record_event(
+            session,
+            user_id=user.id,
+            action="sync_pull",
+            object_type="device",
+            object_id=device.id,
+            detail={
+                "children_added": len(taken),
+                "children_removed": len(leaving),
+                "changes": len(changes),
+            },
+        )
     for change in changes:
         change.pop("seq", None)
     return {
