@@ -1128,8 +1128,10 @@ def _changes_since(
     limit: int,
     today: date,
 ) -> tuple[list[dict], bool]:
-    """Records of these children changed in (after, until], in change order, at most `limit`."""
-    if not child_ids:
+    """Records of these children changed in (after, until], in change order, at most `limit`.
+    Nothing has changed anywhere when the change counter has not moved: no query then (the
+    tablet's poll with nothing new, issue 14)."""
+    if not child_ids or until <= after:
         return [], False
     ids = list(child_ids)
     window = lambda column: and_(column > after, column <= until)  # noqa: E731
