@@ -330,6 +330,11 @@ def acknowledge_contact(session: Session, user: User, contact: Contact) -> None:
         )
 
 
+def acknowledgement_refusal(exc: Forbidden | ValidationError) -> str:
+    """Why `acknowledge_contact` refused, in the words the team leader sees."""
+    return exc.errors["contact_id"][0] if isinstance(exc, ValidationError) else str(exc)
+
+
 @dataclass(frozen=True)
 class AcknowledgementQueue:
     contacts: list[Contact]  # one page, oldest submission first

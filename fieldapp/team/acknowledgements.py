@@ -49,8 +49,7 @@ def acknowledge(contact_id: uuid.UUID):
         contact_service.acknowledge_contact(session(), current_user, contact)
     except (Forbidden, ValidationError) as exc:
         session().rollback()
-        message = exc.errors["contact_id"][0] if isinstance(exc, ValidationError) else str(exc)
-        flash(message, "error")
+        flash(contact_service.acknowledgement_refusal(exc), "error")
         return redirect(url_for("acknowledgements.index"))
     session().commit()
     flash(

@@ -397,11 +397,10 @@ def test_an_admin_who_sets_their_own_temporary_password_is_signed_out(client, ad
     assert _user(db, org.admin.email).must_change_password
 
 
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)  # SQLite: one writer
 def test_two_admins_cannot_each_deactivate_the_other_at_once(database, engine, org, db_session):
     """The guard locks the active admins' rows until commit, so the second of two crossing
     deactivations waits for the first, then sees it and refuses."""
-    if database.kind != "postgresql":
-        pytest.skip("SQLite runs one writing request at a time (BEGIN IMMEDIATE)")
     second = gen_user(db_session, "admin", email="second@example.org", name="Sam Second")
     db_session.commit()
     outcome: dict[str, object] = {}
