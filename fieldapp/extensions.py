@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 from flask import Flask, current_app, g
@@ -29,6 +31,18 @@ login_manager = LoginManager()
 # concurrent requests wait their turn (busy timeout) instead. Outside requests (CLI, tests'
 # own sessions) transactions stay deferred.
 _begin_immediate: ContextVar[bool] = ContextVar("fieldapp_sqlite_begin_immediate", default=False)
+
+
+@contextmanager
+def writing_transactions() -> Iterator[None]:
+    """Outside a request (CLI, tests' clean-up): transactions opened inside this block take
+    SQLite's write lock at BEGIN, like a request's, so one that reads before it writes cannot
+    fail at once when another connection wrote in between."""
+    token = _begin_immediate.set(True)
+    try:
+        yield
+    finally:
+        _begin_immediate.reset(token)
 
 
 def build_engine(url: str) -> Engine:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from fieldapp.extensions import build_engine
+from fieldapp.extensions import build_engine, writing_transactions
 from fieldapp.migrate import upgrade
 from fieldapp.models import Base
 
@@ -71,8 +71,9 @@ def empty_all_tables(engine: Engine) -> None:
     append-only (migration 0008), which stay in place for the tests themselves: on PostgreSQL
     no user trigger fires while this transaction plays the replication role; on SQLite, which
     cannot switch triggers off, they are dropped and created again, as the database stated
-    them, in the same transaction."""
-    with engine.begin() as conn:
+    them, in the same transaction, which takes the write lock at BEGIN (a live server's request
+    may still be writing as the test ends)."""
+    with writing_transactions(), engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.execute(text("SET LOCAL session_replication_role = replica"))
             names = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)

@@ -184,7 +184,8 @@ class ConsoleLog:
 
 
 @pytest.fixture
-def context(browser, live_server):
+def context(browser, live_server, engine):
+    # Takes `engine` so the pages close before the tables are emptied (teardown runs in reverse).
     context = browser.new_context(
         base_url=live_server, viewport=TABLET, locale="en-AU", timezone_id=TIMEZONE
     )
@@ -194,7 +195,7 @@ def context(browser, live_server):
 
 
 @pytest.fixture
-def two_tablets(browser, live_server):
+def two_tablets(browser, live_server, engine):
     """Two tablets (separate browsers, as two devices), each with a page."""
     contexts = [
         browser.new_context(
