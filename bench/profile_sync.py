@@ -107,7 +107,7 @@ OWNERS = [
         ),
     ),
     ("CSRF check", _in("flask_wtf/csrf.py")),
-    ("device lookup", _fn("fieldapp/services/sync.py", "device_for")),
+    ("device lookup", _fn("fieldapp/services/sync/", "device_for")),
     ("audit rows (building them)", _fn("fieldapp/services/audit.py", "record_event")),
     (
         "connection: checkout, pre-ping, BEGIN",
@@ -129,18 +129,18 @@ INNERMOST = [
             or _fn("fieldapp/services/contacts.py", "validate_contact", "_blank")(func, file)
             or "fieldapp/api/bodies.py" in file
             or "fieldapp/services/record_fields.py" in file
-            or _fn("fieldapp/services/sync.py", "check_envelope", "_device_id")(func, file)
+            or _fn("fieldapp/services/sync/", "check_envelope", "_device_id")(func, file)
             or "fieldapp/services/text.py" in file
         ),
     ),
-    ("exactly-once: payload hash", _fn("fieldapp/services/sync.py", "payload_hash")),
-    ("batch look-ups (children, existing ids)", _fn("fieldapp/services/sync.py", "__init__")),
+    ("exactly-once: payload hash", _fn("fieldapp/services/sync/", "payload_hash")),
+    ("batch look-ups (children, existing ids)", _fn("fieldapp/services/sync/", "__init__")),
     (
         "per-mutation ORM work (building contact, participant, action)",
         lambda func, file: (
             _fn(
-                "fieldapp/services/sync.py",
-                "_apply",
+                "fieldapp/services/sync/",
+                "apply_mutation",
                 "_create_contact",
                 "result",
                 "as_dict",
@@ -153,39 +153,39 @@ INNERMOST = [
     ),
     (
         "per-mutation guard (snapshots of session.new/dirty)",
-        _fn("fieldapp/services/sync.py", "_apply_checked"),
+        _fn("fieldapp/services/sync/", "_apply_checked"),
     ),
     (
         "pull: serialising records (child_data, contact_data, ...)",
         lambda func, file: (
             _fn("fieldapp/services/sync_records.py", *SERIALISERS)(func, file)
-            or _fn("fieldapp/services/sync.py", "_change")(func, file)
+            or _fn("fieldapp/services/sync/", "_change")(func, file)
         ),
     ),
     (
         "pull: records of entering children, one child at a time (queries)",
         lambda func, file: (
-            _fn("fieldapp/services/sync.py", "_full_records")(func, file)
+            _fn("fieldapp/services/sync/", "_full_records")(func, file)
             or _fn("fieldapp/services/sync_records.py", "child_permanency")(func, file)
             or "fieldapp/services/compliance.py" in file
         ),
     ),
     (
         "pull: changes since the cursor (queries)",
-        _fn("fieldapp/services/sync.py", "_changes_since"),
+        _fn("fieldapp/services/sync/", "_changes_since"),
     ),
     (
         "pull: holdings, scope, cursor check",
         _fn(
-            "fieldapp/services/sync.py",
+            "fieldapp/services/sync/",
             "_confirm_holdings",
             "_visible_child_ids",
             "_purges",
             "check_cursor",
         ),
     ),
-    ("pull: the rest (holdings rows, cursor)", _fn("fieldapp/services/sync.py", "pull")),
-    ("exactly-once: sync_mutations reads and insert", _fn("fieldapp/services/sync.py", "_push")),
+    ("pull: the rest (holdings rows, cursor)", _fn("fieldapp/services/sync/", "pull")),
+    ("exactly-once: sync_mutations reads and insert", _fn("fieldapp/services/sync/", "_push")),
     ("cursor signing", _in("itsdangerous/")),
     (
         "JSON decode and encode",
@@ -555,20 +555,31 @@ def run_case(
 
 @contextmanager
 def audit_rows_off():
-    """Every audit row of a request left unmade (record_event a no-op, in this process only):
-    what the audit rows cost all told, building, flushing and inserting them."""
+    """Every audit row of a request left unmade (record_event a no-op and the rows of new
+    contacts made without theirs, in this process only): what the audit rows cost all told,
+    building and inserting them."""
     from fieldapp import access
-    from fieldapp.services import contacts, sync
+    from fieldapp.services import contacts
+    from fieldapp.services.sync import handlers, pulling, pushing
 
-    modules = (access, contacts, sync)
+    modules = (access, contacts, handlers, pulling, pushing)
     saved = [module.record_event for module in modules]
+    real_rows = handlers.new_contact_rows
+
+    def rows_without_audit(*args, **kwargs):
+        rows = real_rows(*args, **kwargs)
+        rows.audit = []
+        return rows
+
     for module in modules:
         module.record_event = lambda *args, **kwargs: None
+    handlers.new_contact_rows = rows_without_audit
     try:
         yield
     finally:
         for module, function in zip(modules, saved, strict=True):
             module.record_event = function
+        handlers.new_contact_rows = real_rows
 
 
 def measure(kind: str, runs: int, make_sampler, save: Path | None) -> list[dict]:

@@ -13,13 +13,14 @@ from ..access import audit, client_ip, deny, require_role, session, today
 from ..csv_export import csv_response
 from ..forms import select_choices
 from ..models import Team, User
-from ..services import accounts, review, user_admin
+from ..services import accounts, user_admin
 from ..services.audit_log import PAGE_SIZE, AuditFilters, audit_page, export_rows
 from ..services.children_import import ImportFailed
 from ..services.children_import import import_children as run_import
 from ..services.clock import local_time
 from ..services.devices import device_rows
 from ..services.errors import Forbidden, ValidationError
+from ..services.sync import devices as sync_devices
 from .forms import (
     AuditFilterForm,
     ImportForm,
@@ -146,7 +147,7 @@ def devices():
 @bp.post("/devices/<uuid:device_id>/revoke")
 def revoke_device(device_id: uuid.UUID):
     try:
-        device = review.revoke_device(session(), current_user, device_id)
+        device = sync_devices.revoke_device(session(), current_user, device_id)
     except Forbidden:
         deny("device", device_id)
     session().commit()

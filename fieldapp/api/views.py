@@ -1,4 +1,4 @@
-"""JSON endpoints for the tablet (SPEC §4): thin handlers over services/sync.py. Each request is
+"""JSON endpoints for the tablet (SPEC §4): thin handlers over services/sync/. Each request is
 one transaction, committed before the answer is sent."""
 
 from __future__ import annotations

@@ -6,9 +6,37 @@ Events are only ever added (SPEC §7): the database refuses to change or delete 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.orm import Session
 
 from ..models import AuditEvent
+from ..models.base import utcnow
+
+
+def event_row(
+    *,
+    user_id: int | None,
+    action: str,
+    object_type: str | None = None,
+    object_id: object | None = None,
+    outcome: str = "ok",
+    ip: str | None = None,
+    detail: dict | None = None,
+    at: datetime | None = None,
+) -> dict:
+    """An audit event's columns: for `record_event`, and for a caller that writes many events
+    in one statement (a tablet's push)."""
+    return {
+        "at": at or utcnow(),
+        "user_id": user_id,
+        "action": action,
+        "object_type": object_type,
+        "object_id": None if object_id is None else str(object_id),
+        "outcome": outcome,
+        "ip": ip,
+        "detail": detail,
+    }
 
 
 def record_event(
@@ -23,13 +51,15 @@ def record_event(
     detail: dict | None = None,
 ) -> AuditEvent:
     event = AuditEvent(
-        user_id=user_id,
-        action=action,
-        object_type=object_type,
-        object_id=None if object_id is None else str(object_id),
-        outcome=outcome,
-        ip=ip,
-        detail=detail,
+        **event_row(
+            user_id=user_id,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            outcome=outcome,
+            ip=ip,
+            detail=detail,
+        )
     )
     session.add(event)
     return event

@@ -72,6 +72,15 @@ def _note_changes(session: Session, _flush_context) -> None:
             deleted[(type(obj), obj.id)] = (_child_id(obj), author)
 
 
+def note_inserted_contacts(session: Session, contacts: list[tuple[object, object]]) -> None:
+    """Contacts written by a set-based insert, not through the unit of work, as (contact id,
+    child id): numbered at commit like any other change, with their children."""
+    touched = session.info.setdefault(_TOUCHED, {})
+    for contact_id, child_id in contacts:
+        touched[(Contact, contact_id)] = True
+        touched[(Child, child_id)] = True
+
+
 def take_numbers(session: Session, count: int) -> int:
     """Reserves `count` numbers; returns the last. Must be the transaction's last write."""
     last = session.execute(

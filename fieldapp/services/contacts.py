@@ -38,7 +38,7 @@ from ..models import (
 from ..models.base import new_uuid, utcnow
 from . import record_fields as fields
 from . import scope
-from .audit import record_event
+from .audit import event_row, record_event
 from .errors import Forbidden, ImmutableRecord, ValidationError
 from .record_fields import ADDENDUM, CONTACT, PARTICIPANT
 
@@ -138,39 +138,142 @@ def validate_contact(
     return errors
 
 
-def _apply_values(contact: Contact, values: dict[str, Any]) -> None:
+def _stored_columns(values: dict[str, Any]) -> dict[str, Any]:
+    """The contact columns these values set, as stored: text trimmed, blank text as null."""
+    columns = {}
     for field in CONTACT_FIELDS:
         if field in values:
             value = values[field]
             if isinstance(value, str):
                 value = value.strip() or None
-            setattr(contact, field, value)
+            columns[field] = value
+    return columns
+
+
+def _participant_rows(participants: list[dict]) -> list[dict[str, Any]]:
+    return [
+        {
+            "position": position,
+            "role": p["role"],
+            "name": (p.get("name") or "").strip() or None,
+            "took_part_in_decisions": bool(p.get("took_part_in_decisions")),
+            "views_and_wishes": (p.get("views_and_wishes") or "").strip() or None,
+            "feedback": (p.get("feedback") or "").strip() or None,
+            "concerns": (p.get("concerns") or "").strip() or None,
+        }
+        for position, p in enumerate(participants)
+    ]
+
+
+def _action_rows(actions: list[dict]) -> list[dict[str, Any]]:
+    return [
+        {
+            "position": position,
+            "description": a["description"].strip(),
+            "responsible": (a.get("responsible") or "").strip() or None,
+            "due_date": a.get("due_date"),
+        }
+        for position, a in enumerate(actions)
+    ]
+
+
+def _apply_values(contact: Contact, values: dict[str, Any]) -> None:
+    for field, value in _stored_columns(values).items():
+        setattr(contact, field, value)
     if contact.made_by != MadeBy.third_party.value:
         contact.third_party_name = None
         contact.third_party_role = None
     if "participants" in values:
         contact.participants = [
-            ContactParticipant(
-                position=position,
-                role=p["role"],
-                name=(p.get("name") or "").strip() or None,
-                took_part_in_decisions=bool(p.get("took_part_in_decisions")),
-                views_and_wishes=(p.get("views_and_wishes") or "").strip() or None,
-                feedback=(p.get("feedback") or "").strip() or None,
-                concerns=(p.get("concerns") or "").strip() or None,
-            )
-            for position, p in enumerate(values["participants"])
+            ContactParticipant(**row) for row in _participant_rows(values["participants"])
         ]
     if "actions" in values:
-        contact.actions = [
-            ContactAction(
-                position=position,
-                description=a["description"].strip(),
-                responsible=(a.get("responsible") or "").strip() or None,
-                due_date=a.get("due_date"),
-            )
-            for position, a in enumerate(values["actions"])
-        ]
+        contact.actions = [ContactAction(**row) for row in _action_rows(values["actions"])]
+
+
+def _column_default(column) -> Any:
+    default = column.default
+    return default.arg if default is not None and default.is_scalar else None
+
+
+# A new contact's row before its values: every column, so rows of many contacts can be written
+# in one statement (they must all name the same columns).
+_NEW_CONTACT_ROW = {
+    column.name: _column_default(column)
+    for column in Contact.__table__.columns
+    if column.name not in ("id", "created_at", "updated_at")
+}
+
+
+@dataclass
+class NewContactRows:
+    """A new contact as the rows that store it, for a caller that writes many contacts at once
+    (a tablet's push): the same checks, values and audit events as `save_contact`."""
+
+    contact: dict[str, Any]
+    participants: list[dict[str, Any]]
+    actions: list[dict[str, Any]]
+    audit: list[dict[str, Any]]
+
+
+def new_contact_rows(
+    user: User,
+    child: Child,
+    values: dict[str, Any],
+    today: date,
+    *,
+    submit: bool,
+    contact_id,
+    now,
+) -> NewContactRows:
+    """Raises ValidationError or Forbidden as `save_contact` does; returns rows, writes nothing."""
+    _check_can_record(user)
+    errors = validate_contact(values, child, today, submitting=submit)
+    if errors:
+        raise ValidationError(errors)
+    row = dict(_NEW_CONTACT_ROW)
+    row.update(_stored_columns(values))
+    if row["made_by"] != MadeBy.third_party.value:
+        row["third_party_name"] = row["third_party_role"] = None
+    row.update(
+        id=contact_id,
+        version=1,
+        child_id=child.id,
+        author_id=user.id,
+        status=ContactStatus.submitted.value if submit else ContactStatus.draft.value,
+        submitted_at=now if submit else None,
+        created_at=now,
+        updated_at=now,
+    )
+    detail = {"child_id": str(child.id)}
+    audit = [
+        event_row(
+            user_id=user.id,
+            action=action,
+            object_type="contact",
+            object_id=contact_id,
+            detail=detail,
+            at=now,
+        )
+        for action in (("create", "submit") if submit else ("create",))
+    ]
+    return NewContactRows(
+        row,
+        [
+            row | {"id": new_uuid(), "contact_id": contact_id}
+            for row in _participant_rows(values.get("participants") or [])
+        ],
+        [
+            row | {"id": new_uuid(), "contact_id": contact_id}
+            for row in _action_rows(values.get("actions") or [])
+        ],
+        audit,
+    )
+
+
+def _check_can_record(user: User) -> None:
+    if user.role != Role.practitioner.value and user.role != Role.team_leader.value:
+        raise Forbidden("Only practitioners and team leaders record contacts.")
 
 
 def _check_can_edit(user: User, contact: Contact) -> None:
@@ -199,8 +302,7 @@ def save_contact(
     Raises ValidationError with field-named errors (nothing is written) or ImmutableRecord for a
     submitted contact.
     """
-    if user.role != Role.practitioner.value and user.role != Role.team_leader.value:
-        raise Forbidden("Only practitioners and team leaders record contacts.")
+    _check_can_record(user)
     if contact is not None:
         _check_can_edit(user, contact)
     errors = validate_contact(values, child, today, submitting=submit)

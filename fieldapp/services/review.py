@@ -8,10 +8,9 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from ..models import Child, Device, SyncReviewItem, User
+from ..models import Child, SyncReviewItem, User
 from ..models.base import utcnow
 from . import sync
-from .accounts import end_user_sessions
 from .audit import record_event
 from .errors import Forbidden, ValidationError
 from .sync_records import parse_contact_data, parse_return_visit_data
@@ -76,21 +75,3 @@ def decline_review_item(session: Session, leader: User, item_id: uuid.UUID) -> N
         object_id=item.record_id,
         detail={"child_id": str(item.child_id)},
     )
-
-
-def revoke_device(session: Session, admin: User, device_id: uuid.UUID) -> Device:
-    """A lost or stolen tablet: it gets 410 on its next sync and wipes itself. Every session of
-    its user ends at once (SPEC §7): the cookie on the tablet opens nothing more, and whoever
-    holds it may know the password too, so the user signs in again on their other devices."""
-    if admin.role != "admin":
-        raise Forbidden("Only admins revoke devices.")
-    device = session.get(Device, device_id)
-    if device is None:
-        raise Forbidden("No such device.")
-    if device.revoked_at is None:
-        device.revoked_at = utcnow()
-        end_user_sessions(session, device.user_id)
-        record_event(
-            session, user_id=admin.id, action="revoke", object_type="device", object_id=device.id
-        )
-    return device

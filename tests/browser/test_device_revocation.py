@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fieldapp.models import Device
-from fieldapp.services.review import revoke_device
+from fieldapp.services.sync.devices import revoke_device
 
 from ..factories import PASSWORD, gen_user
 from .tablet_pages import first_visit

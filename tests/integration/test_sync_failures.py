@@ -14,11 +14,13 @@ import uuid
 import psycopg
 import pytest
 from sqlalchemy import select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from fieldapp.models import AuditEvent, Contact, Device, SyncMutation, SyncState
 from fieldapp.models.base import utcnow
-from fieldapp.services import change_seq, sync
+from fieldapp.services import change_seq
+from fieldapp.services.sync import handlers as sync_handlers
+from fieldapp.services.sync import pushing as sync_pushing
 
 from .sync_helpers import (
     Tablet,
@@ -33,16 +35,20 @@ class ServerKilled(BaseException):
 
 
 class Fault:
-    """Breaks `save_contact` as the push calls it: from call number `after + 1` on, every call
-    raises `error()` while `active` (a disk or a bug that stays broken until someone fixes it);
-    `once=True` raises only at that one call (a process that died and was restarted)."""
+    """Breaks the storing of a new contact as the push calls it (`new_contact_rows` on the
+    batch's set-based path, `save_contact` when the batch is redone a mutation at a time): from
+    call number `after + 1` on, every call raises `error()` while `active` (a disk or a bug that
+    stays broken until someone fixes it); `once=True` raises only at that one call (a process
+    that died and was restarted)."""
 
     def __init__(self, monkeypatch, after: int, error, once: bool = False):
         self.after, self.error, self.once = after, error, once
         self.calls = 0
         self.active = True
-        real = sync.save_contact
+        for name in ("save_contact", "new_contact_rows"):
+            monkeypatch.setattr(sync_handlers, name, self._breaking(getattr(sync_handlers, name)))
 
+    def _breaking(self, real):
         def faulty(*args, **kwargs):
             self.calls += 1
             if self.active and self.calls > self.after:
@@ -51,7 +57,7 @@ class Fault:
                 raise self.error()
             return real(*args, **kwargs)
 
-        monkeypatch.setattr(sync, "save_contact", faulty)
+        return faulty
 
 
 def hundred_contacts(tablet: Tablet, org) -> list[dict]:
@@ -124,6 +130,29 @@ def test_a_fault_after_mutation_37_of_100_leaves_nothing_and_the_retry_stores_al
 
 def statuses_of(body: dict) -> list[str]:
     return [result["status"] for result in body["results"]]
+
+
+def test_a_set_based_insert_that_fails_redoes_the_batch_one_mutation_at_a_time(
+    client, org, db, monkeypatch
+):
+    """New contacts are written together at the end of the batch. If that write fails (here a
+    unique violation, as when another request stored the same id meanwhile), nothing of it is
+    kept and the batch is applied again, each mutation in its own savepoint: all stored once."""
+    tablet = Tablet.signed_in(client, "pat@example.org")
+    outbox = hundred_contacts(tablet, org)[:30]
+    real = sync_pushing.BatchContext.write_pending
+    failures = []
+
+    def fails_once(self, session):
+        if self.set_based and self._contacts and not failures:
+            failures.append(len(self._contacts))
+            raise IntegrityError("INSERT INTO contacts ...", {}, Exception("duplicate key"))
+        return real(self, session)
+
+    monkeypatch.setattr(sync_pushing.BatchContext, "write_pending", fails_once)
+    assert statuses(tablet.push(outbox)) == ["applied"] * 30
+    assert failures == [30]
+    assert_stored_exactly_once_in_order(db(), tablet, outbox)
 
 
 def test_the_server_killed_at_mutation_38_leaves_nothing_and_the_retry_stores_all_once(

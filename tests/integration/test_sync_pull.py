@@ -150,6 +150,47 @@ def test_the_first_pull_brings_the_caseload_in_full_page_by_page(client, org, en
     assert set(holdings(db(), tablet.device_id)) == {org.child.id, org.interstate_child.id}
 
 
+def test_a_first_pull_fills_each_page_with_whole_children(client, org, engine):
+    """Children entering the tablet arrive whole (a child's contacts never split across pages),
+    several to a page while their records fit: a page takes children until it holds `limit`
+    records, so only its last child may take it past the limit. Each record arrives once: the
+    cursor moves on with every page, so nothing sent in full comes again as a change."""
+    with Session(engine, expire_on_commit=False) as session:
+        team = session.merge(org.practitioner).teams[0]
+        for contacts in (0, 3, 0, 1, 0, 0, 5):
+            child = gen_child(session, team, org.practitioner)
+            for _ in range(contacts):
+                gen_contact(session, child, org.practitioner)
+        session.commit()
+
+    tablet = Tablet.signed_in(client, "pat@example.org")
+    pages = tablet.pull_all(limit=4)
+    child_of = {}
+    for page in pages:
+        for change in page["changes"]:
+            if change["record_type"] == "child":
+                child_of[change["record_id"]] = change["record_id"]
+            elif change["record_type"] in ("contact", "return_visit"):
+                child_of[change["record_id"]] = change["data"]["child_id"]
+    for page in pages:
+        children = {c["record_id"] for c in page["changes"] if c["record_type"] == "child"}
+        sizes = {child: 0 for child in children}
+        for change in page["changes"]:
+            if change["record_type"] != "addendum":
+                owner = child_of[change["record_id"]]
+                assert owner in children, "a child's records arrived on another page"
+                sizes[owner] += 1
+        if page["has_more"]:
+            assert sum(sizes.values()) >= 4
+            assert len(page["changes"]) - max(sizes.values()) < 4 or len(children) == 1
+    assert any(sum(c["record_type"] == "child" for c in page["changes"]) > 1 for page in pages), (
+        "children that fit share a page"
+    )
+    assert ids_of(all_changes(pages), "child") >= {str(org.child.id), str(org.interstate_child.id)}
+    sent = [change["record_id"] for change in all_changes(pages)]
+    assert len(sent) == len(set(sent)), "a record was sent twice"
+
+
 def test_changes_after_the_cursor_arrive_in_the_order_they_were_made(client, org, engine):
     writer = Tablet.signed_in(client, "pat@example.org")
     reader = writer.another()
@@ -344,7 +385,7 @@ def test_cursors_the_server_must_refuse(client, org, engine, db, monkeypatch):
 
     # Older than tombstone retention (180 days): the tablet must refetch everything.
     later = utcnow() + sync.TOMBSTONE_RETENTION + timedelta(days=1)
-    monkeypatch.setattr(sync, "utcnow", lambda: later)
+    monkeypatch.setattr(sync.pulling, "utcnow", lambda: later)
     assert tablet.pull_once(cursor, expect=409).get_json() == {"error": "reset_required"}
     monkeypatch.undo()
     assert tablet.pull_once(cursor).status_code == 200

@@ -1,0 +1,424 @@
+"""Gap-free pull (SPEC §4): children entering scope in full, purges for those leaving, then
+changes since the cursor in change order."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from ...models import (
+    Addendum,
+    Child,
+    Contact,
+    Device,
+    DeviceHolding,
+    ReturnVisit,
+    SyncTombstone,
+    User,
+)
+from ...models.base import utcnow
+from .. import scope
+from ..audit import record_event
+from ..caseload import last_qualifying_contact_dates
+from ..change_seq import current_epoch_and_seq
+from ..compliance import due_date
+from ..sync_records import (
+    addendum_data,
+    child_data,
+    child_permanency,
+    contact_data,
+    return_visit_data,
+)
+from .errors import SyncError
+
+MAX_PULL_LIMIT = 500
+DEFAULT_PULL_LIMIT = 200
+TOMBSTONE_RETENTION = timedelta(days=180)
+
+
+@dataclass(frozen=True)
+class Cursor:
+    epoch: str
+    seq: int
+    device_id: str
+    pull: int
+    issued: str  # ISO timestamp
+
+    def as_dict(self) -> dict:
+        return {
+            "e": self.epoch,
+            "s": self.seq,
+            "d": self.device_id,
+            "p": self.pull,
+            "t": self.issued,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: dict) -> Cursor:
+        return cls(raw["e"], int(raw["s"]), raw["d"], int(raw["p"]), raw["t"])
+
+
+def check_cursor(
+    cursor: Cursor | None, device: Device, now: datetime, epoch: str, last_seq: int
+) -> int:
+    """The seq to pull from, or 409 reset_required (another epoch, a cursor older than tombstone
+    retention, or one ahead of this database, as after a restore from backup)."""
+    if cursor is None:
+        return 0
+    issued = datetime.fromisoformat(cursor.issued)
+    if (
+        cursor.epoch != epoch
+        or cursor.seq > last_seq
+        or now - issued > TOMBSTONE_RETENTION
+        or cursor.device_id != str(device.id)
+    ):
+        raise SyncError(409, "reset_required")
+    return cursor.seq
+
+
+def _visible_child_ids(session: Session, user: User) -> set[uuid.UUID]:
+    if not scope.can_read_case_notes(user):
+        return set()
+    return set(session.scalars(scope.visible_children(user).with_only_columns(Child.id)))
+
+
+def _confirm_holdings(session: Session, device: Device, confirmed_pull: int) -> set[uuid.UUID]:
+    """The device applied pull `confirmed_pull` (it presents that pull's cursor): what later
+    pulls promised is undone, what that pull removed is gone. Returns what the device holds.
+    When nothing is pending (the usual poll), it only reads."""
+    rows = session.execute(
+        select(DeviceHolding.child_id, DeviceHolding.added_in, DeviceHolding.removed_in).where(
+            DeviceHolding.device_id == device.id
+        )
+    ).all()
+    if all(row.added_in <= confirmed_pull and row.removed_in is None for row in rows):
+        if device.pull_number != confirmed_pull:
+            device.pull_number = confirmed_pull
+        return {row.child_id for row in rows}
+    session.execute(
+        delete(DeviceHolding).where(
+            DeviceHolding.device_id == device.id, DeviceHolding.added_in > confirmed_pull
+        )
+    )
+    session.execute(
+        update(DeviceHolding)
+        .where(DeviceHolding.device_id == device.id, DeviceHolding.removed_in > confirmed_pull)
+        .values(removed_in=None)
+    )
+    session.execute(
+        delete(DeviceHolding).where(
+            DeviceHolding.device_id == device.id, DeviceHolding.removed_in <= confirmed_pull
+        )
+    )
+    device.pull_number = confirmed_pull
+    return set(
+        session.scalars(
+            select(DeviceHolding.child_id).where(
+                DeviceHolding.device_id == device.id, DeviceHolding.removed_in.is_(None)
+            )
+        )
+    )
+
+
+def _entering_page(
+    session: Session, user: User, entering: list[uuid.UUID], limit: int, already: int
+) -> list[uuid.UUID]:
+    """The children, in order, whose records fill this page after the `already` records on it:
+    children are taken while the page holds fewer than `limit` records (an empty page takes at
+    least one), and a child's records never split across pages (so a page may end with more
+    than `limit`). Counted in three grouped queries, then loaded together,
+    not a child at a time."""
+    if not entering or already >= limit:
+        return []
+    sizes = dict.fromkeys(entering, 1)  # the child's own record
+    contacts = scope.visible_contacts(user).where(Contact.child_id.in_(entering)).subquery()
+    counts = [
+        select(contacts.c.child_id, func.count()).group_by(contacts.c.child_id),
+        select(ReturnVisit.child_id, func.count())
+        .where(ReturnVisit.child_id.in_(entering))
+        .group_by(ReturnVisit.child_id),
+        select(contacts.c.child_id, func.count())
+        .join(Addendum, Addendum.contact_id == contacts.c.id)
+        .group_by(contacts.c.child_id),
+    ]
+    for query in counts:
+        for child_id, count in session.execute(query):
+            sizes[child_id] += count
+    taken: list[uuid.UUID] = []
+    records = already
+    for child_id in entering:
+        if records and records >= limit:
+            break
+        taken.append(child_id)
+        records += sizes[child_id]
+    return taken
+
+
+def _full_records(
+    session: Session, user: User, child_ids: list[uuid.UUID], today: date
+) -> list[dict]:
+    """Everything a device needs of these children, at the current state."""
+    if not child_ids:
+        return []
+    changes = []
+    last = last_qualifying_contact_dates(session, child_ids)
+    children = list(
+        session.scalars(select(Child).where(Child.id.in_(child_ids)).order_by(Child.id))
+    )
+    permanency = child_permanency(session, children, today)
+    for child in children:
+        changes.append(
+            _change(
+                "child",
+                child,
+                child_data(
+                    child,
+                    last.get(child.id),
+                    due_date(last.get(child.id), child.care_start_date),
+                    permanency[child.id],
+                ),
+            )
+        )
+    contacts = list(
+        session.scalars(
+            scope.visible_contacts(user)
+            .where(Contact.child_id.in_(child_ids))
+            .options(*_CONTACT_ROWS)
+        )
+    )
+    changes += [_change("contact", c, contact_data(c)) for c in contacts]
+    changes += [
+        _change("return_visit", v, return_visit_data(v))
+        for v in session.scalars(select(ReturnVisit).where(ReturnVisit.child_id.in_(child_ids)))
+    ]
+    contact_ids = [c.id for c in contacts]
+    if contact_ids:
+        changes += [
+            _change("addendum", a, addendum_data(a))
+            for a in session.scalars(
+                select(Addendum)
+                .where(Addendum.contact_id.in_(contact_ids))
+                .options(joinedload(Addendum.contact))
+            )
+        ]
+    return changes
+
+
+# A contact's participants and actions go on the wire with it: one query each per page, not
+# one per contact.
+_CONTACT_ROWS = (selectinload(Contact.participants), selectinload(Contact.actions))
+
+
+def _change(record_type: str, record, data: dict) -> dict:
+    return {
+        "record_type": record_type,
+        "record_id": str(record.id),
+        "version": record.version,
+        "op": "upsert",
+        "data": data,
+        "seq": record.change_seq or 0,
+    }
+
+
+def _changes_since(
+    session: Session,
+    user: User,
+    child_ids: set[uuid.UUID],
+    after: int,
+    until: int,
+    limit: int,
+    today: date,
+) -> tuple[list[dict], bool]:
+    """Records of these children changed in (after, until], in change order, at most `limit`.
+    Nothing has changed anywhere when the change counter has not moved: no query then (the
+    tablet's poll with nothing new, issue 14)."""
+    if not child_ids or until <= after:
+        return [], False
+    ids = list(child_ids)
+    window = lambda column: and_(column > after, column <= until)  # noqa: E731
+    found: list[tuple[int, dict]] = []
+    children = list(
+        session.scalars(
+            select(Child)
+            .where(Child.id.in_(ids), window(Child.change_seq))
+            .order_by(Child.change_seq)
+            .limit(limit + 1)
+        )
+    )
+    if children:
+        last = last_qualifying_contact_dates(session, [c.id for c in children])
+        permanency = child_permanency(session, children, today)
+        found += [
+            (
+                c.change_seq,
+                _change(
+                    "child",
+                    c,
+                    child_data(
+                        c,
+                        last.get(c.id),
+                        due_date(last.get(c.id), c.care_start_date),
+                        permanency[c.id],
+                    ),
+                ),
+            )
+            for c in children
+        ]
+    found += [
+        (c.change_seq, _change("contact", c, contact_data(c)))
+        for c in session.scalars(
+            scope.visible_contacts(user)
+            .where(Contact.child_id.in_(ids), window(Contact.change_seq))
+            .options(*_CONTACT_ROWS)
+            .order_by(Contact.change_seq)
+            .limit(limit + 1)
+        )
+    ]
+    found += [
+        (v.change_seq, _change("return_visit", v, return_visit_data(v)))
+        for v in session.scalars(
+            select(ReturnVisit)
+            .where(ReturnVisit.child_id.in_(ids), window(ReturnVisit.change_seq))
+            .order_by(ReturnVisit.change_seq)
+            .limit(limit + 1)
+        )
+    ]
+    visible_contact_ids = (
+        scope.visible_contacts(user).where(Contact.child_id.in_(ids)).with_only_columns(Contact.id)
+    )
+    found += [
+        (a.change_seq, _change("addendum", a, addendum_data(a)))
+        for a in session.scalars(
+            select(Addendum)
+            .where(Addendum.contact_id.in_(visible_contact_ids), window(Addendum.change_seq))
+            .options(joinedload(Addendum.contact))
+            .order_by(Addendum.change_seq)
+            .limit(limit + 1)
+        )
+    ]
+    found += [
+        (
+            t.seq,
+            {
+                "record_type": t.record_type,
+                "record_id": str(t.record_id),
+                "version": None,
+                "op": "delete",
+                "data": None,
+                "seq": t.seq,
+            },
+        )
+        for t in session.scalars(
+            select(SyncTombstone)
+            .where(SyncTombstone.child_id.in_(ids), window(SyncTombstone.seq))
+            .order_by(SyncTombstone.seq)
+            .limit(limit + 1)
+        )
+    ]
+    found.sort(key=lambda item: item[0])
+    return [change for _seq, change in found[:limit]], len(found) > limit
+
+
+def _purges(session: Session, user_child_ids: set[uuid.UUID]) -> list[dict]:
+    """Purge entries for every record of children that left the device's scope."""
+    if not user_child_ids:
+        return []
+    ids = list(user_child_ids)
+    purge = [{"record_type": "child", "record_id": str(i)} for i in sorted(ids, key=str)]
+    contact_ids = list(session.scalars(select(Contact.id).where(Contact.child_id.in_(ids))))
+    purge += [{"record_type": "contact", "record_id": str(i)} for i in contact_ids]
+    purge += [
+        {"record_type": "return_visit", "record_id": str(i)}
+        for i in session.scalars(select(ReturnVisit.id).where(ReturnVisit.child_id.in_(ids)))
+    ]
+    if contact_ids:
+        purge += [
+            {"record_type": "addendum", "record_id": str(i)}
+            for i in session.scalars(
+                select(Addendum.id).where(Addendum.contact_id.in_(contact_ids))
+            )
+        ]
+    return purge
+
+
+def pull(
+    session: Session,
+    user: User,
+    device: Device,
+    cursor: Cursor | None,
+    limit: int,
+    today: date,
+    now: datetime | None = None,
+) -> tuple[dict, Cursor]:
+    """One page of changes. Children entering scope arrive in full first; children leaving it
+    arrive as purge entries; then changes since the cursor, in change order. `today` (SPEC §3,
+    the organisation's date) picks each child's goal in force."""
+    now = now or utcnow()
+    epoch, until = current_epoch_and_seq(session)
+    after = check_cursor(cursor, device, now, epoch, until)
+    confirmed = cursor.pull if cursor else 0
+    held = _confirm_holdings(session, device, confirmed)
+    in_scope = _visible_child_ids(session, user)
+    entering = sorted(in_scope - held, key=str)
+    leaving = held - in_scope
+    # Changes to the children the device already holds come first, so the cursor moves on with
+    # every page; children entering then fill the rest of the page, sent in full as they are
+    # now (at or after `until`), so what later changes them is after the cursor too. (Sending
+    # them first kept the cursor still until all had arrived, and then sent every record of
+    # theirs a second time as a change since that old cursor.)
+    changes, truncated = _changes_since(session, user, held & in_scope, after, until, limit, today)
+    if truncated:
+        new_seq = max(change["seq"] for change in changes)
+        taken: list[uuid.UUID] = []
+    else:
+        new_seq = until
+        taken = _entering_page(session, user, entering, limit, already=len(changes))
+        changes += _full_records(session, user, taken, today)
+    has_more = truncated or len(taken) < len(entering)
+    # A pull that moves no child in or out needs no number of its own: its cursor confirms the
+    # same pull as the one presented, and the device row is not written (issue 14).
+    this_pull = confirmed + 1 if taken or leaving else confirmed
+    for child_id in taken:
+        session.add(DeviceHolding(device_id=device.id, child_id=child_id, added_in=this_pull))
+    if leaving:
+        session.execute(
+            update(DeviceHolding)
+            .where(DeviceHolding.device_id == device.id, DeviceHolding.child_id.in_(list(leaving)))
+            .values(removed_in=this_pull)
+        )
+    if device.pull_number != this_pull:
+        device.pull_number = this_pull
+    # A cursor's age is the age of its seq: a page that does not move the seq keeps the old time,
+    # so a stale position cannot outlive tombstone retention by being re-issued.
+    issued = cursor.issued if cursor is not None and new_seq == after else now.isoformat()
+    next_cursor = Cursor(epoch, new_seq, str(device.id), this_pull, issued)
+    if changes or taken or leaving:
+        # One row per page of records actually sent, none per empty poll (issue 14).
+        record_event(
+            session,
+            user_id=user.id,
+            action="sync_pull",
+            object_type="device",
+            object_id=device.id,
+            detail={
+                "children_added": len(taken),
+                "children_removed": len(leaving),
+                "changes": len(changes),
+            },
+        )
+    for change in changes:
+        change.pop("seq", None)
+    return {
+        "changes": changes,
+        "purge": _purges(session, leaving),
+        "has_more": has_more,
+    }, next_cursor
+
+
+def purge_expired_tombstones(session: Session, now: datetime | None = None) -> int:
+    cutoff = (now or utcnow()) - TOMBSTONE_RETENTION
+    return session.execute(delete(SyncTombstone).where(SyncTombstone.deleted_at < cutoff)).rowcount

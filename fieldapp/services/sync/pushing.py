@@ -1,0 +1,462 @@
+"""Exactly-once push (SPEC §4): each mutation applied once, in seq order, each atomically; a
+crash leaves a prefix of the batch (possibly none of it) that the retry completes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import uuid
+from datetime import date
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from ...models import (
+    AuditEvent,
+    Child,
+    Contact,
+    ContactAction,
+    ContactParticipant,
+    Device,
+    SyncMutation,
+    User,
+)
+from ...models.base import utcnow
+from .. import scope
+from ..audit import record_event
+from ..change_seq import note_inserted_contacts
+from ..contacts import NewContactRows
+from ..errors import Forbidden, ImmutableRecord, ValidationError, is_transient
+from ..sync_records import (
+    FieldErrors,
+    parse_uuid,
+)
+from .handlers import MODELS, MutationResult, Rejected, apply_mutation
+
+logger = logging.getLogger(__name__)
+
+MAX_BATCH = 200
+MAX_SEQ = 2**63 - 1  # the column is a BIGINT; a larger number would fail in the database
+# A mutation's fields (SPEC §4); any other refuses the request (422), naming it.
+MUTATION_FIELDS = ("mutation_id", "seq", "op", "record_type", "record_id", "base_version", "data")
+
+
+def payload_hash(mutation: dict) -> str:
+    """Identity of a mutation's content: everything but its mutation_id."""
+    content = {key: mutation.get(key) for key in MUTATION_FIELDS if key != "mutation_id"}
+    return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def check_envelope(mutation: Any, index: int) -> FieldErrors:
+    """What makes a mutation unreadable (no mutation_id or seq to record it under). A seq sent
+    as a whole number with a fraction part (`255.0`, which JSON Schema counts as an integer) is
+    read as that number, here, before anything else reads it."""
+    errors = FieldErrors()
+    prefix = f"mutations[{index}]"
+    if not isinstance(mutation, dict):
+        errors.add(prefix, "Must be an object.")
+        return errors
+    parse_uuid(mutation.get("mutation_id"), f"{prefix}.mutation_id", errors)
+    seq = mutation.get("seq")
+    if isinstance(seq, float) and seq.is_integer():
+        seq = mutation["seq"] = int(seq)
+    if isinstance(seq, bool) or not isinstance(seq, int) or not 1 <= seq <= MAX_SEQ:
+        errors.add(f"{prefix}.seq", f"Must be a whole number from 1 to {MAX_SEQ}.")
+    return errors
+
+
+class _NeedsIsolation(Exception):
+    """The fast path met something it cannot undo on its own: redo the batch with a savepoint
+    per mutation."""
+
+
+def push(session: Session, user: User, device: Device, mutations: list[dict], today: date) -> dict:
+    """Applies mutations in seq order, each atomically. Returns {results, last_seq}.
+
+    Every handler checks before it writes, so a rejected mutation leaves nothing behind and the
+    batch can run inside one savepoint. If anything fails that the checks did not foresee (a
+    database error), that savepoint is rolled back and the batch runs again with a savepoint per
+    mutation, so one bad mutation never takes its neighbours down. An unavailable database
+    propagates (the endpoint answers 503).
+    """
+    batch_savepoint = session.begin_nested()
+    try:
+        result = _push(session, user, device, mutations, today, isolate=False)
+        session.flush()
+        batch_savepoint.commit()
+        return result
+    except _NeedsIsolation:
+        batch_savepoint.rollback()
+    except DBAPIError as exc:
+        batch_savepoint.rollback()
+        if is_transient(exc):
+            raise
+    session.refresh(device)
+    return _push(session, user, device, mutations, today, isolate=True)
+
+
+def _push(
+    session: Session,
+    user: User,
+    device: Device,
+    mutations: list[dict],
+    today: date,
+    *,
+    isolate: bool,
+) -> dict:
+    """One pass over the batch (see `push`).
+
+    What the batch needs to look up (mutations already seen, the children it names) is read in
+    a few queries up front; the record of each processed mutation is written in one statement
+    at the end. Both are in the request's transaction, so they commit or vanish with it.
+    """
+    ids = [uuid.UUID(str(m["mutation_id"])) for m in mutations]
+    first_seen: dict[uuid.UUID, SyncMutation] = {}
+    users_devices = select(Device.id).where(Device.user_id == user.id)
+    for row in session.scalars(
+        select(SyncMutation)
+        .where(SyncMutation.mutation_id.in_(ids), SyncMutation.device_id.in_(users_devices))
+        .order_by(SyncMutation.received_at, SyncMutation.seq)
+    ):
+        first_seen.setdefault(row.mutation_id, row)
+    # A batch's seqs are consecutive: one range scan of the device's index, not 200 parameters
+    # (which PostgreSQL plans far worse once the device has a long history).
+    seqs = {m["seq"] for m in mutations}
+    by_seq = (
+        {
+            row.seq: row
+            for row in session.scalars(
+                select(SyncMutation).where(
+                    SyncMutation.device_id == device.id,
+                    SyncMutation.seq.between(min(seqs), max(seqs)),
+                )
+            )
+            if row.seq in seqs
+        }
+        if seqs
+        else {}
+    )
+    # Read only when a mutation is applied: a batch sent again (all duplicates) needs none of it.
+    context: BatchContext | None = None
+
+    results: list[dict] = []
+    processed: list[dict] = []
+    failures: list[Exception] = []
+    attempted = 0
+    last_seq = device.last_seq
+    for mutation, mutation_id in zip(mutations, ids, strict=True):
+        seq = mutation["seq"]
+        digest = payload_hash(mutation)
+        seen = first_seen.get(mutation_id)
+        if seen is None:
+            seen = by_seq.get(seq)
+            if seen is not None and seen.payload_hash != digest:
+                results.append(
+                    MutationResult(
+                        str(mutation_id),
+                        seq,
+                        "rejected",
+                        errors={"seq": [f"seq {seq} was already used by another mutation."]},
+                    ).as_dict()
+                )
+                continue
+        if seen is not None:
+            if seen.payload_hash == digest:
+                duplicate = seen.result | {
+                    "mutation_id": str(mutation_id),
+                    "seq": seq,
+                    "status": "duplicate",
+                    "first_status": seen.status,
+                }
+                if seen.device_id != device.id and seq == last_seq + 1:
+                    # First seen from another of the user's tablets (an outbox copied across):
+                    # this device's queue still moves on.
+                    processed.append(
+                        {
+                            "device_id": device.id,
+                            "seq": seq,
+                            "mutation_id": mutation_id,
+                            "payload_hash": digest,
+                            "status": "duplicate",
+                            "result": duplicate,
+                            "received_at": utcnow(),
+                        }
+                    )
+                    last_seq = seq
+                results.append(duplicate)
+                continue
+            outcome = MutationResult(
+                str(mutation_id),
+                seq,
+                "rejected",
+                errors={
+                    "mutation_id": ["This mutation_id was already used with a different payload."]
+                },
+            )
+        elif seq <= last_seq:
+            results.append(
+                MutationResult(
+                    str(mutation_id),
+                    seq,
+                    "rejected",
+                    errors={
+                        "seq": [f"seq {seq} is at or below the last processed seq {last_seq}."]
+                    },
+                ).as_dict()
+            )
+            continue
+        elif seq > last_seq + 1:
+            break  # a gap: stop; last_seq tells the client where to resume
+        else:
+            context = context or BatchContext(session, user, mutations, set_based=not isolate)
+            if isolate:
+                outcome = _apply_in_savepoint(
+                    session, user, device, mutation, mutation_id, seq, today, context
+                )
+            elif _is_contact_create(mutation):
+                outcome = _apply_set_based(
+                    session, user, device, mutation, mutation_id, seq, today, context
+                )
+            else:
+                context.write_pending(session)  # this mutation may read what they hold
+                outcome = _apply_checked(
+                    session, user, device, mutation, mutation_id, seq, today, context
+                )
+            if (
+                outcome.status in ("rejected", "conflict")
+                and mutation.get("record_type") == "contact"
+                and mutation.get("op") == "update"
+            ):
+                context.unapplied.add(str(mutation.get("record_id")))
+            attempted += 1
+            if outcome.failure is not None:
+                failures.append(outcome.failure)
+        if seq == last_seq + 1:
+            # The record is kept with the outcome so a later submit can tell whether the change
+            # just before it, to the same record, was applied (see _submit_contact).
+            row = {
+                "device_id": device.id,
+                "seq": seq,
+                "mutation_id": mutation_id,
+                "payload_hash": digest,
+                "status": outcome.status,
+                "result": outcome.as_dict()
+                | {"record_id": str(mutation.get("record_id")), "op": mutation.get("op")},
+                "received_at": utcnow(),
+            }
+            processed.append(row)
+            first_seen.setdefault(mutation_id, SyncMutation(**row))
+            by_seq[seq] = first_seen[mutation_id]
+            last_seq = seq
+        results.append(outcome.as_dict())
+    if failures and len(failures) == attempted:
+        # Every mutation failed unexpectedly: the server is broken, not the data. Answer 500 and
+        # keep nothing, so the tablet retries the same batch once it is fixed.
+        raise failures[0]
+    if context is not None:
+        context.write_pending(session)
+    if processed:
+        session.execute(insert(SyncMutation), processed)
+        device.last_seq = last_seq
+    for denied in context.denied if context else []:  # outside any savepoint, never lost
+        record_event(
+            session,
+            user_id=user.id,
+            action="sync_push",
+            object_type="child",
+            object_id=denied["child_id"],
+            outcome="denied",
+            detail={"mutation_id": denied["mutation_id"]},
+        )
+    return {"results": results, "last_seq": last_seq}
+
+
+class BatchContext:
+    """Per-request lookups shared by a batch's mutations, and (on the fast path) the rows of new
+    contacts, written together as set-based inserts instead of one ORM object each."""
+
+    def __init__(
+        self, session: Session, user: User, mutations: list[dict], *, set_based: bool = False
+    ):
+        self.set_based = set_based
+        self.now = utcnow()
+        self._contacts: list[NewContactRows] = []
+        self.denied: list[dict] = []
+        # Contacts with a change in this batch that was refused or conflicted: a submit that
+        # follows must not freeze the server's older content (see _submit_contact).
+        self.unapplied: set[str] = set()
+        wanted = set()
+        for mutation in mutations:
+            data = mutation.get("data")
+            if isinstance(data, dict) and data.get("child_id"):
+                try:
+                    wanted.add(uuid.UUID(str(data["child_id"])))
+                except ValueError:
+                    pass
+        self.children = (
+            {
+                child.id: child
+                for child in session.scalars(
+                    scope.visible_children(user).where(Child.id.in_(wanted))
+                )
+            }
+            if wanted
+            else {}
+        )
+        created = {kind: [] for kind in MODELS}
+        for mutation in mutations:
+            record_type = mutation.get("record_type")
+            if (
+                mutation.get("op") == "create"
+                and isinstance(record_type, str)
+                and record_type in MODELS
+            ):
+                try:
+                    created[mutation["record_type"]].append(
+                        uuid.UUID(str(mutation.get("record_id")))
+                    )
+                except ValueError:
+                    pass
+        self.existing = {
+            kind: set(session.scalars(select(MODELS[kind].id).where(MODELS[kind].id.in_(ids))))
+            if ids
+            else set()
+            for kind, ids in created.items()
+        }
+
+    def exists(self, record_type: str, record_id: uuid.UUID) -> bool:
+        return record_id in self.existing[record_type]
+
+    def created(self, record_type: str, record_id: uuid.UUID) -> None:
+        self.existing[record_type].add(record_id)
+
+    def child_in_scope(self, session: Session, user: User, child_id: uuid.UUID) -> Child | None:
+        if child_id in self.children:
+            return self.children[child_id]
+        return scope.find_child(session, user, child_id)
+
+    def insert_later(self, rows: NewContactRows) -> None:
+        self._contacts.append(rows)
+
+    def write_pending(self, session: Session) -> None:
+        """Writes the new contacts held so far, four statements for all of them (contacts,
+        participants, actions, audit events). Runs before any mutation that may read what they
+        wrote, and at the end of the batch."""
+        if not self._contacts:
+            return
+        pending, self._contacts = self._contacts, []
+        session.flush()  # anything the unit of work holds goes first, in the order it was made
+        connection = session.connection()
+        for table, rows in (
+            (Contact.__table__, [new.contact for new in pending]),
+            (ContactParticipant.__table__, [row for new in pending for row in new.participants]),
+            (ContactAction.__table__, [row for new in pending for row in new.actions]),
+            (AuditEvent.__table__, [row for new in pending for row in new.audit]),
+        ):
+            if rows:
+                connection.execute(insert(table), rows)
+        note_inserted_contacts(
+            session, [(new.contact["id"], new.contact["child_id"]) for new in pending]
+        )
+
+
+def _apply_in_savepoint(
+    session, user, device, mutation, mutation_id, seq, today, batch: BatchContext
+) -> MutationResult:
+    savepoint = session.begin_nested()
+    try:
+        outcome = apply_mutation(session, user, device, mutation, mutation_id, seq, today, batch)
+        session.flush()
+    except (Rejected, ValidationError) as exc:
+        savepoint.rollback()
+        return MutationResult(str(mutation_id), seq, "rejected", errors=exc.errors)
+    except (Forbidden, ImmutableRecord) as exc:
+        savepoint.rollback()
+        return MutationResult(str(mutation_id), seq, "rejected", errors={"record_id": [str(exc)]})
+    except DBAPIError as exc:
+        savepoint.rollback()
+        if is_transient(exc):
+            raise  # the database is unavailable: 503, the tablet retries
+        return _unforeseen(mutation_id, seq, exc)
+    except Exception as exc:  # noqa: BLE001 - a bug must not wedge the tablet's queue forever
+        savepoint.rollback()
+        return _unforeseen(mutation_id, seq, exc)
+    savepoint.commit()
+    return outcome
+
+
+def _unforeseen(mutation_id, seq, exc: Exception) -> MutationResult:
+    """One mutation the server cannot store while others go through (a poisoned record, not a
+    broken server): it is marked processed (rejected) so the tablet's queue moves on; the tablet
+    keeps it, with what it sent, for the practitioner, and the log keeps the error."""
+    logger.exception(
+        "sync: mutation %s (seq %s) failed unexpectedly", mutation_id, seq, exc_info=exc
+    )
+    result = MutationResult(
+        str(mutation_id),
+        seq,
+        "rejected",
+        errors={
+            "mutation": [
+                "The server could not store this change. It is kept on your tablet; "
+                "tell your administrator."
+            ]
+        },
+    )
+    result.failure = exc
+    return result
+
+
+def _is_contact_create(mutation: dict) -> bool:
+    return mutation.get("record_type") == "contact" and mutation.get("op") == "create"
+
+
+def _apply_set_based(
+    session, user, device, mutation, mutation_id, seq, today, batch: BatchContext
+) -> MutationResult:
+    """A new contact on the fast path: its rows are held for a set-based insert, so a refusal
+    has nothing to undo (the handler checks everything before it hands over the rows)."""
+    try:
+        return apply_mutation(session, user, device, mutation, mutation_id, seq, today, batch)
+    except (Rejected, ValidationError) as exc:
+        return MutationResult(str(mutation_id), seq, "rejected", errors=exc.errors)
+    except (Forbidden, ImmutableRecord) as exc:
+        return MutationResult(str(mutation_id), seq, "rejected", errors={"record_id": [str(exc)]})
+    except DBAPIError:
+        raise
+    except Exception as exc:
+        raise _NeedsIsolation from exc
+
+
+def _apply_checked(
+    session, user, device, mutation, mutation_id, seq, today, batch: BatchContext
+) -> MutationResult:
+    """Applies a mutation without a savepoint of its own (the fast path)."""
+    before = (
+        set(session.new),
+        set(session.deleted),
+        {obj for obj in session.dirty if session.is_modified(obj)},
+    )
+    try:
+        return apply_mutation(session, user, device, mutation, mutation_id, seq, today, batch)
+    except (Rejected, ValidationError) as exc:
+        outcome = MutationResult(str(mutation_id), seq, "rejected", errors=exc.errors)
+    except (Forbidden, ImmutableRecord) as exc:
+        outcome = MutationResult(
+            str(mutation_id), seq, "rejected", errors={"record_id": [str(exc)]}
+        )
+    except DBAPIError:
+        raise
+    except Exception as exc:
+        raise _NeedsIsolation from exc
+    after = (
+        set(session.new),
+        set(session.deleted),
+        {obj for obj in session.dirty if session.is_modified(obj)},
+    )
+    if after != before:
+        raise _NeedsIsolation("a rejected mutation left changes behind")
+    return outcome
