@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from flask import Flask
@@ -72,4 +73,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from . import cli
 
     cli.init_app(app)
+    if not app.testing:
+        # Everything made so far (modules, the app, SQLAlchemy's mappers) lives as long as the
+        # process: keep the garbage collector's full passes from walking it again and again
+        # while requests run (docs/performance.md). Tests build many apps and skip this.
+        gc.freeze()
     return app

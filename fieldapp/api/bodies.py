@@ -4,9 +4,12 @@ body does not define is a 422 naming it (SPEC §7), never ignored."""
 
 from __future__ import annotations
 
+import re
+
 from flask import request
 
-from ..services.sync import MAX_BATCH, MAX_SEQ, MUTATION_FIELDS, SyncError
+from ..services.sync import MAX_BATCH, MAX_SEQ, MUTATION_FIELDS
+from .errors import InvalidRequest, UnknownFields
 
 UUID = {"type": "string", "format": "uuid"}
 # Text the databases can store (services/text.py `storable`) holds no NUL (a lone surrogate
@@ -75,14 +78,17 @@ MUTATION = {
 assert tuple(MUTATION["properties"]) == MUTATION_FIELDS
 
 
-class UnknownFields(SyncError):
-    """Fields a body does not define (422), named as the field errors are (`mutations[0].mood`)."""
+# How a NUL or half a surrogate pair can reach a decoded string: an escape (`\u0000`,
+# `\ud83d`), or the raw bytes of a surrogate, which Python's JSON decoder lets through. Other
+# encodings than UTF-8 (which JSON allows) hold NUL bytes, so they are caught by the first test.
+_UNSTORABLE_SPELLINGS = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])|\xed[\xa0-\xbf]")
 
-    def __init__(self, names: list[str]):
-        plural = "s" if len(names) > 1 else ""
-        super().__init__(
-            422, f"Unknown field{plural}: {', '.join(names)}.", field=names[0], fields=names
-        )
+
+def text_is_storable(raw: bytes) -> bool:
+    """Whether every string in this JSON body is text the databases can store (see
+    services/text.py `storable`), told from its bytes in one pass. False may also mean "look
+    closer" (a backslash before `u0000` spelled out in a note reads the same)."""
+    return b"\x00" not in raw and _UNSTORABLE_SPELLINGS.search(raw) is None
 
 
 def unknown(value: dict, schema: dict, prefix: str = "") -> list[str]:
@@ -93,7 +99,7 @@ def read(schema: dict) -> dict:
     """The request's JSON object, with only the fields `schema` defines."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise SyncError(400, "The body must be a JSON object.", field="body")
+        raise InvalidRequest("The body must be a JSON object.", field="body")
     if names := unknown(body, schema):
         raise UnknownFields(names)
     return body

@@ -10,15 +10,14 @@ from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy.exc import DBAPIError
 
 from ..access import audit, session, signed_in_user, today
 from ..extensions import login_manager
 from ..services import sync
-from ..services.errors import is_transient
 from ..services.sync_records import FieldErrors, parse_uuid
 from ..services.text import storable
 from . import bodies
+from .errors import ANSWERED, InvalidRequest, RequestRefusal, UnknownFields, answer
 from .openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -40,14 +39,22 @@ def not_signed_in():
     otherwise the app's "Sign in first." (401). Also the answer when such a request fails the
     CSRF check (web.py), which without a session guards nothing."""
     if _names_revoked_device():
-        return jsonify(error="This device has been revoked. Its local data must be wiped."), 410
+        return answer(sync.DeviceRevoked())
     return login_manager.unauthorized()
 
 
-@bp.app_errorhandler(sync.SyncError)
-def _answer(exc: sync.SyncError):
-    """A SyncError raised outside a `transaction` (the sign-in's body): its status and body."""
-    return jsonify(exc.body), exc.status
+@bp.app_errorhandler(RequestRefusal)
+@bp.app_errorhandler(sync.SyncRefusal)
+def _refused(exc: RequestRefusal | sync.SyncRefusal):
+    """A refusal raised outside a `transaction` (the sign-in's body), answered as inside one."""
+    if (response := answer(exc)) is None:
+        raise exc
+    return response
+
+
+def _user():
+    """The signed-in user itself, not the proxy: a push reads the user once per mutation."""
+    return current_user._get_current_object()
 
 
 def _names_revoked_device() -> bool:
@@ -63,8 +70,9 @@ def _names_revoked_device() -> bool:
 
 
 def transaction(view):
-    """Runs the view in the request's transaction: commit, then answer. A database that is
-    unavailable answers 503 so the tablet retries with backoff; nothing half-done is kept."""
+    """Runs the view in the request's transaction: commit, then answer. A refusal, or a database
+    that is unavailable (503, so the tablet retries with backoff), is answered as api/errors.py
+    says; either way nothing half-done is kept."""
 
     @wraps(view)
     def wrapper(*args, **kwargs):
@@ -73,19 +81,11 @@ def transaction(view):
             response = view(*args, **kwargs)
             db_session.commit()
             return response
-        except sync.SyncError as exc:
+        except ANSWERED as exc:
             db_session.rollback()
-            return jsonify(exc.body), exc.status
-        except DBAPIError as exc:
-            db_session.rollback()
-            if is_transient(exc):
-                current_app.logger.warning("sync: database unavailable: %s", exc)
-                return (
-                    jsonify(error="The database is unavailable; retry later."),
-                    503,
-                    {"Retry-After": "5"},
-                )
-            raise
+            if (response := answer(exc)) is None:
+                raise
+            return response
 
     return wrapper
 
@@ -94,7 +94,7 @@ def _device_id(raw) -> uuid.UUID:
     errors = FieldErrors()
     device_id = parse_uuid(raw, "device_id", errors)
     if errors:
-        raise sync.SyncError(400, "device_id must be a UUID.", field="device_id")
+        raise InvalidRequest("device_id must be a UUID.", field="device_id")
     return device_id
 
 
@@ -116,9 +116,9 @@ def register_device():
     device_id = _device_id(body.get("device_id"))
     name = body.get("name")
     if not isinstance(name, str) or not name.strip():
-        raise sync.SyncError(400, "name is required.", field="name")
+        raise InvalidRequest("name is required.", field="name")
     if not storable(name):
-        raise sync.SyncError(400, "name contains characters that cannot be stored.", field="name")
+        raise InvalidRequest("name contains characters that cannot be stored.", field="name")
     device, created = sync.register_device(
         session(), current_user, device_id, name, request.headers.get("User-Agent")
     )
@@ -134,11 +134,9 @@ def push():
     device = sync.device_for(session(), current_user, _device_id(body.get("device_id")))
     mutations = body.get("mutations")
     if not isinstance(mutations, list):
-        raise sync.SyncError(400, "mutations must be a list.", field="mutations")
+        raise InvalidRequest("mutations must be a list.", field="mutations")
     if len(mutations) > sync.MAX_BATCH:
-        raise sync.SyncError(
-            400, f"At most {sync.MAX_BATCH} mutations a request.", field="mutations"
-        )
+        raise InvalidRequest(f"At most {sync.MAX_BATCH} mutations a request.", field="mutations")
     unknown = [
         name
         for index, mutation in enumerate(mutations)
@@ -146,13 +144,16 @@ def push():
         for name in bodies.unknown(mutation, bodies.MUTATION, f"mutations[{index}].")
     ]
     if unknown:
-        raise bodies.UnknownFields(unknown)
+        raise UnknownFields(unknown)
     errors = FieldErrors()
     for index, mutation in enumerate(mutations):
         errors.update(sync.check_envelope(mutation, index))
     if errors:
-        raise sync.SyncError(400, "Some mutations cannot be read.", fields=errors)
-    return jsonify(sync.push(session(), current_user, device, mutations, today()))
+        raise InvalidRequest("Some mutations cannot be read.", fields=errors)
+    text_storable = bodies.text_is_storable(request.get_data(cache=True))
+    return jsonify(
+        sync.push(session(), _user(), device, mutations, today(), text_storable=text_storable)
+    )
 
 
 @bp.get("/sync/pull")
@@ -161,8 +162,8 @@ def pull():
     # A page is asked for by the cursor the last one gave, or (the first pull) by the device.
     raw_cursor, named_device = request.args.get("cursor"), request.args.get("device_id")
     if (raw_cursor is None) == (named_device is None):
-        raise sync.SyncError(
-            400, "Send the cursor, or on the first pull the device_id (not both).", field="cursor"
+        raise InvalidRequest(
+            "Send the cursor, or on the first pull the device_id (not both).", field="cursor"
         )
     cursor = None
     if raw_cursor is not None:
@@ -171,7 +172,7 @@ def pull():
         except (BadSignature, KeyError, TypeError, ValueError):
             # Not one this server can read (cut short, forged, or signed with a key since
             # changed): like a cursor from another epoch, the tablet refetches everything.
-            raise sync.SyncError(409, "reset_required") from None
+            raise sync.ResetRequired() from None
         device_id = uuid.UUID(cursor.device_id)
     else:
         device_id = _device_id(named_device)
@@ -181,11 +182,11 @@ def pull():
         not (raw_limit.isascii() and raw_limit.isdigit())
         or not 1 <= int(raw_limit) <= sync.MAX_PULL_LIMIT
     ):
-        raise sync.SyncError(
-            400, f"limit must be a whole number from 1 to {sync.MAX_PULL_LIMIT}.", field="limit"
+        raise InvalidRequest(
+            f"limit must be a whole number from 1 to {sync.MAX_PULL_LIMIT}.", field="limit"
         )
     device = sync.device_for(session(), current_user, device_id)
-    page, next_cursor = sync.pull(session(), current_user, device, cursor, int(raw_limit), today())
+    page, next_cursor = sync.pull(session(), _user(), device, cursor, int(raw_limit), today())
     # server_date lets the tablet warn when its own date is wrong (SPEC §3: "today" on the
     # tablet is the device date, with a warning if it differs from the server's by over a day).
     return jsonify(

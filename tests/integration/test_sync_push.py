@@ -5,6 +5,7 @@ wrong. Each test drives the JSON API as the tablet does and reads back what was 
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -230,6 +231,22 @@ def test_one_invalid_mutation_among_ten_is_rejected_alone(client, org, db):
         assert {str(i) for i in applied} <= pulled
     # The rejected ones do not wedge the queue: the next push continues at the next seq.
     assert statuses(tablet.push([tablet.create_contact(org.child.id)])) == ["applied"]
+
+
+def test_half_an_emoji_sent_as_raw_bytes_is_refused_by_name_and_the_rest_applies(client, org):
+    """A tablet's JSON carries non-ASCII text as UTF-8, not as escapes, and Python's decoder lets
+    the bytes of half a surrogate pair through: that text is found and refused too."""
+    tablet = Tablet.signed_in(client, "pat@example.org")
+    batch = [
+        tablet.create_contact(org.child.id, child_views="Kai: «ngayu» 😀"),
+        tablet.create_contact(org.child.id, child_views="Happy \ud83d"),
+    ]
+    raw = json.dumps(
+        {"device_id": str(tablet.device_id), "mutations": batch}, ensure_ascii=False
+    ).encode("utf-8", "surrogatepass")
+    body = tablet.post("/api/sync/push", data=raw, content_type="application/json").get_json()
+    assert statuses_of(body) == ["applied", "rejected"]
+    assert "child_views" in body["results"][1]["errors"]
 
 
 def test_a_rejected_edit_in_a_batch_does_not_hide_the_rest_from_other_tablets(client, org, db):

@@ -8,7 +8,7 @@ request, answering only after the commit. The package is split along its seams: 
 """
 
 from .devices import DEVICE_TOUCH_INTERVAL, device_for, device_revoked, register_device
-from .errors import SyncError
+from .errors import DeviceOfAnotherUser, DeviceRevoked, ResetRequired, SyncRefusal, UnknownDevice
 from .handlers import OPS, RECORD_TYPES, MutationResult
 from .issues import (
     CHOICE_TEXT,
@@ -41,9 +41,13 @@ __all__ = [
     "RECORD_TYPES",
     "TOMBSTONE_RETENTION",
     "Cursor",
+    "DeviceOfAnotherUser",
+    "DeviceRevoked",
     "MutationResult",
+    "ResetRequired",
     "Resolution",
-    "SyncError",
+    "SyncRefusal",
+    "UnknownDevice",
     "check_cursor",
     "check_envelope",
     "conflicts_for",

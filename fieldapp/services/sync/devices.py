@@ -16,23 +16,24 @@ from ...models.base import utcnow
 from ..accounts import end_user_sessions
 from ..audit import record_event
 from ..errors import Forbidden
-from .errors import SyncError
+from .errors import DeviceOfAnotherUser, DeviceRevoked, UnknownDevice
 
 
 def register_device(
     session: Session, user: User, device_id: uuid.UUID, name: str, user_agent: str | None = None
 ) -> tuple[Device, bool]:
-    """201 for a new device, 200 if already this user's; 409 if another user's, 410 if revoked.
-    A registered device takes a new name (the practitioner renamed the tablet) or user agent (its
-    browser was updated) when they change, and writes nothing when they do not."""
+    """The device and whether it is new; DeviceOfAnotherUser if another user registered it,
+    DeviceRevoked if it was revoked. A registered device takes a new name (the practitioner
+    renamed the tablet) or user agent (its browser was updated) when they change, and writes
+    nothing when they do not."""
     name = name.strip()[:200] or "Tablet"
     user_agent = (user_agent or "").strip()[:400] or None
     device = session.get(Device, device_id)
     if device is not None:
         if device.user_id != user.id:
-            raise SyncError(409, "This device is registered to another user.")
+            raise DeviceOfAnotherUser()
         if device.revoked_at is not None:
-            raise SyncError(410, "This device has been revoked. Its local data must be wiped.")
+            raise DeviceRevoked()
         if device.name != name:
             device.name = name
         if user_agent and device.user_agent != user_agent:
@@ -49,13 +50,15 @@ DEVICE_TOUCH_INTERVAL = timedelta(minutes=1)
 
 
 def device_for(session: Session, user: User, device_id: uuid.UUID) -> Device:
+    """The device a push or pull names: UnknownDevice unless it is this user's, DeviceRevoked
+    once it was revoked."""
     device = session.get(
         Device, device_id, with_for_update=session.bind.dialect.name == "postgresql"
     )
     if device is None or device.user_id != user.id:
-        raise SyncError(404, "Unknown device: register it first.", field="device_id")
+        raise UnknownDevice()
     if device.revoked_at is not None:
-        raise SyncError(410, "This device has been revoked. Its local data must be wiped.")
+        raise DeviceRevoked()
     now = utcnow()
     last = device.last_seen_at
     if last is None or now - (last if last.tzinfo else last.replace(tzinfo=now.tzinfo)) >= (
@@ -68,15 +71,16 @@ def device_for(session: Session, user: User, device_id: uuid.UUID) -> Device:
 
 def device_revoked(session: Session, device_id: uuid.UUID) -> bool:
     """Whether this device id was revoked. Asked for a request without a session: revoking a
-    tablet ends its user's sessions, and the tablet must still learn that it is revoked (410)
-    to wipe itself. The id is a random UUID only the tablet knows."""
+    tablet ends its user's sessions, and the tablet must still learn that it is revoked to
+    wipe itself. The id is a random UUID only the tablet knows."""
     return session.scalar(select(Device.revoked_at).where(Device.id == device_id)) is not None
 
 
 def revoke_device(session: Session, admin: User, device_id: uuid.UUID) -> Device:
-    """A lost or stolen tablet: it gets 410 on its next sync and wipes itself. Every session of
-    its user ends at once (SPEC §7): the cookie on the tablet opens nothing more, and whoever
-    holds it may know the password too, so the user signs in again on their other devices."""
+    """A lost or stolen tablet: its next sync is refused (DeviceRevoked) and it wipes itself.
+    Every session of its user ends at once (SPEC §7): the cookie on the tablet opens nothing
+    more, and whoever holds it may know the password too, so the user signs in again on their
+    other devices."""
     if admin.role != "admin":
         raise Forbidden("Only admins revoke devices.")
     device = session.get(Device, device_id)

@@ -505,7 +505,7 @@ def apply_mutation(
         data = {}
     if not isinstance(data, dict):
         errors.add("data", "Must be an object.")
-    else:
+    elif not batch.text_storable:
         # Text the database cannot store is refused here, or the write would fail on every retry.
         for name in unstorable_fields(data):
             errors.add(

@@ -33,7 +33,7 @@ from ..sync_records import (
     contact_data,
     return_visit_data,
 )
-from .errors import SyncError
+from .errors import ResetRequired
 
 MAX_PULL_LIMIT = 500
 DEFAULT_PULL_LIMIT = 200
@@ -65,7 +65,7 @@ class Cursor:
 def check_cursor(
     cursor: Cursor | None, device: Device, now: datetime, epoch: str, last_seq: int
 ) -> int:
-    """The seq to pull from, or 409 reset_required (another epoch, a cursor older than tombstone
+    """The seq to pull from, or ResetRequired (another epoch, a cursor older than tombstone
     retention, or one ahead of this database, as after a restore from backup)."""
     if cursor is None:
         return 0
@@ -76,7 +76,7 @@ def check_cursor(
         or now - issued > TOMBSTONE_RETENTION
         or cursor.device_id != str(device.id)
     ):
-        raise SyncError(409, "reset_required")
+        raise ResetRequired()
     return cursor.seq
 
 

@@ -8,9 +8,9 @@ import json
 import logging
 import uuid
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import insert, select
+from sqlalchemy import ARRAY, ColumnElement, Uuid, any_, insert, literal, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -68,23 +68,73 @@ def check_envelope(mutation: Any, index: int) -> FieldErrors:
     return errors
 
 
+class _Seen(NamedTuple):
+    """A processed mutation as the exactly-once check reads it back."""
+
+    device_id: uuid.UUID
+    seq: int
+    mutation_id: uuid.UUID
+    payload_hash: str
+    status: str
+    result: dict
+
+    @property
+    def first_sighting(self) -> bool:
+        """Whether this row is where its mutation_id was first processed: not a copy of one seen
+        on another tablet, nor a reuse of an id already seen with another payload."""
+        if self.status == "duplicate":
+            return False
+        return not (
+            self.status == "rejected" and "mutation_id" in (self.result.get("errors") or {})
+        )
+
+
+_SEEN_COLUMNS = (
+    SyncMutation.device_id,
+    SyncMutation.seq,
+    SyncMutation.mutation_id,
+    SyncMutation.payload_hash,
+    SyncMutation.status,
+    SyncMutation.result,
+)
+
+
+def _any_of(session: Session, column, values: list) -> ColumnElement[bool]:
+    """`column IN values`: on PostgreSQL one array parameter (`= ANY`), so the statement is the
+    same for any number of values and its plan is prepared once, not one per batch size."""
+    if session.bind.dialect.name == "postgresql":
+        return column == any_(literal(values, ARRAY(Uuid)))
+    return column.in_(values)
+
+
 class _NeedsIsolation(Exception):
     """The fast path met something it cannot undo on its own: redo the batch with a savepoint
     per mutation."""
 
 
-def push(session: Session, user: User, device: Device, mutations: list[dict], today: date) -> dict:
+def push(
+    session: Session,
+    user: User,
+    device: Device,
+    mutations: list[dict],
+    today: date,
+    *,
+    text_storable: bool = False,
+) -> dict:
     """Applies mutations in seq order, each atomically. Returns {results, last_seq}.
 
     Every handler checks before it writes, so a rejected mutation leaves nothing behind and the
     batch can run inside one savepoint. If anything fails that the checks did not foresee (a
     database error), that savepoint is rolled back and the batch runs again with a savepoint per
     mutation, so one bad mutation never takes its neighbours down. An unavailable database
-    propagates (the endpoint answers 503).
+    propagates (the endpoint answers 503). `text_storable`: the caller has seen that every
+    string in the batch can be stored, so no mutation's text is searched again.
     """
     batch_savepoint = session.begin_nested()
     try:
-        result = _push(session, user, device, mutations, today, isolate=False)
+        result = _push(
+            session, user, device, mutations, today, isolate=False, text_storable=text_storable
+        )
         session.flush()
         batch_savepoint.commit()
         return result
@@ -95,7 +145,7 @@ def push(session: Session, user: User, device: Device, mutations: list[dict], to
         if is_transient(exc):
             raise
     session.refresh(device)
-    return _push(session, user, device, mutations, today, isolate=True)
+    return _push(session, user, device, mutations, today, isolate=True, text_storable=text_storable)
 
 
 def _push(
@@ -106,6 +156,7 @@ def _push(
     today: date,
     *,
     isolate: bool,
+    text_storable: bool,
 ) -> dict:
     """One pass over the batch (see `push`).
 
@@ -114,22 +165,14 @@ def _push(
     at the end. Both are in the request's transaction, so they commit or vanish with it.
     """
     ids = [uuid.UUID(str(m["mutation_id"])) for m in mutations]
-    first_seen: dict[uuid.UUID, SyncMutation] = {}
-    users_devices = select(Device.id).where(Device.user_id == user.id)
-    for row in session.scalars(
-        select(SyncMutation)
-        .where(SyncMutation.mutation_id.in_(ids), SyncMutation.device_id.in_(users_devices))
-        .order_by(SyncMutation.received_at, SyncMutation.seq)
-    ):
-        first_seen.setdefault(row.mutation_id, row)
     # A batch's seqs are consecutive: one range scan of the device's index, not 200 parameters
     # (which PostgreSQL plans far worse once the device has a long history).
     seqs = {m["seq"] for m in mutations}
-    by_seq = (
+    by_seq: dict[int, _Seen] = (
         {
-            row.seq: row
-            for row in session.scalars(
-                select(SyncMutation).where(
+            row.seq: _Seen(*row)
+            for row in session.execute(
+                select(*_SEEN_COLUMNS).where(
                     SyncMutation.device_id == device.id,
                     SyncMutation.seq.between(min(seqs), max(seqs)),
                 )
@@ -139,6 +182,25 @@ def _push(
         if seqs
         else {}
     )
+    # The first time each mutation was seen, on any of the user's tablets. A batch sent again
+    # to the same tablet finds it in the range just read; the rest are looked up by id.
+    first_seen: dict[uuid.UUID, _Seen] = {}
+    unknown = []
+    for mutation, mutation_id in zip(mutations, ids, strict=True):
+        row = by_seq.get(mutation["seq"])
+        if row is not None and row.mutation_id == mutation_id and row.first_sighting:
+            first_seen[mutation_id] = row
+        else:
+            unknown.append(mutation_id)
+    if unknown:
+        users_devices = select(Device.id).where(Device.user_id == user.id)
+        for row in session.execute(
+            select(*_SEEN_COLUMNS)
+            .where(_any_of(session, SyncMutation.mutation_id, unknown))
+            .where(SyncMutation.device_id.in_(users_devices))
+            .order_by(SyncMutation.received_at, SyncMutation.seq)
+        ):
+            first_seen.setdefault(row.mutation_id, _Seen(*row))
     # Read only when a mutation is applied: a batch sent again (all duplicates) needs none of it.
     context: BatchContext | None = None
 
@@ -211,7 +273,9 @@ def _push(
         elif seq > last_seq + 1:
             break  # a gap: stop; last_seq tells the client where to resume
         else:
-            context = context or BatchContext(session, user, mutations, set_based=not isolate)
+            context = context or BatchContext(
+                session, user, mutations, set_based=not isolate, text_storable=text_storable
+            )
             if isolate:
                 outcome = _apply_in_savepoint(
                     session, user, device, mutation, mutation_id, seq, today, context
@@ -248,7 +312,8 @@ def _push(
                 "received_at": utcnow(),
             }
             processed.append(row)
-            first_seen.setdefault(mutation_id, SyncMutation(**row))
+            seen = _Seen(device.id, seq, mutation_id, digest, outcome.status, row["result"])
+            first_seen.setdefault(mutation_id, seen)
             by_seq[seq] = first_seen[mutation_id]
             last_seq = seq
         results.append(outcome.as_dict())
@@ -279,9 +344,16 @@ class BatchContext:
     contacts, written together as set-based inserts instead of one ORM object each."""
 
     def __init__(
-        self, session: Session, user: User, mutations: list[dict], *, set_based: bool = False
+        self,
+        session: Session,
+        user: User,
+        mutations: list[dict],
+        *,
+        set_based: bool = False,
+        text_storable: bool = False,
     ):
         self.set_based = set_based
+        self.text_storable = text_storable
         self.now = utcnow()
         self._contacts: list[NewContactRows] = []
         self.denied: list[dict] = []
