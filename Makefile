@@ -46,3 +46,4 @@ bench: install
 	$(BIN)/python -m bench.tablet --write
 	$(BIN)/python -m bench.fleet --write
 	$(BIN)/python -m bench.peer --write
+	$(BIN)/python -m bench.sustained --write

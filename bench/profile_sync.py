@@ -61,7 +61,7 @@ INTERVAL = 0.0005  # seconds between samples
 #    commits, counted whole (the user_sessions read, the CSRF check, the device's row...).
 # 2. INNERMOST, from the innermost frame out: the first frame that matches names the bucket, so
 #    a flush inside the change numbering counts as the flush, and the change numbering inside a
-#    commit as the change counter.
+#    commit as the change order.
 # A sample matching neither is the framework's: Flask and werkzeug (routing, contexts, headers).
 
 
@@ -119,7 +119,7 @@ OWNERS = [
     ),
 ]
 INNERMOST = [
-    ("change counter (numbering at commit)", _in("fieldapp/services/change_seq.py")),
+    ("change order (numbering changes)", _in("fieldapp/services/change_seq.py")),
     ("ORM flush (unit of work: INSERT/UPDATE)", _fn("sqlalchemy/orm/session.py", "flush")),
     ("COMMIT", lambda func, file: func in ("do_commit", "commit") and "sqlalchemy/" in file),
     (
@@ -134,13 +134,20 @@ INNERMOST = [
         ),
     ),
     ("exactly-once: payload hash", _fn("fieldapp/services/sync/", "payload_hash")),
+    (
+        "set-based inserts (contacts, participants, actions, audit rows)",
+        _fn("fieldapp/services/sync/", "write_pending"),
+    ),
     ("batch look-ups (children, existing ids)", _fn("fieldapp/services/sync/", "__init__")),
     (
-        "per-mutation ORM work (building contact, participant, action)",
+        "per-mutation work (building contact, participant, action and audit rows)",
         lambda func, file: (
             _fn(
                 "fieldapp/services/sync/",
                 "apply_mutation",
+                "_apply_set_based",
+                "_is_contact_create",
+                "insert_later",
                 "_create_contact",
                 "result",
                 "as_dict",
@@ -148,7 +155,17 @@ INNERMOST = [
                 "exists",
                 "created",
             )(func, file)
-            or _fn("fieldapp/services/contacts.py", "save_contact", "_apply_values")(func, file)
+            or _fn(
+                "fieldapp/services/contacts.py",
+                "save_contact",
+                "_apply_values",
+                "new_contact_rows",
+                "_stored_columns",
+                "_participant_rows",
+                "_action_rows",
+                "_check_can_record",
+            )(func, file)
+            or _fn("fieldapp/services/audit.py", "event_row")(func, file)
         ),
     ),
     (
@@ -163,9 +180,9 @@ INNERMOST = [
         ),
     ),
     (
-        "pull: records of entering children, one child at a time (queries)",
+        "pull: records of entering children (queries)",
         lambda func, file: (
-            _fn("fieldapp/services/sync/", "_full_records")(func, file)
+            _fn("fieldapp/services/sync/", "_full_records", "_entering_page")(func, file)
             or _fn("fieldapp/services/sync_records.py", "child_permanency")(func, file)
             or "fieldapp/services/compliance.py" in file
         ),
@@ -198,7 +215,7 @@ INNERMOST = [
 FRAMEWORK = "Flask and werkzeug (routing, contexts, headers, teardown)"
 # Listed for every case, however small, below its table.
 OVERHEAD = [name for name, _match in OWNERS] + [
-    "change counter (numbering at commit)",
+    "change order (numbering changes)",
     "COMMIT",
     "JSON decode and encode",
     FRAMEWORK,

@@ -42,9 +42,12 @@ def new_uuid() -> uuid.UUID:
 
 class SyncedMixin:
     """Records that travel to tablets: `change_seq` is the server change number of their last
-    change (assigned at commit by services/change_seq.py), what pull cursors compare against."""
+    change and `change_xid` the transaction that made it (assigned by services/change_seq.py);
+    pulls read changes in (change_xid, change_seq) order, only those of transactions that have
+    ended."""
 
     change_seq: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    change_xid: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class ClientRecordMixin(SyncedMixin):

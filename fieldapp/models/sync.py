@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, Sequence, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, new_uuid, utcnow
@@ -14,11 +14,12 @@ from .org import User
 
 
 class SyncState(Base):
-    """One row: the database epoch and the last change number handed out.
+    """One row: the database epoch and, on SQLite, the last change number handed out.
 
-    Every transaction that changes a synced record takes its numbers by updating this row as
-    its last statement, so the row lock orders commits: a number becomes visible only after
-    every smaller number has committed (or been abandoned), and a puller can never skip one.
+    SQLite has one writer at a time, so numbers taken from this row are committed in order. On
+    PostgreSQL numbers come from the `sync_change_numbers` sequence, which no writer waits on,
+    and each change also records its transaction: a pull reads only changes of transactions
+    below the oldest one still running (services/change_seq.py).
     """
 
     __tablename__ = "sync_state"
@@ -28,12 +29,17 @@ class SyncState(Base):
     last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+# PostgreSQL's change numbers (SQLite ignores sequences).
+CHANGE_NUMBERS = Sequence("sync_change_numbers", metadata=Base.metadata)
+
+
 class SyncTombstone(Base):
     """A deleted synced record, kept 180 days so devices learn of the deletion."""
 
     __tablename__ = "sync_tombstones"
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    xid: Mapped[int | None] = mapped_column(BigInteger)  # the deleting transaction (see SyncState)
     record_type: Mapped[str] = mapped_column(String(20))
     record_id: Mapped[uuid.UUID]
     child_id: Mapped[uuid.UUID] = mapped_column(index=True)

@@ -1,18 +1,27 @@
-"""The server change sequence (SPEC §4: "a server-side change sequence that increases by one per
-write, taken so that a reader can never skip a row that commits later").
+"""The server change order (SPEC §4: "a server-side change sequence ... taken so that a reader
+can never skip a row that commits later"; on PostgreSQL "an order that writers do not queue on").
 
-At commit, every synced record the transaction created, changed or deleted is numbered from
-`sync_state.last_seq`, and that counter row is updated as the transaction's last statement. The
-row lock it takes is held until commit, so a transaction holding number N commits before any
-transaction can take a number above N: a puller that has seen N has seen everything below it.
-Deletions leave tombstones with their own numbers.
+Every synced record a transaction creates, changes or deletes gets a change number and the id
+of the transaction that made it (deletions leave tombstones that carry both). A pull reads
+changes in (transaction, number) order, and only those of transactions below the *horizon*:
+
+- PostgreSQL: numbers come from the `sync_change_numbers` sequence, which no writer waits on,
+  and the transaction is `pg_current_xact_id()`. The horizon is the oldest transaction still
+  running (`pg_snapshot_xmin(pg_current_snapshot())`): every transaction below it has ended, so
+  no change below it can still appear, and one that commits late stays above the horizon until
+  it has. This is the visibility horizon transactional outboxes use. A transaction left open
+  anywhere in the cluster holds pulls back (it never loses a change), so operators set
+  `idle_in_transaction_session_timeout` (docs/deployment.md).
+- SQLite has one writer at a time: numbers come from `sync_state.last_seq`, the transaction is
+  the number itself, and the horizon is one past the last number handed out.
 """
 
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 
-from sqlalchemy import bindparam, event, insert, select, update
+from sqlalchemy import bindparam, event, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from ..models import (
@@ -28,7 +37,7 @@ from ..models import (
     ReturnVisit,
     YouthJusticeRecord,
 )
-from ..models.sync import SyncState, SyncTombstone
+from ..models.sync import CHANGE_NUMBERS, SyncState, SyncTombstone
 
 SYNCED = {Child: "child", Contact: "contact", ReturnVisit: "return_visit", Addendum: "addendum"}
 # Records the child's pulled record summarises (goal, next review due, two-year deadline,
@@ -72,17 +81,16 @@ def _note_changes(session: Session, _flush_context) -> None:
             deleted[(type(obj), obj.id)] = (_child_id(obj), author)
 
 
-def note_inserted_contacts(session: Session, contacts: list[tuple[object, object]]) -> None:
-    """Contacts written by a set-based insert, not through the unit of work, as (contact id,
-    child id): numbered at commit like any other change, with their children."""
-    touched = session.info.setdefault(_TOUCHED, {})
-    for contact_id, child_id in contacts:
-        touched[(Contact, contact_id)] = True
-        touched[(Child, child_id)] = True
-
-
-def take_numbers(session: Session, count: int) -> int:
-    """Reserves `count` numbers; returns the last. Must be the transaction's last write."""
+def take_numbers(session: Session, count: int) -> list[int]:
+    """`count` new change numbers, increasing."""
+    if _postgresql(session):
+        return sorted(
+            session.scalars(
+                select(func.nextval(CHANGE_NUMBERS.name)).select_from(
+                    func.generate_series(1, count)
+                )
+            )
+        )
     last = session.execute(
         update(SyncState)
         .where(SyncState.id == 1)
@@ -92,17 +100,58 @@ def take_numbers(session: Session, count: int) -> int:
     if last is None:  # a database emptied by hand (tests): start a new history
         session.execute(insert(SyncState).values(id=1, epoch=secrets.token_hex(16), last_seq=count))
         last = count
-    return last
+    return list(range(last - count + 1, last + 1))
 
 
-def current_epoch_and_seq(session: Session) -> tuple[str, int]:
-    row = session.execute(
-        select(SyncState.epoch, SyncState.last_seq).where(SyncState.id == 1)
-    ).first()
+def _transaction_ids(session: Session, numbers: list[int]) -> list[int]:
+    """The change_xid stored with each of these numbers (see the module's docstring)."""
+    if _postgresql(session):
+        xid = session.scalar(select(text("pg_current_xact_id()::text::bigint")))
+        return [xid] * len(numbers)
+    return numbers
+
+
+def number_rows(session: Session, rows: list[dict]) -> None:
+    """Numbers rows about to be written by a set-based insert (a push's new contacts), in the
+    order given, so they need no numbering at commit."""
+    if not rows:
+        return
+    numbers = take_numbers(session, len(rows))
+    for row, number, xid in zip(rows, numbers, _transaction_ids(session, numbers), strict=True):
+        row["change_seq"] = number
+        row["change_xid"] = xid
+
+
+def note_children_changed(session: Session, child_ids) -> None:
+    """Children whose pulled record changed out of the unit of work's sight (their contacts
+    written by a set-based insert): numbered at commit like any other change."""
+    touched = session.info.setdefault(_TOUCHED, {})
+    for child_id in child_ids:
+        touched[(Child, child_id)] = True
+
+
+@dataclass(frozen=True)
+class Horizon:
+    """How far a pull may read: every change of a transaction below `xid_limit` has ended."""
+
+    epoch: str
+    xid_limit: int
+
+
+def current_horizon(session: Session) -> Horizon:
+    if _postgresql(session):
+        limit = text("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+    else:
+        limit = SyncState.last_seq + 1
+    row = session.execute(select(SyncState.epoch, limit).where(SyncState.id == 1)).first()
     if row is None:
         session.execute(insert(SyncState).values(id=1, epoch=secrets.token_hex(16), last_seq=0))
-        return current_epoch_and_seq(session)
-    return row.epoch, row.last_seq
+        return current_horizon(session)
+    return Horizon(row[0], row[1])
+
+
+def _postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def _number_changes(session: Session) -> None:
@@ -123,11 +172,14 @@ def _number_changes(session: Session) -> None:
     total = len(touched) + len(deleted)
     if not total:
         return
-    number = take_numbers(session, total) - total
+    numbers = take_numbers(session, total)
+    xids = iter(_transaction_ids(session, numbers))
+    numbers = iter(numbers)
     by_model: dict[type, list[dict]] = {}
     for model, record_id in touched:
-        number += 1
-        by_model.setdefault(model, []).append({"record_id": record_id, "number": number})
+        by_model.setdefault(model, []).append(
+            {"record_id": record_id, "number": next(numbers), "xid": next(xids)}
+        )
     connection = session.connection()
     for model, rows in by_model.items():
         table = model.__table__
@@ -135,15 +187,15 @@ def _number_changes(session: Session) -> None:
         connection.execute(
             update(table)
             .where(table.c.id == bindparam("record_id"))
-            .values(change_seq=bindparam("number")),
+            .values(change_seq=bindparam("number"), change_xid=bindparam("xid")),
             rows,
         )
     tombstones = []
     for (model, record_id), (child_id, author_id) in deleted.items():
-        number += 1
         tombstones.append(
             {
-                "seq": number,
+                "seq": next(numbers),
+                "xid": next(xids),
                 "record_type": SYNCED[model],
                 "record_id": record_id,
                 "child_id": child_id,

@@ -191,6 +191,8 @@ def context(browser, live_server, engine):
     )
     context.set_default_timeout(10_000)
     yield context
+    # A route a test left in place must not fail the next test with a request still in flight.
+    context.unroute_all(behavior="ignoreErrors")
     context.close()
 
 
@@ -213,6 +215,7 @@ def page(context):
     page = context.new_page()
     page.console_log = ConsoleLog(page)
     yield page
+    page.unroute_all(behavior="ignoreErrors")
     page.close()
 
 

@@ -10,7 +10,7 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from fieldapp.models import Child, Contact
 from fieldapp.services import change_seq
@@ -95,23 +95,26 @@ def test_concurrent_writers_never_make_a_puller_skip_a_contact(app, database, or
     assert seen == in_database  # none skipped, none extra
 
 
-def test_a_writer_holding_numbers_keeps_later_writers_and_the_puller_behind_it(
+def test_a_writer_holding_numbers_holds_back_the_puller_but_no_other_writer(
     app, database, org, db, monkeypatch
 ):
-    """The race itself, made to happen: one writer has taken its change numbers and not yet
-    committed. A second writer cannot commit past it, and a pull meanwhile must not move its
-    cursor past numbers it cannot see yet, or those contacts would never reach the tablet."""
+    """The race itself, made to happen: one writer has its transaction and its change numbers
+    and has not committed. A second writer goes ahead and commits (no writer queues on another:
+    issue 14), but a pull meanwhile must not move its cursor past the first writer's changes, or
+    those contacts would never reach the tablet: it reads nothing until the first commits, then
+    both, in the order the writers began."""
     slow, fast, puller = tablets_of_one_user(app, 3)
     puller.pull_all()
     numbered, release = threading.Event(), threading.Event()
     real_take_numbers = change_seq.take_numbers
 
     def take_numbers_then_stall(session, count):
-        last = real_take_numbers(session, count)
+        numbers = real_take_numbers(session, count)
         if threading.current_thread().name == "slow writer":
+            session.execute(text("SELECT pg_current_xact_id()"))  # it has its transaction id
             numbered.set()
             release.wait(30)
-        return last
+        return numbers
 
     monkeypatch.setattr(change_seq, "take_numbers", take_numbers_then_stall)
     slow_batch = [slow.create_contact(org.child.id) for _ in range(5)]
@@ -127,10 +130,11 @@ def test_a_writer_holding_numbers_keeps_later_writers_and_the_puller_behind_it(
     try:
         assert numbered.wait(10)
         fast_thread.start()
-        fast_thread.join(timeout=0.5)
-        assert fast_thread.is_alive()  # waiting for the slow writer's commit, not overtaking it
+        fast_thread.join(timeout=10)
+        assert not fast_thread.is_alive()  # committed while the slow writer still holds its own
+        assert answers == {"fast": ["applied"] * 5}
         page = puller.pull()
-        assert page["changes"] == []  # nothing committed yet, and the cursor did not move past it
+        assert page["changes"] == []  # the fast writer's contacts wait behind the slow one
     finally:
         release.set()
         slow_thread.join(timeout=30)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+from itsdangerous import URLSafeSerializer
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -364,7 +365,7 @@ def test_a_lost_pull_answer_still_delivers_the_children_entering_scope(client, o
     assert holdings(db(), tablet.device_id)[noa.id] is None
 
 
-def test_cursors_the_server_must_refuse(client, org, engine, db, monkeypatch):
+def test_cursors_the_server_must_refuse(app, client, org, engine, db, monkeypatch):
     tablet = Tablet.signed_in(client, "pat@example.org")
     tablet.pull_all()
     cursor = tablet.cursor
@@ -394,10 +395,15 @@ def test_cursors_the_server_must_refuse(client, org, engine, db, monkeypatch):
     with engine.begin() as conn:
         conn.execute(update(SyncState).values(epoch="restored-from-backup"))
     assert tablet.pull_once(cursor, expect=409).get_json() == {"error": "reset_required"}
-    # A backup older than the cursor: the database has not reached that number.
+    # A backup older than the cursor: the database has not reached that position in its
+    # change order (here a transaction it has not yet had).
     with engine.begin() as conn:
-        conn.execute(update(SyncState).values(epoch=epoch, last_seq=0))
-    assert tablet.pull_once(cursor, expect=409).get_json() == {"error": "reset_required"}
+        conn.execute(update(SyncState).values(epoch=epoch))
+    signer = URLSafeSerializer(app.config["SECRET_KEY"], salt="fieldapp-sync-cursor")
+    position = signer.loads(cursor)
+    ahead = signer.dumps(position | {"x": position["x"] + 1_000_000})
+    assert tablet.pull_once(ahead, expect=409).get_json() == {"error": "reset_required"}
+    assert tablet.pull_once(cursor).status_code == 200
 
     # The reset: a pull without a cursor brings everything again.
     tablet.cursor = None

@@ -440,10 +440,15 @@ def test_the_envelope_needs_a_mutation_id_and_a_seq_from_1():
 
 
 def test_cursor_round_trip_and_results():
-    cursor = Cursor("a" * 32, 41, str(uuid.uuid4()), 3, "2026-11-24T01:02:03+00:00")
+    cursor = Cursor("a" * 32, 41, str(uuid.uuid4()), 3, "2026-11-24T01:02:03+00:00", xid=907)
     assert Cursor.from_dict(cursor.as_dict()) == cursor
+    assert cursor.position == (907, 41)
     with pytest.raises(KeyError):
         Cursor.from_dict({"e": "x"})
+    # A cursor issued before changes recorded their transaction cannot be read (the tablet is
+    # told reset_required and refetches once).
+    with pytest.raises(KeyError):
+        Cursor.from_dict({k: v for k, v in cursor.as_dict().items() if k != "x"})
 
     assert MutationResult("m", 4, "applied").as_dict() == {
         "mutation_id": "m",

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import delete, func, select, tuple_, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ...models import (
@@ -24,7 +24,7 @@ from ...models.base import utcnow
 from .. import scope
 from ..audit import record_event
 from ..caseload import last_qualifying_contact_dates
-from ..change_seq import current_epoch_and_seq
+from ..change_seq import Horizon, current_horizon
 from ..compliance import due_date
 from ..sync_records import (
     addendum_data,
@@ -40,6 +40,12 @@ DEFAULT_PULL_LIMIT = 200
 TOMBSTONE_RETENTION = timedelta(days=180)
 
 
+# Where a device has read up to in the change order: (transaction, change number). See
+# services/change_seq.py. A first pull starts before every change.
+Position = tuple[int, int]
+START: Position = (-1, 0)
+
+
 @dataclass(frozen=True)
 class Cursor:
     epoch: str
@@ -47,10 +53,16 @@ class Cursor:
     device_id: str
     pull: int
     issued: str  # ISO timestamp
+    xid: int
+
+    @property
+    def position(self) -> Position:
+        return (self.xid, self.seq)
 
     def as_dict(self) -> dict:
         return {
             "e": self.epoch,
+            "x": self.xid,
             "s": self.seq,
             "d": self.device_id,
             "p": self.pull,
@@ -59,25 +71,27 @@ class Cursor:
 
     @classmethod
     def from_dict(cls, raw: dict) -> Cursor:
-        return cls(raw["e"], int(raw["s"]), raw["d"], int(raw["p"]), raw["t"])
+        # A cursor without "x" was issued before changes recorded their transaction: KeyError,
+        # and the tablet refetches everything (reset_required) once.
+        return cls(raw["e"], int(raw["s"]), raw["d"], int(raw["p"]), raw["t"], int(raw["x"]))
 
 
 def check_cursor(
-    cursor: Cursor | None, device: Device, now: datetime, epoch: str, last_seq: int
-) -> int:
-    """The seq to pull from, or ResetRequired (another epoch, a cursor older than tombstone
-    retention, or one ahead of this database, as after a restore from backup)."""
+    cursor: Cursor | None, device: Device, now: datetime, horizon: Horizon
+) -> Position:
+    """The position to pull from, or ResetRequired (another epoch, a cursor older than
+    tombstone retention, or one ahead of this database, as after a restore from backup)."""
     if cursor is None:
-        return 0
+        return START
     issued = datetime.fromisoformat(cursor.issued)
     if (
-        cursor.epoch != epoch
-        or cursor.seq > last_seq
+        cursor.epoch != horizon.epoch
+        or cursor.xid > horizon.xid_limit
         or now - issued > TOMBSTONE_RETENTION
         or cursor.device_id != str(device.id)
     ):
         raise ResetRequired()
-    return cursor.seq
+    return cursor.position
 
 
 def _visible_child_ids(session: Session, user: User) -> set[uuid.UUID]:
@@ -220,7 +234,7 @@ def _change(record_type: str, record, data: dict) -> dict:
         "version": record.version,
         "op": "upsert",
         "data": data,
-        "seq": record.change_seq or 0,
+        "order": (record.change_xid or 0, record.change_seq or 0),
     }
 
 
@@ -228,99 +242,96 @@ def _changes_since(
     session: Session,
     user: User,
     child_ids: set[uuid.UUID],
-    after: int,
-    until: int,
+    after: Position,
+    horizon: Horizon,
     limit: int,
     today: date,
 ) -> tuple[list[dict], bool]:
-    """Records of these children changed in (after, until], in change order, at most `limit`.
-    Nothing has changed anywhere when the change counter has not moved: no query then (the
-    tablet's poll with nothing new, issue 14)."""
-    if not child_ids or until <= after:
+    """Records of these children changed after `after` by transactions below the horizon, in
+    change order, at most `limit`. When no transaction has ended since the cursor was issued,
+    nothing new can be read: no query then (the tablet's poll with nothing new, issue 14)."""
+    if not child_ids or after[0] >= horizon.xid_limit:
         return [], False
     ids = list(child_ids)
-    window = lambda column: and_(column > after, column <= until)  # noqa: E731
-    found: list[tuple[int, dict]] = []
+
+    def since(query, xid, seq):
+        """The query's rows changed after the cursor and below the horizon, in change order."""
+        return (
+            query.where(tuple_(xid, seq) > tuple_(*after), xid < horizon.xid_limit)
+            .order_by(xid, seq)
+            .limit(limit + 1)
+        )
+
+    found: list[dict] = []
     children = list(
         session.scalars(
-            select(Child)
-            .where(Child.id.in_(ids), window(Child.change_seq))
-            .order_by(Child.change_seq)
-            .limit(limit + 1)
+            since(select(Child).where(Child.id.in_(ids)), Child.change_xid, Child.change_seq)
         )
     )
     if children:
         last = last_qualifying_contact_dates(session, [c.id for c in children])
         permanency = child_permanency(session, children, today)
         found += [
-            (
-                c.change_seq,
-                _change(
-                    "child",
+            _change(
+                "child",
+                c,
+                child_data(
                     c,
-                    child_data(
-                        c,
-                        last.get(c.id),
-                        due_date(last.get(c.id), c.care_start_date),
-                        permanency[c.id],
-                    ),
+                    last.get(c.id),
+                    due_date(last.get(c.id), c.care_start_date),
+                    permanency[c.id],
                 ),
             )
             for c in children
         ]
+    visible_contacts = scope.visible_contacts(user).where(Contact.child_id.in_(ids))
     found += [
-        (c.change_seq, _change("contact", c, contact_data(c)))
+        _change("contact", c, contact_data(c))
         for c in session.scalars(
-            scope.visible_contacts(user)
-            .where(Contact.child_id.in_(ids), window(Contact.change_seq))
-            .options(*_CONTACT_ROWS)
-            .order_by(Contact.change_seq)
-            .limit(limit + 1)
+            since(visible_contacts, Contact.change_xid, Contact.change_seq).options(*_CONTACT_ROWS)
         )
     ]
     found += [
-        (v.change_seq, _change("return_visit", v, return_visit_data(v)))
+        _change("return_visit", v, return_visit_data(v))
         for v in session.scalars(
-            select(ReturnVisit)
-            .where(ReturnVisit.child_id.in_(ids), window(ReturnVisit.change_seq))
-            .order_by(ReturnVisit.change_seq)
-            .limit(limit + 1)
+            since(
+                select(ReturnVisit).where(ReturnVisit.child_id.in_(ids)),
+                ReturnVisit.change_xid,
+                ReturnVisit.change_seq,
+            )
         )
     ]
-    visible_contact_ids = (
-        scope.visible_contacts(user).where(Contact.child_id.in_(ids)).with_only_columns(Contact.id)
-    )
     found += [
-        (a.change_seq, _change("addendum", a, addendum_data(a)))
+        _change("addendum", a, addendum_data(a))
         for a in session.scalars(
-            select(Addendum)
-            .where(Addendum.contact_id.in_(visible_contact_ids), window(Addendum.change_seq))
-            .options(joinedload(Addendum.contact))
-            .order_by(Addendum.change_seq)
-            .limit(limit + 1)
+            since(
+                select(Addendum).where(
+                    Addendum.contact_id.in_(visible_contacts.with_only_columns(Contact.id))
+                ),
+                Addendum.change_xid,
+                Addendum.change_seq,
+            ).options(joinedload(Addendum.contact))
         )
     ]
     found += [
-        (
-            t.seq,
-            {
-                "record_type": t.record_type,
-                "record_id": str(t.record_id),
-                "version": None,
-                "op": "delete",
-                "data": None,
-                "seq": t.seq,
-            },
-        )
+        {
+            "record_type": t.record_type,
+            "record_id": str(t.record_id),
+            "version": None,
+            "op": "delete",
+            "data": None,
+            "order": (t.xid or 0, t.seq),
+        }
         for t in session.scalars(
-            select(SyncTombstone)
-            .where(SyncTombstone.child_id.in_(ids), window(SyncTombstone.seq))
-            .order_by(SyncTombstone.seq)
-            .limit(limit + 1)
+            since(
+                select(SyncTombstone).where(SyncTombstone.child_id.in_(ids)),
+                SyncTombstone.xid,
+                SyncTombstone.seq,
+            )
         )
     ]
-    found.sort(key=lambda item: item[0])
-    return [change for _seq, change in found[:limit]], len(found) > limit
+    found.sort(key=lambda change: change["order"])
+    return found[:limit], len(found) > limit
 
 
 def _purges(session: Session, user_child_ids: set[uuid.UUID]) -> list[dict]:
@@ -358,8 +369,8 @@ def pull(
     arrive as purge entries; then changes since the cursor, in change order. `today` (SPEC §3,
     the organisation's date) picks each child's goal in force."""
     now = now or utcnow()
-    epoch, until = current_epoch_and_seq(session)
-    after = check_cursor(cursor, device, now, epoch, until)
+    horizon = current_horizon(session)
+    after = check_cursor(cursor, device, now, horizon)
     confirmed = cursor.pull if cursor else 0
     held = _confirm_holdings(session, device, confirmed)
     in_scope = _visible_child_ids(session, user)
@@ -367,15 +378,18 @@ def pull(
     leaving = held - in_scope
     # Changes to the children the device already holds come first, so the cursor moves on with
     # every page; children entering then fill the rest of the page, sent in full as they are
-    # now (at or after `until`), so what later changes them is after the cursor too. (Sending
+    # now (with every change below the horizon), so what later changes them is after the
+    # cursor too. (Sending
     # them first kept the cursor still until all had arrived, and then sent every record of
     # theirs a second time as a change since that old cursor.)
-    changes, truncated = _changes_since(session, user, held & in_scope, after, until, limit, today)
+    changes, truncated = _changes_since(
+        session, user, held & in_scope, after, horizon, limit, today
+    )
     if truncated:
-        new_seq = max(change["seq"] for change in changes)
+        position = changes[-1]["order"]
         taken: list[uuid.UUID] = []
     else:
-        new_seq = until
+        position = (horizon.xid_limit, -1)  # every change below the horizon is read
         taken = _entering_page(session, user, entering, limit, already=len(changes))
         changes += _full_records(session, user, taken, today)
     has_more = truncated or len(taken) < len(entering)
@@ -394,8 +408,10 @@ def pull(
         device.pull_number = this_pull
     # A cursor's age is the age of its seq: a page that does not move the seq keeps the old time,
     # so a stale position cannot outlive tombstone retention by being re-issued.
-    issued = cursor.issued if cursor is not None and new_seq == after else now.isoformat()
-    next_cursor = Cursor(epoch, new_seq, str(device.id), this_pull, issued)
+    issued = cursor.issued if cursor is not None and position == after else now.isoformat()
+    next_cursor = Cursor(
+        horizon.epoch, position[1], str(device.id), this_pull, issued, xid=position[0]
+    )
     if changes or taken or leaving:
         # One row per page of records actually sent, none per empty poll (issue 14).
         record_event(
@@ -411,7 +427,7 @@ def pull(
             },
         )
     for change in changes:
-        change.pop("seq", None)
+        del change["order"]
     return {
         "changes": changes,
         "purge": _purges(session, leaving),

@@ -27,7 +27,7 @@ from ...models import (
 from ...models.base import utcnow
 from .. import scope
 from ..audit import record_event
-from ..change_seq import note_inserted_contacts
+from ..change_seq import note_children_changed, number_rows
 from ..contacts import NewContactRows
 from ..errors import Forbidden, ImmutableRecord, ValidationError, is_transient
 from ..sync_records import (
@@ -422,17 +422,18 @@ class BatchContext:
         pending, self._contacts = self._contacts, []
         session.flush()  # anything the unit of work holds goes first, in the order it was made
         connection = session.connection()
+        contacts = [new.contact for new in pending]
+        number_rows(session, contacts)  # numbered now, in the order made, not again at commit
         for table, rows in (
-            (Contact.__table__, [new.contact for new in pending]),
+            (Contact.__table__, contacts),
             (ContactParticipant.__table__, [row for new in pending for row in new.participants]),
             (ContactAction.__table__, [row for new in pending for row in new.actions]),
             (AuditEvent.__table__, [row for new in pending for row in new.audit]),
         ):
             if rows:
                 connection.execute(insert(table), rows)
-        note_inserted_contacts(
-            session, [(new.contact["id"], new.contact["child_id"]) for new in pending]
-        )
+        # The child's pulled record carries its last contact and due date: send it again too.
+        note_children_changed(session, {row["child_id"] for row in contacts})
 
 
 def _apply_in_savepoint(
