@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 
 from ..models.contact import ContactMode, Location, MadeBy, ParticipantRole, ViewsMethod
 from . import permanency
@@ -54,9 +55,10 @@ class FieldSpec:
         """The options a form offers, the prompt first."""
         return ([("", self.prompt)] if self.prompt else []) + list(self.choices)
 
-    @property
-    def values(self) -> set[str]:
-        return {value for value, _label in self.choices}
+    @cached_property
+    def values(self) -> frozenset[str]:
+        # Asked for every choice of every contact a push validates: made once.
+        return frozenset(value for value, _label in self.choices)
 
 
 def _choices(enum_type: type[StrEnum], labels: dict[str, str]) -> tuple[tuple[str, str], ...]:
