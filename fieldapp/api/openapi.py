@@ -25,6 +25,7 @@ from ..services.sync_records import (
     TIME,
     UPDATE_KEYS,
 )
+from ..services.synced_types import SYNCED_TYPES
 from ..team import compliance
 from . import bodies
 from .bodies import UUID
@@ -154,6 +155,9 @@ def _record(name: str, extra: dict | None = None, *, pulled: bool = False) -> di
     }
 
 
+SYNCED = [kind.name for kind in SYNCED_TYPES]  # every record type a pull may carry
+
+
 def _record_schemas() -> dict:
     # A contact's `status` (a create may submit at once) and what a pull adds to each record.
     status = {"status": {"enum": list(CONTACT_STATUSES)}}
@@ -186,16 +190,12 @@ def _record_schemas() -> dict:
 
 def _change() -> dict:
     """A pull's change: an upsert carries the record's data, a delete none."""
-    pulled = {
-        "contact": "PulledContact",
-        "addendum": "PulledAddendum",
-        "return_visit": "PulledReturnVisit",
-    }
+    pulled = {kind.name: kind.pulled_schema for kind in SYNCED_TYPES if kind.pulled_schema}
     return {
         "type": "object",
         "required": ["record_type", "record_id", "version", "op", "data"],
         "properties": {
-            "record_type": {"enum": ["child", *RECORD_TYPES]},
+            "record_type": {"enum": list(SYNCED)},
             "record_id": UUID,
             "version": {"type": ["integer", "null"]},
             "op": {"enum": ["upsert", "delete"]},
@@ -470,9 +470,7 @@ def openapi_document() -> dict:
                                             "type": "array",
                                             "items": _object(
                                                 {
-                                                    "record_type": {
-                                                        "enum": ["child", *RECORD_TYPES]
-                                                    },
+                                                    "record_type": {"enum": list(SYNCED)},
                                                     "record_id": UUID,
                                                 }
                                             ),

@@ -25,7 +25,6 @@ from sqlalchemy import bindparam, event, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from ..models import (
-    Addendum,
     CasePlanGoalRecord,
     CaseResponsibilityTransfer,
     Child,
@@ -34,12 +33,13 @@ from ..models import (
     ContactParticipant,
     GoalExtension,
     GoalReview,
-    ReturnVisit,
     YouthJusticeRecord,
 )
 from ..models.sync import CHANGE_NUMBERS, SyncState, SyncTombstone
+from .synced_types import BY_MODEL
 
-SYNCED = {Child: "child", Contact: "contact", ReturnVisit: "return_visit", Addendum: "addendum"}
+# The synced record types, by table (services/synced_types.py).
+SYNCED = {model: kind.name for model, kind in BY_MODEL.items()}
 # Records the child's pulled record summarises (goal, next review due, two-year deadline,
 # agency, Youth Justice collaboration): a new one sends the child again.
 SUMMARISED_IN_CHILD = (
@@ -54,11 +54,7 @@ _DELETED = "sync_deleted"
 
 
 def _child_id(obj) -> object:
-    if isinstance(obj, Child):
-        return obj.id
-    if isinstance(obj, Addendum):
-        return obj.contact.child_id if obj.contact is not None else None
-    return obj.child_id
+    return BY_MODEL[type(obj)].child_of(obj)
 
 
 def _note_changes(session: Session, _flush_context) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Select, false, or_, select
+from sqlalchemy import ColumnElement, Select, false, or_, select
 from sqlalchemy.orm import Session
 
 from ..models import Child, Contact, Role, Team, User
@@ -41,13 +41,18 @@ def can_read_case_notes(user: User) -> bool:
 def visible_contacts(user: User) -> Select[tuple[Contact]]:
     """Contacts of visible children. A draft is its author's work in progress: only its author
     and the team leader see it."""
+    return select(Contact).where(*contact_visibility(user))
+
+
+def contact_visibility(user: User) -> list[ColumnElement[bool]]:
+    """The conditions on a contact (or a query joined to one) that `visible_contacts` applies."""
     if not can_read_case_notes(user):
-        return select(Contact).where(false())
+        return [false()]
     children = visible_children(user).with_only_columns(Child.id)
-    query = select(Contact).where(Contact.child_id.in_(children))
+    conditions = [Contact.child_id.in_(children)]
     if user.role != Role.team_leader.value:
-        query = query.where(or_(Contact.status == "submitted", Contact.author_id == user.id))
-    return query
+        conditions.append(or_(Contact.status == "submitted", Contact.author_id == user.id))
+    return conditions
 
 
 def find_child(session: Session, user: User, child_id: uuid.UUID) -> Child | None:

@@ -4,7 +4,9 @@ sync could not settle on its own.
 Plain functions over a session; the API blueprint owns the transaction and commits once per
 request, answering only after the commit. The package is split along its seams: `devices`,
 `pushing` (envelope, sequencing, the batch), `handlers` (one per record type and operation),
-`pulling` (changes, purges, entering children) and `issues` (conflicts and review items).
+`pulling` (changes, purges, entering children), `issues` (conflicts and review items) and
+`errors` (what the API answers with a status of its own, mapped in api/errors.py). The synced
+record types themselves are listed once, in services/synced_types.py.
 """
 
 from .devices import DEVICE_TOUCH_INTERVAL, device_for, device_revoked, register_device

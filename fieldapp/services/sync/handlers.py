@@ -13,12 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...models import (
-    Addendum,
     Allocation,
     Child,
     Contact,
     Device,
-    ReturnVisit,
     SyncConflict,
     SyncMutation,
     SyncReviewItem,
@@ -50,14 +48,17 @@ from ..sync_records import (
     unknown_fields,
     unstorable_fields,
 )
+from ..synced_types import BY_NAME, PUSHED
 
 if TYPE_CHECKING:
     from .pushing import BatchContext
 
 
 OPS = ("create", "update", "submit", "delete")
-RECORD_TYPES = ("contact", "addendum", "return_visit")
-MODELS = {"contact": Contact, "addendum": Addendum, "return_visit": ReturnVisit}
+# What a tablet may push: the pushable synced record types (services/synced_types.py), each
+# with a handler per operation (HANDLERS below).
+RECORD_TYPES = PUSHED
+MODELS = {name: BY_NAME[name].model for name in PUSHED}
 
 
 @dataclass

@@ -8,31 +8,20 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, func, select, tuple_, update
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session
 
 from ...models import (
-    Addendum,
     Child,
-    Contact,
     Device,
     DeviceHolding,
-    ReturnVisit,
     SyncTombstone,
     User,
 )
 from ...models.base import utcnow
 from .. import scope
 from ..audit import record_event
-from ..caseload import last_qualifying_contact_dates
 from ..change_seq import Horizon, current_horizon
-from ..compliance import due_date
-from ..sync_records import (
-    addendum_data,
-    child_data,
-    child_permanency,
-    contact_data,
-    return_visit_data,
-)
+from ..synced_types import SYNCED_TYPES, SyncedType
 from .errors import ResetRequired
 
 MAX_PULL_LIMIT = 500
@@ -144,23 +133,18 @@ def _entering_page(
     """The children, in order, whose records fill this page after the `already` records on it:
     children are taken while the page holds fewer than `limit` records (an empty page takes at
     least one), and a child's records never split across pages (so a page may end with more
-    than `limit`). Counted in three grouped queries, then loaded together,
-    not a child at a time."""
+    than `limit`). Counted with one grouped query per record type, then loaded together, not a
+    child at a time."""
     if not entering or already >= limit:
         return []
     sizes = dict.fromkeys(entering, 1)  # the child's own record
-    contacts = scope.visible_contacts(user).where(Contact.child_id.in_(entering)).subquery()
-    counts = [
-        select(contacts.c.child_id, func.count()).group_by(contacts.c.child_id),
-        select(ReturnVisit.child_id, func.count())
-        .where(ReturnVisit.child_id.in_(entering))
-        .group_by(ReturnVisit.child_id),
-        select(contacts.c.child_id, func.count())
-        .join(Addendum, Addendum.contact_id == contacts.c.id)
-        .group_by(contacts.c.child_id),
-    ]
-    for query in counts:
-        for child_id, count in session.execute(query):
+    for kind in SYNCED_TYPES:
+        if kind.model is Child:
+            continue
+        rows = kind.rows(user, entering).subquery()
+        for child_id, count in session.execute(
+            select(rows.c.child_id, func.count()).group_by(rows.c.child_id)
+        ):
             sizes[child_id] += count
     taken: list[uuid.UUID] = []
     records = already
@@ -172,70 +156,32 @@ def _entering_page(
     return taken
 
 
+def _on_the_wire(session: Session, kind: SyncedType, rows: list, today: date) -> list[dict]:
+    return [
+        {
+            "record_type": kind.name,
+            "record_id": str(row.id),
+            "version": row.version,
+            "op": "upsert",
+            "data": data,
+            "order": (row.change_xid or 0, row.change_seq or 0),
+        }
+        for row, data in zip(rows, kind.wire(session, rows, today), strict=True)
+    ]
+
+
 def _full_records(
     session: Session, user: User, child_ids: list[uuid.UUID], today: date
 ) -> list[dict]:
-    """Everything a device needs of these children, at the current state."""
+    """Everything of these children the user may see, at the current state: the children
+    first, then each record type in turn."""
     if not child_ids:
         return []
     changes = []
-    last = last_qualifying_contact_dates(session, child_ids)
-    children = list(
-        session.scalars(select(Child).where(Child.id.in_(child_ids)).order_by(Child.id))
-    )
-    permanency = child_permanency(session, children, today)
-    for child in children:
-        changes.append(
-            _change(
-                "child",
-                child,
-                child_data(
-                    child,
-                    last.get(child.id),
-                    due_date(last.get(child.id), child.care_start_date),
-                    permanency[child.id],
-                ),
-            )
-        )
-    contacts = list(
-        session.scalars(
-            scope.visible_contacts(user)
-            .where(Contact.child_id.in_(child_ids))
-            .options(*_CONTACT_ROWS)
-        )
-    )
-    changes += [_change("contact", c, contact_data(c)) for c in contacts]
-    changes += [
-        _change("return_visit", v, return_visit_data(v))
-        for v in session.scalars(select(ReturnVisit).where(ReturnVisit.child_id.in_(child_ids)))
-    ]
-    contact_ids = [c.id for c in contacts]
-    if contact_ids:
-        changes += [
-            _change("addendum", a, addendum_data(a))
-            for a in session.scalars(
-                select(Addendum)
-                .where(Addendum.contact_id.in_(contact_ids))
-                .options(joinedload(Addendum.contact))
-            )
-        ]
+    for kind in SYNCED_TYPES:
+        query = kind.rows(user, child_ids).options(*kind.load).order_by(kind.model.id)
+        changes += _on_the_wire(session, kind, list(session.scalars(query)), today)
     return changes
-
-
-# A contact's participants and actions go on the wire with it: one query each per page, not
-# one per contact.
-_CONTACT_ROWS = (selectinload(Contact.participants), selectinload(Contact.actions))
-
-
-def _change(record_type: str, record, data: dict) -> dict:
-    return {
-        "record_type": record_type,
-        "record_id": str(record.id),
-        "version": record.version,
-        "op": "upsert",
-        "data": data,
-        "order": (record.change_xid or 0, record.change_seq or 0),
-    }
 
 
 def _changes_since(
@@ -263,56 +209,12 @@ def _changes_since(
         )
 
     found: list[dict] = []
-    children = list(
-        session.scalars(
-            since(select(Child).where(Child.id.in_(ids)), Child.change_xid, Child.change_seq)
+    for kind in SYNCED_TYPES:
+        model = kind.model
+        query = since(kind.rows(user, ids), model.change_xid, model.change_seq)
+        found += _on_the_wire(
+            session, kind, list(session.scalars(query.options(*kind.load))), today
         )
-    )
-    if children:
-        last = last_qualifying_contact_dates(session, [c.id for c in children])
-        permanency = child_permanency(session, children, today)
-        found += [
-            _change(
-                "child",
-                c,
-                child_data(
-                    c,
-                    last.get(c.id),
-                    due_date(last.get(c.id), c.care_start_date),
-                    permanency[c.id],
-                ),
-            )
-            for c in children
-        ]
-    visible_contacts = scope.visible_contacts(user).where(Contact.child_id.in_(ids))
-    found += [
-        _change("contact", c, contact_data(c))
-        for c in session.scalars(
-            since(visible_contacts, Contact.change_xid, Contact.change_seq).options(*_CONTACT_ROWS)
-        )
-    ]
-    found += [
-        _change("return_visit", v, return_visit_data(v))
-        for v in session.scalars(
-            since(
-                select(ReturnVisit).where(ReturnVisit.child_id.in_(ids)),
-                ReturnVisit.change_xid,
-                ReturnVisit.change_seq,
-            )
-        )
-    ]
-    found += [
-        _change("addendum", a, addendum_data(a))
-        for a in session.scalars(
-            since(
-                select(Addendum).where(
-                    Addendum.contact_id.in_(visible_contacts.with_only_columns(Contact.id))
-                ),
-                Addendum.change_xid,
-                Addendum.change_seq,
-            ).options(joinedload(Addendum.contact))
-        )
-    ]
     found += [
         {
             "record_type": t.record_type,
@@ -334,25 +236,17 @@ def _changes_since(
     return found[:limit], len(found) > limit
 
 
-def _purges(session: Session, user_child_ids: set[uuid.UUID]) -> list[dict]:
-    """Purge entries for every record of children that left the device's scope."""
-    if not user_child_ids:
+def _purges(session: Session, leaving: set[uuid.UUID]) -> list[dict]:
+    """Purge entries for every record of children that left the device's scope, whoever may
+    see them: the device must keep none of them."""
+    if not leaving:
         return []
-    ids = list(user_child_ids)
-    purge = [{"record_type": "child", "record_id": str(i)} for i in sorted(ids, key=str)]
-    contact_ids = list(session.scalars(select(Contact.id).where(Contact.child_id.in_(ids))))
-    purge += [{"record_type": "contact", "record_id": str(i)} for i in contact_ids]
-    purge += [
-        {"record_type": "return_visit", "record_id": str(i)}
-        for i in session.scalars(select(ReturnVisit.id).where(ReturnVisit.child_id.in_(ids)))
-    ]
-    if contact_ids:
-        purge += [
-            {"record_type": "addendum", "record_id": str(i)}
-            for i in session.scalars(
-                select(Addendum.id).where(Addendum.contact_id.in_(contact_ids))
-            )
-        ]
+    ids = sorted(leaving, key=str)
+    purge = []
+    for kind in SYNCED_TYPES:
+        query = kind.rows(None, ids).with_only_columns(kind.model.id)
+        record_ids = ids if kind.model is Child else session.scalars(query)
+        purge += [{"record_type": kind.name, "record_id": str(i)} for i in record_ids]
     return purge
 
 

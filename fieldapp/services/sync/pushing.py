@@ -206,6 +206,7 @@ def _push(
 
     results: list[dict] = []
     processed: list[dict] = []
+    received_at = utcnow()
     failures: list[Exception] = []
     attempted = 0
     last_seq = device.last_seq
@@ -244,7 +245,7 @@ def _push(
                             "payload_hash": digest,
                             "status": "duplicate",
                             "result": duplicate,
-                            "received_at": utcnow(),
+                            "received_at": received_at,
                         }
                     )
                     last_seq = seq
@@ -298,6 +299,7 @@ def _push(
             attempted += 1
             if outcome.failure is not None:
                 failures.append(outcome.failure)
+        answer = outcome.as_dict()
         if seq == last_seq + 1:
             # The record is kept with the outcome so a later submit can tell whether the change
             # just before it, to the same record, was applied (see _submit_contact).
@@ -307,16 +309,16 @@ def _push(
                 "mutation_id": mutation_id,
                 "payload_hash": digest,
                 "status": outcome.status,
-                "result": outcome.as_dict()
+                "result": answer
                 | {"record_id": str(mutation.get("record_id")), "op": mutation.get("op")},
-                "received_at": utcnow(),
+                "received_at": received_at,
             }
             processed.append(row)
             seen = _Seen(device.id, seq, mutation_id, digest, outcome.status, row["result"])
             first_seen.setdefault(mutation_id, seen)
             by_seq[seq] = first_seen[mutation_id]
             last_seq = seq
-        results.append(outcome.as_dict())
+        results.append(answer)
     if failures and len(failures) == attempted:
         # Every mutation failed unexpectedly: the server is broken, not the data. Answer 500 and
         # keep nothing, so the tablet retries the same batch once it is fixed.
