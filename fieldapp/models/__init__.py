@@ -40,6 +40,7 @@ from .permanency import (
 )
 from .sync import (
     DeviceHolding,
+    SyncCommit,
     SyncConflict,
     SyncMutation,
     SyncReviewItem,
@@ -82,6 +83,7 @@ __all__ = [
     "Residence",
     "ReturnVisit",
     "Role",
+    "SyncCommit",
     "SyncConflict",
     "SyncMutation",
     "SyncReviewItem",

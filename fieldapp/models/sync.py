@@ -33,6 +33,18 @@ class SyncState(Base):
 CHANGE_NUMBERS = Sequence("sync_change_numbers", metadata=Base.metadata)
 
 
+class SyncCommit(Base):
+    """A PostgreSQL transaction that changed synced records (one row each, written in it), so a
+    pull can tell in one indexed read that none ended since its cursor: the horizon moves with
+    every transaction of the server, most of which change nothing a tablet holds. Kept as long
+    as tombstones. Unused on SQLite, whose counter moves only with synced changes."""
+
+    __tablename__ = "sync_commits"
+
+    xid: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    committed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
 class SyncTombstone(Base):
     """A deleted synced record, kept 180 days so devices learn of the deletion."""
 

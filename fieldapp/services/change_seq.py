@@ -12,6 +12,9 @@ changes in (transaction, number) order, and only those of transactions below the
   it has. This is the visibility horizon transactional outboxes use. A transaction left open
   anywhere in the cluster holds pulls back (it never loses a change), so operators set
   `idle_in_transaction_session_timeout` (docs/deployment.md).
+  The horizon moves whenever any transaction ends, so each transaction that changes synced
+  records also leaves its id in `sync_commits`: a pull whose window holds none of them has
+  nothing to read, and says so in one indexed query.
 - SQLite has one writer at a time: numbers come from `sync_state.last_seq`, the transaction is
   the number itself, and the horizon is one past the last number handed out.
 """
@@ -21,7 +24,8 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, event, func, insert, select, text, update
+from sqlalchemy import bindparam, delete, event, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from ..models import (
@@ -35,7 +39,8 @@ from ..models import (
     GoalReview,
     YouthJusticeRecord,
 )
-from ..models.sync import CHANGE_NUMBERS, SyncState, SyncTombstone
+from ..models.base import utcnow
+from ..models.sync import CHANGE_NUMBERS, SyncCommit, SyncState, SyncTombstone
 from .synced_types import BY_MODEL
 
 # The synced record types, by table (services/synced_types.py).
@@ -50,6 +55,7 @@ SUMMARISED_IN_CHILD = (
     YouthJusticeRecord,
 )
 _TOUCHED = "sync_touched"
+_NUMBERED = "sync_numbered"  # rows numbered as they were inserted (number_rows)
 _DELETED = "sync_deleted"
 
 
@@ -113,6 +119,7 @@ def number_rows(session: Session, rows: list[dict]) -> None:
     if not rows:
         return
     numbers = take_numbers(session, len(rows))
+    session.info[_NUMBERED] = True
     for row, number, xid in zip(rows, numbers, _transaction_ids(session, numbers), strict=True):
         row["change_seq"] = number
         row["change_xid"] = xid
@@ -165,7 +172,10 @@ def _number_changes(session: Session) -> None:
         model, record_id = key
         if session.scalar(select(model.id).where(model.id == record_id)) is not None:
             del deleted[key]
+    numbered_before = session.info.pop(_NUMBERED, False)
     total = len(touched) + len(deleted)
+    if total or numbered_before:
+        _mark_transaction(session)
     if not total:
         return
     numbers = take_numbers(session, total)
@@ -202,6 +212,36 @@ def _number_changes(session: Session) -> None:
         connection.execute(insert(SyncTombstone), tombstones)
 
 
+def _mark_transaction(session: Session) -> None:
+    """PostgreSQL: this transaction changes synced records (models/sync.py SyncCommit)."""
+    if _postgresql(session):
+        session.execute(
+            pg_insert(SyncCommit)
+            .values(xid=text("pg_current_xact_id()::text::bigint"), committed_at=utcnow())
+            .on_conflict_do_nothing()
+        )
+
+
+def changed_between(session: Session, low_xid: int, high_xid: int) -> bool:
+    """Whether a transaction from `low_xid` (included) to `high_xid` changed synced records.
+    Only PostgreSQL records them; elsewhere the answer is yes, and the caller looks."""
+    if not _postgresql(session):
+        return True
+    return bool(
+        session.scalar(
+            select(
+                select(SyncCommit.xid)
+                .where(SyncCommit.xid >= low_xid, SyncCommit.xid < high_xid)
+                .exists()
+            )
+        )
+    )
+
+
+def purge_old_commits(session: Session, before) -> int:
+    return session.execute(delete(SyncCommit).where(SyncCommit.committed_at < before)).rowcount
+
+
 def _forget(session: Session, transaction) -> None:
     """The real transaction ended (committed, rolled back or closed): its notes go with it. A
     savepoint rolled back inside it (one rejected mutation of a batch) must not take the notes
@@ -211,6 +251,7 @@ def _forget(session: Session, transaction) -> None:
         return
     session.info.pop(_TOUCHED, None)
     session.info.pop(_DELETED, None)
+    session.info.pop(_NUMBERED, None)
 
 
 def install() -> None:

@@ -1,4 +1,5 @@
-"""`flask sync purge-tombstones`: tombstones live 180 days (SPEC §4)."""
+"""`flask sync purge-tombstones`: tombstones (and the record of which transactions changed synced
+records) live 180 days (SPEC §4)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import timedelta
 from flask.cli import FlaskGroup
 from sqlalchemy import select
 
-from fieldapp.models import SyncTombstone
+from fieldapp.models import SyncCommit, SyncTombstone
 from fieldapp.models.base import utcnow
 
 
@@ -31,6 +32,9 @@ def test_purge_removes_only_expired_tombstones(app, runner, db):
                 child_id=uuid.uuid4(),
                 deleted_at=utcnow() - timedelta(days=179),
             ),
+            # Which transactions changed synced records: kept as long as tombstones.
+            SyncCommit(xid=10, committed_at=utcnow() - timedelta(days=181)),
+            SyncCommit(xid=20, committed_at=utcnow() - timedelta(days=179)),
         ]
     )
     session.commit()
@@ -39,3 +43,4 @@ def test_purge_removes_only_expired_tombstones(app, runner, db):
     assert result.exit_code == 0, result.output
     assert "Removed 1 expired tombstone" in result.output
     assert db().scalars(select(SyncTombstone.record_id)).all() == [recent]
+    assert db().scalars(select(SyncCommit.xid)).all() == [20]

@@ -64,3 +64,43 @@ def test_a_pull_that_sends_something_is_still_audited_and_confirmed(app, client,
     with writes(app) as statements:
         assert tablet.pull()["changes"] == []
     assert statements == []
+
+
+@contextmanager
+def reads_of_records(app):
+    """The queries for records changed since a cursor (they bound the transaction) meanwhile."""
+    engine = app.extensions["fieldapp_db"]["engine"]
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        if "change_xid <" in statement or "sync_tombstones.xid <" in statement:
+            seen.append(statement.split("\n", 1)[0][:120])
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def test_other_work_on_the_server_does_not_make_an_idle_pull_read_records(
+    app, client, org, db, engine
+):
+    """On PostgreSQL the pull's horizon moves whenever any transaction ends, and most change
+    nothing a tablet holds (a sign-in's audit row, autovacuum, another application): a pull
+    then asks one indexed question (did a transaction since the cursor change synced records?)
+    and reads no records. A change to a synced record makes it read them again."""
+    tablet = Tablet.signed_in(client, "pat@example.org")
+    tablet.pull_all()
+    with engine.begin() as conn:  # a transaction that writes, and touches nothing synced
+        conn.execute(
+            AuditEvent.__table__.insert().values(action="elsewhere", outcome="ok", at=func.now())
+        )
+    with reads_of_records(app) as reads:
+        assert tablet.pull()["changes"] == []
+    assert reads == []
+
+    tablet.another().push([tablet.create_contact(org.child.id)])
+    with reads_of_records(app) as reads:
+        assert [c["record_type"] for c in tablet.pull()["changes"]] == ["contact", "child"]
+    assert reads

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, func, select, tuple_, update
+from sqlalchemy import delete, func, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from ...models import (
@@ -20,7 +20,7 @@ from ...models import (
 from ...models.base import utcnow
 from .. import scope
 from ..audit import record_event
-from ..change_seq import Horizon, current_horizon
+from ..change_seq import Horizon, changed_between, current_horizon, purge_old_commits
 from ..synced_types import SYNCED_TYPES, SyncedType
 from .errors import ResetRequired
 
@@ -198,22 +198,33 @@ def _changes_since(
     nothing new can be read: no query then (the tablet's poll with nothing new, issue 14)."""
     if not child_ids or after[0] >= horizon.xid_limit:
         return [], False
+    if not changed_between(session, after[0], horizon.xid_limit):
+        return [], False  # transactions have ended since, none of them changing synced records
     ids = list(child_ids)
 
-    def since(query, xid, seq):
-        """The query's rows changed after the cursor and below the horizon, in change order."""
-        return (
-            query.where(tuple_(xid, seq) > tuple_(*after), xid < horizon.xid_limit)
-            .order_by(xid, seq)
-            .limit(limit + 1)
-        )
+    def changed(query, xid, seq):
+        """The query's rows changed after the cursor and below the horizon."""
+        return query.where(tuple_(xid, seq) > tuple_(*after), xid < horizon.xid_limit)
 
+    queries = [
+        (kind, changed(kind.rows(user, ids), kind.model.change_xid, kind.model.change_seq))
+        for kind in SYNCED_TYPES
+    ]
+    deletions = changed(
+        select(SyncTombstone).where(SyncTombstone.child_id.in_(ids)),
+        SyncTombstone.xid,
+        SyncTombstone.seq,
+    )
+    # Often nothing of these children has changed even though other transactions have ended
+    # (on PostgreSQL any transaction moves the horizon): one query says so, not one per type.
+    if not session.scalar(select(or_(*(q.exists() for _kind, q in queries), deletions.exists()))):
+        return [], False
     found: list[dict] = []
-    for kind in SYNCED_TYPES:
+    for kind, query in queries:
         model = kind.model
-        query = since(kind.rows(user, ids), model.change_xid, model.change_seq)
+        in_order = query.order_by(model.change_xid, model.change_seq).limit(limit + 1)
         found += _on_the_wire(
-            session, kind, list(session.scalars(query.options(*kind.load))), today
+            session, kind, list(session.scalars(in_order.options(*kind.load))), today
         )
     found += [
         {
@@ -225,11 +236,7 @@ def _changes_since(
             "order": (t.xid or 0, t.seq),
         }
         for t in session.scalars(
-            since(
-                select(SyncTombstone).where(SyncTombstone.child_id.in_(ids)),
-                SyncTombstone.xid,
-                SyncTombstone.seq,
-            )
+            deletions.order_by(SyncTombstone.xid, SyncTombstone.seq).limit(limit + 1)
         )
     ]
     found.sort(key=lambda change: change["order"])
@@ -330,5 +337,8 @@ def pull(
 
 
 def purge_expired_tombstones(session: Session, now: datetime | None = None) -> int:
+    """Tombstones, and the record of which transactions changed synced records, older than a
+    cursor may be (older cursors answer reset_required)."""
     cutoff = (now or utcnow()) - TOMBSTONE_RETENTION
+    purge_old_commits(session, cutoff)
     return session.execute(delete(SyncTombstone).where(SyncTombstone.deleted_at < cutoff)).rowcount
