@@ -14,13 +14,13 @@ from .sync_helpers import Tablet
 
 
 @contextmanager
-def writes(app):
-    """The INSERT, UPDATE and DELETE statements the app runs meanwhile."""
+def recorded(app, which):
+    """The statements the app runs meanwhile that `which` picks (the first line of each)."""
     engine = app.extensions["fieldapp_db"]["engine"]
     seen: list[str] = []
 
     def record(_conn, _cursor, statement, *_args):
-        if statement.lstrip().split(" ", 1)[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+        if which(statement):
             seen.append(statement.split("\n", 1)[0][:120])
 
     event.listen(engine, "before_cursor_execute", record)
@@ -28,6 +28,19 @@ def writes(app):
         yield seen
     finally:
         event.remove(engine, "before_cursor_execute", record)
+
+
+def writes(app):
+    """The INSERT, UPDATE and DELETE statements."""
+    return recorded(
+        app,
+        lambda sql: sql.lstrip().split(" ", 1)[0].upper() in ("INSERT", "UPDATE", "DELETE"),
+    )
+
+
+def reads_of_records(app):
+    """The queries for records changed since a cursor (they bound the transaction)."""
+    return recorded(app, lambda sql: "change_xid <" in sql or "sync_tombstones.xid <" in sql)
 
 
 def test_an_empty_pull_writes_nothing(app, client, org, db):
@@ -64,23 +77,6 @@ def test_a_pull_that_sends_something_is_still_audited_and_confirmed(app, client,
     with writes(app) as statements:
         assert tablet.pull()["changes"] == []
     assert statements == []
-
-
-@contextmanager
-def reads_of_records(app):
-    """The queries for records changed since a cursor (they bound the transaction) meanwhile."""
-    engine = app.extensions["fieldapp_db"]["engine"]
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        if "change_xid <" in statement or "sync_tombstones.xid <" in statement:
-            seen.append(statement.split("\n", 1)[0][:120])
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def test_other_work_on_the_server_does_not_make_an_idle_pull_read_records(
