@@ -81,7 +81,9 @@ assert tuple(MUTATION["properties"]) == MUTATION_FIELDS
 # How a NUL or half a surrogate pair can reach a decoded string: an escape (`\u0000`,
 # `\ud83d`), or the raw bytes of a surrogate, which Python's JSON decoder lets through. Other
 # encodings than UTF-8 (which JSON allows) hold NUL bytes, so they are caught by the first test.
-_UNSTORABLE_SPELLINGS = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])|\xed[\xa0-\xbf]")
+_UNSTORABLE_SPELLINGS = re.compile(
+    rb"\\u(?:0000|[dD][89a-fA-F]|(?![0-9a-fA-F]{4}))|\xed[\xa0-\xbf]"
+)  # (and any `\u` not followed by four hex digits, which a lenient decoder might still read)
 
 
 def text_is_storable(raw: bytes) -> bool:

@@ -187,8 +187,12 @@ def _number_changes(session: Session) -> None:
             {"record_id": record_id, "number": next(numbers), "xid": next(xids)}
         )
     connection = session.connection()
-    for model, rows in by_model.items():
+    for model, rows in sorted(by_model.items(), key=lambda item: item[0].__tablename__):
         table = model.__table__
+        # Rows are locked in one order (table, then id): two transactions numbering the same
+        # children (two tablets pushing for one caseload) then wait for each other instead of
+        # deadlocking.
+        rows.sort(key=lambda row: str(row["record_id"]))
         # One executemany per table (psycopg pipelines it), not a round trip per record.
         connection.execute(
             update(table)

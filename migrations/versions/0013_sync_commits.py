@@ -27,6 +27,19 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_sync_commits_committed_at"), "sync_commits", ["committed_at"], unique=False
     )
+    # Transactions that changed synced records before this table existed (since 0012): a pull
+    # must not take their window for an idle one.
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            "INSERT INTO sync_commits (xid, committed_at) "
+            "SELECT DISTINCT xid, now() FROM ("
+            " SELECT change_xid AS xid FROM children UNION"
+            " SELECT change_xid FROM contacts UNION"
+            " SELECT change_xid FROM return_visits UNION"
+            " SELECT change_xid FROM addenda UNION"
+            " SELECT xid FROM sync_tombstones"
+            ") AS changed WHERE xid IS NOT NULL"
+        )
 
 
 def downgrade() -> None:

@@ -9,7 +9,7 @@ import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fieldapp.models import (
@@ -145,6 +145,44 @@ def test_the_same_mutation_id_with_another_payload_is_rejected_and_processed(cli
     assert kept.child_views == "I like my new school."
     assert session.get(SyncMutation, (tablet.device_id, 2)).status == "rejected"
     assert statuses(tablet.push([tablet.create_contact(org.child.id)])) == ["applied"]
+
+
+def test_a_seq_already_used_by_another_mutation_id_is_rejected_even_with_the_same_content(
+    client, org, db
+):
+    """Two changes the tablet numbered alike: the second is refused (never taken for the first
+    sent again, which would drop it quietly), whether its content is the same or not, in a
+    later request or in the same batch."""
+    tablet = Tablet.signed_in(client, "pat@example.org")
+    original = tablet.create_contact(org.child.id)
+    assert statuses(tablet.push([original])) == ["applied"]
+
+    twin = dict(original, mutation_id=str(uuid.uuid4()))  # same seq, same content
+    other = tablet.mutation(  # same seq, new content
+        "create",
+        "contact",
+        uuid.uuid4(),
+        contact_fields(org.child.id, child_views="Another visit"),
+        seq=original["seq"],
+    )
+    body = tablet.push([twin, other]).get_json()
+    assert [r["status"] for r in body["results"]] == ["rejected", "rejected"]
+    assert all("seq" in r["errors"] for r in body["results"])
+    assert body["last_seq"] == original["seq"]
+
+    in_one_batch = [tablet.create_contact(org.child.id)]
+    in_one_batch.append(dict(in_one_batch[0], mutation_id=str(uuid.uuid4())))
+    assert statuses(tablet.push(in_one_batch)) == ["applied", "rejected"]
+    session = db()
+    assert session.get(Contact, uuid.UUID(other["record_id"])) is None
+    assert (
+        session.scalar(
+            select(func.count())
+            .select_from(SyncMutation)
+            .where(SyncMutation.device_id == tablet.device_id)
+        )
+        == 2
+    )
 
 
 def test_a_seq_gap_stops_the_batch_and_last_seq_says_where_to_resume(client, org, db):

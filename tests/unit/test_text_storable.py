@@ -40,3 +40,9 @@ def test_a_body_whose_text_cannot_be_stored_is_never_called_storable(raw):
     texts = [text for pair in decoded.items() for text in pair]
     assert not all(storable(text) for text in texts)  # the case is real
     assert not text_is_storable(raw)
+
+
+def test_a_backslash_u_without_four_hex_digits_gets_a_closer_look():
+    """Python's C decoder refuses `\\u+000`, but a lenient one reads it as NUL: never trusted."""
+    assert not text_is_storable(rb'{"v": "I am\u+000fine"}')
+    assert not text_is_storable(rb'{"v": "C:\\users"}')  # only slower: looked at closely

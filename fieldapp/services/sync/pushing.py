@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any, NamedTuple
 
 from sqlalchemy import ARRAY, ColumnElement, Uuid, any_, insert, literal, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from ...models import (
@@ -144,6 +144,8 @@ def push(
         batch_savepoint.rollback()
         if is_transient(exc):
             raise
+    except SQLAlchemyError:  # e.g. a value the driver could not take: one mutation at a time
+        batch_savepoint.rollback()
     session.refresh(device)
     return _push(session, user, device, mutations, today, isolate=True, text_storable=text_storable)
 
@@ -213,19 +215,20 @@ def _push(
     for mutation, mutation_id in zip(mutations, ids, strict=True):
         seq = mutation["seq"]
         digest = payload_hash(mutation)
+        used = by_seq.get(seq)
+        if used is not None and used.mutation_id != mutation_id:
+            # SPEC §4: a seq already used by another mutation_id is rejected, even with the
+            # same content (the tablet numbered two changes alike; neither may be lost quietly).
+            results.append(
+                MutationResult(
+                    str(mutation_id),
+                    seq,
+                    "rejected",
+                    errors={"seq": [f"seq {seq} was already used by another mutation."]},
+                ).as_dict()
+            )
+            continue
         seen = first_seen.get(mutation_id)
-        if seen is None:
-            seen = by_seq.get(seq)
-            if seen is not None and seen.payload_hash != digest:
-                results.append(
-                    MutationResult(
-                        str(mutation_id),
-                        seq,
-                        "rejected",
-                        errors={"seq": [f"seq {seq} was already used by another mutation."]},
-                    ).as_dict()
-                )
-                continue
         if seen is not None:
             if seen.payload_hash == digest:
                 duplicate = seen.result | {
