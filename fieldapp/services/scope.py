@@ -50,9 +50,15 @@ def contact_visibility(user: User) -> list[ColumnElement[bool]]:
         return [false()]
     children = visible_children(user).with_only_columns(Child.id)
     conditions = [Contact.child_id.in_(children)]
-    if user.role != Role.team_leader.value:
+    if not sees_all_drafts(user):
         conditions.append(or_(Contact.status == "submitted", Contact.author_id == user.id))
     return conditions
+
+
+def sees_all_drafts(user: User) -> bool:
+    """A draft is its author's work in progress: besides its author, only the team leader sees
+    it (and learns that it was deleted)."""
+    return user.role == Role.team_leader.value
 
 
 def find_child(session: Session, user: User, child_id: uuid.UUID) -> Child | None:

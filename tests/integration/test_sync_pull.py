@@ -11,7 +11,7 @@ from itsdangerous import URLSafeSerializer
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from fieldapp.models import Child, Contact, DeviceHolding, SyncState, SyncTombstone
+from fieldapp.models import Child, Contact, DeviceHolding, SyncState, SyncTombstone, User
 from fieldapp.models.base import utcnow
 from fieldapp.services import sync
 
@@ -263,6 +263,30 @@ def test_a_deleted_draft_reaches_other_tablets_as_a_delete(client, org, db):
     ]
     assert changes[0]["data"] is None
     assert reader.pull()["changes"] == []
+
+
+def test_the_deletion_of_a_draft_reaches_only_who_could_see_the_draft(app, client, org, engine, db):
+    """A colleague's draft for Pat's child was never on Pat's tablet: its deletion is not sent
+    there either (not even its id), while the team leader, who saw it, hears of it."""
+    from fieldapp.services.contacts import delete_draft
+
+    with Session(engine, expire_on_commit=False) as session:
+        child = session.get(Child, org.child.id)
+        colleagues_draft = gen_contact(session, child, org.colleague, status="draft")
+        session.commit()
+    pat = Tablet.signed_in(client, "pat@example.org")
+    pat.pull_all()
+    leader = Tablet.signed_in(app.test_client(), "lee@example.org")
+    assert str(colleagues_draft.id) in ids_of(all_changes(leader.pull_all()), "contact")
+
+    with Session(engine) as session:
+        delete_draft(
+            session, session.get(User, org.colleague.id), session.get(Contact, colleagues_draft.id)
+        )
+        session.commit()
+    assert [c["record_id"] for c in all_changes(pat.pull_all())] == []
+    deleted = [(c["op"], c["record_id"]) for c in all_changes(leader.pull_all())]
+    assert deleted == [("delete", str(colleagues_draft.id))]
 
 
 def test_a_child_reallocated_away_is_purged_and_the_holding_released(client, org, engine, db):

@@ -210,11 +210,13 @@ def _changes_since(
         (kind, changed(kind.rows(user, ids), kind.model.change_xid, kind.model.change_seq))
         for kind in SYNCED_TYPES
     ]
-    deletions = changed(
-        select(SyncTombstone).where(SyncTombstone.child_id.in_(ids)),
-        SyncTombstone.xid,
-        SyncTombstone.seq,
-    )
+    deletions = select(SyncTombstone).where(SyncTombstone.child_id.in_(ids))
+    if not scope.sees_all_drafts(user):
+        # Only drafts are ever deleted (R8): a tablet hears of the deletions of its user's own.
+        deletions = deletions.where(
+            or_(SyncTombstone.record_type != "contact", SyncTombstone.author_id == user.id)
+        )
+    deletions = changed(deletions, SyncTombstone.xid, SyncTombstone.seq)
     # Often nothing of these children has changed even though other transactions have ended
     # (on PostgreSQL any transaction moves the horizon): one query says so, not one per type.
     if not session.scalar(select(or_(*(q.exists() for _kind, q in queries), deletions.exists()))):
