@@ -166,12 +166,13 @@ def _number_changes(session: Session) -> None:
     touched = session.info.pop(_TOUCHED, {})
     deleted = session.info.pop(_DELETED, {})
     # A record deleted after being touched is only a deletion; a rolled-back deletion (the row
-    # still exists) is no deletion at all.
+    # still exists) is no deletion at all, and a change made before it still counts.
     for key in list(deleted):
-        touched.pop(key, None)
         model, record_id = key
         if session.scalar(select(model.id).where(model.id == record_id)) is not None:
             del deleted[key]
+        else:
+            touched.pop(key, None)
     numbered_before = session.info.pop(_NUMBERED, False)
     total = len(touched) + len(deleted)
     if total or numbered_before:
