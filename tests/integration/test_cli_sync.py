@@ -23,18 +23,18 @@ def test_purge_removes_only_expired_tombstones(app, runner, db):
                 record_type="contact",
                 record_id=old,
                 child_id=uuid.uuid4(),
-                deleted_at=utcnow() - timedelta(days=181),
+                deleted_at=utcnow() - timedelta(days=182),
             ),
             SyncTombstone(
                 seq=2,
                 record_type="contact",
                 record_id=recent,
                 child_id=uuid.uuid4(),
-                deleted_at=utcnow() - timedelta(days=179),
+                deleted_at=utcnow() - timedelta(days=180),
             ),
             # Which transactions changed synced records: kept as long as tombstones.
-            SyncCommit(xid=10, committed_at=utcnow() - timedelta(days=181)),
-            SyncCommit(xid=20, committed_at=utcnow() - timedelta(days=179)),
+            SyncCommit(xid=10, committed_at=utcnow() - timedelta(days=182)),
+            SyncCommit(xid=20, committed_at=utcnow() - timedelta(days=180)),
         ]
     )
     session.commit()

@@ -27,6 +27,7 @@ from .errors import ResetRequired
 MAX_PULL_LIMIT = 500
 DEFAULT_PULL_LIMIT = 200
 TOMBSTONE_RETENTION = timedelta(days=180)
+PURGE_MARGIN = timedelta(days=1)
 
 
 # Where a device has read up to in the change order: (transaction, change number). See
@@ -340,7 +341,9 @@ def pull(
 
 def purge_expired_tombstones(session: Session, now: datetime | None = None) -> int:
     """Tombstones, and the record of which transactions changed synced records, older than a
-    cursor may be (older cursors answer reset_required)."""
-    cutoff = (now or utcnow()) - TOMBSTONE_RETENTION
+    cursor may be (older cursors answer reset_required). A day more than that: a change can be
+    read after a cursor issued later than it committed, while a long transaction held the
+    horizon back."""
+    cutoff = (now or utcnow()) - TOMBSTONE_RETENTION - PURGE_MARGIN
     purge_old_commits(session, cutoff)
     return session.execute(delete(SyncTombstone).where(SyncTombstone.deleted_at < cutoff)).rowcount
