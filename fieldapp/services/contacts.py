@@ -246,6 +246,8 @@ def new_contact_rows(
         updated_at=now,
     )
     detail = {"child_id": str(child.id)}
+    # Each event stamped as it is made, as record_event does, so the audit log keeps the order
+    # in which a batch's mutations were processed.
     audit = [
         event_row(
             user_id=user.id,
@@ -253,7 +255,6 @@ def new_contact_rows(
             object_type="contact",
             object_id=contact_id,
             detail=detail,
-            at=now,
         )
         for action in (("create", "submit") if submit else ("create",))
     ]
