@@ -145,7 +145,7 @@ INNERMOST = [
             _fn(
                 "fieldapp/services/sync/",
                 "apply_mutation",
-                "_apply_set_based",
+                "_apply_checked",
                 "_is_contact_create",
                 "insert_later",
                 "_create_contact",
@@ -170,7 +170,7 @@ INNERMOST = [
     ),
     (
         "per-mutation guard (snapshots of session.new/dirty)",
-        _fn("fieldapp/services/sync/", "_apply_checked"),
+        _fn("fieldapp/services/sync/", "_pending_changes"),
     ),
     (
         "pull: serialising records (child_data, contact_data, ...)",

@@ -6,8 +6,6 @@ Events are only ever added (SPEC §7): the database refuses to change or delete 
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy.orm import Session
 
 from ..models import AuditEvent
@@ -23,12 +21,11 @@ def event_row(
     outcome: str = "ok",
     ip: str | None = None,
     detail: dict | None = None,
-    at: datetime | None = None,
 ) -> dict:
-    """An audit event's columns: for `record_event`, and for a caller that writes many events
-    in one statement (a tablet's push)."""
+    """An audit event's columns, stamped now: for `record_event`, and for a caller that writes
+    many events in one statement (a tablet's push)."""
     return {
-        "at": at or utcnow(),
+        "at": utcnow(),
         "user_id": user_id,
         "action": action,
         "object_type": object_type,
@@ -39,27 +36,8 @@ def event_row(
     }
 
 
-def record_event(
-    session: Session,
-    *,
-    user_id: int | None,
-    action: str,
-    object_type: str | None = None,
-    object_id: object | None = None,
-    outcome: str = "ok",
-    ip: str | None = None,
-    detail: dict | None = None,
-) -> AuditEvent:
-    event = AuditEvent(
-        **event_row(
-            user_id=user_id,
-            action=action,
-            object_type=object_type,
-            object_id=object_id,
-            outcome=outcome,
-            ip=ip,
-            detail=detail,
-        )
-    )
+def record_event(session: Session, **fields) -> AuditEvent:
+    """Adds an audit event to the session; `fields` as `event_row` takes them."""
+    event = AuditEvent(**event_row(**fields))
     session.add(event)
     return event

@@ -55,6 +55,7 @@ SUMMARISED_IN_CHILD = (
     YouthJusticeRecord,
 )
 _TOUCHED = "sync_touched"
+_XID = "sync_transaction_id"
 _NUMBERED = "sync_numbered"  # rows numbered as they were inserted (number_rows)
 _DELETED = "sync_deleted"
 
@@ -108,9 +109,16 @@ def take_numbers(session: Session, count: int) -> list[int]:
 def _transaction_ids(session: Session, numbers: list[int]) -> list[int]:
     """The change_xid stored with each of these numbers (see the module's docstring)."""
     if _postgresql(session):
-        xid = session.scalar(select(text("pg_current_xact_id()::text::bigint")))
-        return [xid] * len(numbers)
+        return [_transaction_id(session)] * len(numbers)
     return numbers
+
+
+def _transaction_id(session: Session) -> int:
+    """PostgreSQL's id of the (top-level) transaction, asked once per transaction: savepoints
+    share it."""
+    if _XID not in session.info:
+        session.info[_XID] = session.scalar(select(text("pg_current_xact_id()::text::bigint")))
+    return session.info[_XID]
 
 
 def number_rows(session: Session, rows: list[dict]) -> None:
@@ -222,7 +230,7 @@ def _mark_transaction(session: Session) -> None:
     if _postgresql(session):
         session.execute(
             pg_insert(SyncCommit)
-            .values(xid=text("pg_current_xact_id()::text::bigint"), committed_at=utcnow())
+            .values(xid=_transaction_id(session), committed_at=utcnow())
             .on_conflict_do_nothing()
         )
 
@@ -257,6 +265,7 @@ def _forget(session: Session, transaction) -> None:
     session.info.pop(_TOUCHED, None)
     session.info.pop(_DELETED, None)
     session.info.pop(_NUMBERED, None)
+    session.info.pop(_XID, None)
 
 
 def install() -> None:

@@ -285,13 +285,13 @@ def _push(
                     session, user, device, mutation, mutation_id, seq, today, context
                 )
             elif _is_contact_create(mutation):
-                outcome = _apply_set_based(
-                    session, user, device, mutation, mutation_id, seq, today, context
+                outcome = _apply_checked(
+                    session, user, device, mutation, mutation_id, seq, today, context, guard=False
                 )
             else:
                 context.write_pending(session)  # this mutation may read what they hold
                 outcome = _apply_checked(
-                    session, user, device, mutation, mutation_id, seq, today, context
+                    session, user, device, mutation, mutation_id, seq, today, context, guard=True
                 )
             if (
                 outcome.status in ("rejected", "conflict")
@@ -448,12 +448,9 @@ def _apply_in_savepoint(
     try:
         outcome = apply_mutation(session, user, device, mutation, mutation_id, seq, today, batch)
         session.flush()
-    except (Rejected, ValidationError) as exc:
+    except REFUSALS as exc:
         savepoint.rollback()
-        return MutationResult(str(mutation_id), seq, "rejected", errors=exc.errors)
-    except (Forbidden, ImmutableRecord) as exc:
-        savepoint.rollback()
-        return MutationResult(str(mutation_id), seq, "rejected", errors={"record_id": [str(exc)]})
+        return _refused(mutation_id, seq, exc)
     except DBAPIError as exc:
         savepoint.rollback()
         if is_transient(exc):
@@ -492,49 +489,41 @@ def _is_contact_create(mutation: dict) -> bool:
     return mutation.get("record_type") == "contact" and mutation.get("op") == "create"
 
 
-def _apply_set_based(
-    session, user, device, mutation, mutation_id, seq, today, batch: BatchContext
-) -> MutationResult:
-    """A new contact on the fast path: its rows are held for a set-based insert, so a refusal
-    has nothing to undo (the handler checks everything before it hands over the rows)."""
-    try:
-        return apply_mutation(session, user, device, mutation, mutation_id, seq, today, batch)
-    except (Rejected, ValidationError) as exc:
-        return MutationResult(str(mutation_id), seq, "rejected", errors=exc.errors)
-    except (Forbidden, ImmutableRecord) as exc:
-        return MutationResult(str(mutation_id), seq, "rejected", errors={"record_id": [str(exc)]})
-    except DBAPIError:
-        raise
-    except Exception as exc:
-        raise _NeedsIsolation from exc
+# What a mutation's own checks refuse: it is rejected, the rest of the batch goes on.
+REFUSALS = (Rejected, ValidationError, Forbidden, ImmutableRecord)
+
+
+def _refused(mutation_id, seq, exc: Exception) -> MutationResult:
+    if isinstance(exc, (Rejected, ValidationError)):
+        errors = exc.errors  # by field
+    else:
+        errors = {"record_id": [str(exc)]}  # the record may not be changed, or not by this user
+    return MutationResult(str(mutation_id), seq, "rejected", errors=errors)
 
 
 def _apply_checked(
-    session, user, device, mutation, mutation_id, seq, today, batch: BatchContext
+    session, user, device, mutation, mutation_id, seq, today, batch: BatchContext, *, guard: bool
 ) -> MutationResult:
-    """Applies a mutation without a savepoint of its own (the fast path)."""
-    before = (
-        set(session.new),
-        set(session.deleted),
-        {obj for obj in session.dirty if session.is_modified(obj)},
-    )
+    """Applies a mutation without a savepoint of its own (the fast path). With `guard`, a
+    refusal that left changes in the session sends the batch to the savepoint path; a new
+    contact on the set-based path needs none (its rows are handed over only once checked)."""
+    before = _pending_changes(session) if guard else None
     try:
         return apply_mutation(session, user, device, mutation, mutation_id, seq, today, batch)
-    except (Rejected, ValidationError) as exc:
-        outcome = MutationResult(str(mutation_id), seq, "rejected", errors=exc.errors)
-    except (Forbidden, ImmutableRecord) as exc:
-        outcome = MutationResult(
-            str(mutation_id), seq, "rejected", errors={"record_id": [str(exc)]}
-        )
+    except REFUSALS as exc:
+        outcome = _refused(mutation_id, seq, exc)
     except DBAPIError:
         raise
     except Exception as exc:
         raise _NeedsIsolation from exc
-    after = (
+    if guard and _pending_changes(session) != before:
+        raise _NeedsIsolation("a rejected mutation left changes behind")
+    return outcome
+
+
+def _pending_changes(session: Session) -> tuple:
+    return (
         set(session.new),
         set(session.deleted),
         {obj for obj in session.dirty if session.is_modified(obj)},
     )
-    if after != before:
-        raise _NeedsIsolation("a rejected mutation left changes behind")
-    return outcome
