@@ -315,6 +315,18 @@ def test_a_temporary_password_must_pass_the_password_policy(client, admin, org, 
     assert _events(db, "temporary_password") == []
 
 
+def test_a_common_temporary_password_is_refused_with_a_reason(client, admin, org, db):
+    """Long enough but on the offline list of common passwords: refused, saying why."""
+    response = admin.post(
+        f"/admin/user/temporary-password?id={org.practitioner.id}",
+        {"password": "1qaz2wsx3edc4rfv"},
+    )
+    assert response.status_code == 422
+    assert "list of common or breached passwords" in response.text
+    assert not _user(db, "pat@example.org").must_change_password
+    assert _events(db, "temporary_password") == []
+
+
 def test_a_temporary_password_must_be_changed_at_the_next_sign_in(app, client, admin, org, db):
     practitioner = AuthActions(app.test_client())
     assert practitioner.login(org.practitioner.email).status_code == 302
