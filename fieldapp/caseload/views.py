@@ -20,6 +20,7 @@ from ..services import scope
 from ..services.allocation import eligible_practitioners
 from ..services.caseload import caseload, last_qualifying_contact_dates
 from ..services.compliance import child_compliance, in_care_on
+from ..services.compliance_report import missed_return_visits
 from ..team.forms import ReallocateForm
 from ..web import app_shell
 
@@ -43,9 +44,14 @@ def index():
         current_app.config["FIELDAPP_DUE_SOON_DAYS"],
     )
     waiting = contact_service.acknowledgement_queue(session(), current_user, limit=0).total
+    # R2 beside R1: a child on track for contact may still have missed a return visit.
+    missed = missed_return_visits(
+        session(), [row.child.id for row in rows if row.compliance], today()
+    )
     return render_template(
         "caseload/index.html",
         rows=rows,
+        missed=missed,
         heading="My team's children",
         today=today(),
         to_acknowledge=waiting,

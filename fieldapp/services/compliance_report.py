@@ -154,6 +154,23 @@ def _missed_visits(on: date):
     return case((Child.residence.in_(INTERSTATE_RESIDENCES), missed), else_=literal(0))
 
 
+def missed_return_visits(
+    session: Session, child_ids: list[uuid.UUID], on: date
+) -> dict[uuid.UUID, int]:
+    """Each child's return visits missed in the 12 months to `on` (R2, `004` § Contact with
+    child), for the children that have any: the same SQL as the compliance report's."""
+    if not child_ids:
+        return {}
+    missed = _missed_visits(on)
+    return {
+        child_id: count
+        for child_id, count in session.execute(
+            select(Child.id, missed).where(Child.id.in_(child_ids))
+        )
+        if count
+    }
+
+
 def _status_expression(anchor, as_of: date, due_soon_days: int):
     """R1 status in SQL. With due = anchor + 42 days, every comparison is of the anchor with a
     date computed here, so the same SQL runs on SQLite and PostgreSQL and uses no date

@@ -459,3 +459,17 @@ def test_download_csv_sends_what_the_form_says(client, auth, team, today):
     rows = list(csv.DictReader(io.StringIO(answer.text)))
     assert [row["child_name"] for row in rows] == ["Tia Track"]
     assert f"contact-compliance-{as_of}.csv" in answer.headers["Content-Disposition"]
+
+
+def test_the_team_home_counts_overdue_children_and_badges_a_missed_return_visit(client, auth, team):
+    """The team home says how many children are overdue (Olive) and, beside R1's "On track",
+    that Tia missed a return visit (R2); a child without one has no such badge."""
+    auth.login("leader@example.org")
+    html = client.get("/").text
+    assert "My team&#39;s children" in html or "My team's children" in html
+    assert "<strong>1 overdue</strong>" in html
+    assert "<strong>1 with a return visit missed</strong>" in html
+    tia = html.split("Tia Track", 1)[1].split("</tr>", 1)[0]
+    assert "On track</span>" in tia and "Return visit missed</span>" in tia
+    olive = html.split("Olive Overdue", 1)[1].split("</tr>", 1)[0]
+    assert "Overdue by 18 days" in olive and "Return visit missed" not in olive
