@@ -260,7 +260,8 @@ def temporary_password():
 @bp.route("/user/deactivate", methods=["GET", "POST"])
 def deactivate_user():
     """First a page that says what deactivation does, and warns of any tablet of the user's
-    that has not synced for over a day (it may hold work not yet sent); then, posted, it."""
+    that has not synced for over a day or said at its last sync that it held changes not yet
+    sent; then, posted, it."""
     account = _account()
     if request.method == "POST":
         try:
@@ -287,7 +288,7 @@ def deactivate_user():
         "admin/deactivate.html",
         user=account,
         problem=problem,
-        out_of_touch=[row for row in rows if row.out_of_touch],
+        at_risk=[row for row in rows if row.may_hold_unsent_work],
     )
 
 

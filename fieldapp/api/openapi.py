@@ -18,7 +18,7 @@ from ..permanency import dashboard as permanency
 from ..services import record_fields as fields
 from ..services.compliance_report import VisitStatus
 from ..services.permanency_report import REVIEW_STATUSES, ROW_COLUMNS
-from ..services.sync import MAX_PULL_LIMIT, RECORD_TYPES
+from ..services.sync import MAX_PULL_LIMIT, MAX_UNSENT, RECORD_TYPES
 from ..services.sync_records import (
     CONTACT_STATUSES,
     EDITABLE_CONTACT_FIELDS,
@@ -453,6 +453,14 @@ def openapi_document() -> dict:
                                         "type": "integer",
                                         "minimum": 1,
                                         "maximum": MAX_PULL_LIMIT,
+                                    },
+                                    "unsent": {
+                                        "type": "integer",
+                                        "minimum": 0,
+                                        "maximum": MAX_UNSENT,
+                                        "description": "Changes the tablet holds and has not "
+                                        "sent (queued, or being typed), for the admin's "
+                                        "Devices page.",
                                     },
                                 },
                                 "oneOf": [{"required": ["cursor"]}, {"required": ["device_id"]}],

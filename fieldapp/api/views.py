@@ -98,6 +98,17 @@ def _device_id(raw) -> uuid.UUID:
     return device_id
 
 
+def _whole_number(name: str, low: int, high: int, default: int | None) -> int | None:
+    """A whole-number query parameter in [low, high], or 400 naming it."""
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    # isdigit() alone admits "²", which int() refuses.
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+        raise InvalidRequest(f"{name} must be a whole number from {low} to {high}.", field=name)
+    return int(raw)
+
+
 def _serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="fieldapp-sync-cursor")
 
@@ -176,17 +187,12 @@ def pull():
         device_id = uuid.UUID(cursor.device_id)
     else:
         device_id = _device_id(named_device)
-    raw_limit = request.args.get("limit", str(sync.DEFAULT_PULL_LIMIT))
-    # isdigit() alone admits "²", which int() refuses.
-    if (
-        not (raw_limit.isascii() and raw_limit.isdigit())
-        or not 1 <= int(raw_limit) <= sync.MAX_PULL_LIMIT
-    ):
-        raise InvalidRequest(
-            f"limit must be a whole number from 1 to {sync.MAX_PULL_LIMIT}.", field="limit"
-        )
+    limit = _whole_number("limit", 1, sync.MAX_PULL_LIMIT, sync.DEFAULT_PULL_LIMIT)
+    # What the tablet holds and has not sent, for the admin's Devices page (optional).
+    unsent = _whole_number("unsent", 0, sync.MAX_UNSENT, None)
     device = sync.device_for(session(), current_user, device_id)
-    page, next_cursor = sync.pull(session(), _user(), device, cursor, int(raw_limit), today())
+    sync.note_unsent(device, unsent)
+    page, next_cursor = sync.pull(session(), _user(), device, cursor, limit, today())
     # server_date lets the tablet warn when its own date is wrong (SPEC §3: "today" on the
     # tablet is the device date, with a warning if it differs from the server's by over a day).
     return jsonify(

@@ -47,5 +47,8 @@ class Device(Base):
     # The device's pull counter: holdings added or removed in pull N are confirmed when the
     # device next presents the cursor of pull N.
     pull_number: Mapped[int] = mapped_column(default=0)
+    # Changes the tablet held and had not sent (queued, or being typed) when it last pulled, as
+    # it reported them; None until it first does. The server cannot see what it was not sent.
+    unsent_changes: Mapped[int | None]
 
     user: Mapped[User] = relationship()

@@ -120,6 +120,13 @@ class DeviceRow:
     out_of_touch: bool
 
     @property
+    def may_hold_unsent_work(self) -> bool:
+        """Out of touch, or it said at its last sync that it held changes not yet sent."""
+        return self.out_of_touch or (
+            self.device.revoked_at is None and bool(self.device.unsent_changes)
+        )
+
+    @property
     def label(self) -> str:
         """What to call the tablet in a sentence or a button."""
         return self.name or self.system or "Tablet"

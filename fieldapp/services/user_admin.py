@@ -118,10 +118,21 @@ def deactivate_user(session: Session, actor: Actor, user: User) -> bool:
     problem = last_admin_problem(session, actor.user, user)
     if problem:
         raise ValidationError({"account": [problem]})
-    out_of_touch = [row for row in device_rows(session, user_id=user.id) if row.out_of_touch]
+    rows = device_rows(session, user_id=user.id)
+    out_of_touch = sum(row.out_of_touch for row in rows)
+    reporting_unsent = sum(
+        bool(row.device.unsent_changes) and row.device.revoked_at is None for row in rows
+    )
     user.active = False
     end_user_sessions(session, user.id)
-    detail = {"tablets_not_synced_for_a_day": len(out_of_touch)} if out_of_touch else None
+    detail = {
+        key: count
+        for key, count in (
+            ("tablets_not_synced_for_a_day", out_of_touch),
+            ("tablets_with_changes_not_sent", reporting_unsent),
+        )
+        if count
+    } or None
     _audit(session, actor, "deactivate", user, detail)
     return True
 

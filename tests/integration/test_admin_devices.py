@@ -163,3 +163,51 @@ def test_a_tablet_named_by_its_practitioner_keeps_its_browser(app, client, admin
     row = next(r for r in page.split("<tr>") if "Galaxy Tab" in r)
     assert "Chrome 131 on Android 14" in row
     assert register("Pat's Galaxy Tab").status_code == 200  # unchanged: nothing to write
+
+
+def test_a_tablet_says_at_each_sync_how_many_changes_it_holds_unsent(app, client, admin, org, db):
+    """The tablet reports what it holds and has not sent (queued, or being typed) with its
+    pull; the Devices page shows it, and the deactivation page warns of it even for a tablet
+    that synced a minute ago."""
+    from .sync_helpers import sign_in
+
+    tablet_client = app.test_client()
+    token = sign_in(tablet_client, "pat@example.org")
+    device_id = str(uuid.uuid4())
+    assert (
+        tablet_client.post(
+            "/api/sync/devices",
+            json={"device_id": device_id, "name": "Pat's Galaxy Tab"},
+            headers={"X-CSRFToken": token},
+        ).status_code
+        == 201
+    )
+
+    def row() -> str:
+        page = client.get("/admin/devices").text
+        return next(r for r in page.split("<tr>") if "Galaxy Tab" in r)
+
+    assert '<td data-label="Not yet sent">Not reported</td>' in row()
+    pulled = tablet_client.get(f"/api/sync/pull?device_id={device_id}&unsent=3")
+    assert pulled.status_code == 200
+    assert "<strong>3 changes</strong> at its last sync" in row()
+    deactivate = client.get(f"/admin/user/deactivate?id={org.practitioner.id}").text
+    assert "A tablet may hold work not yet sent" in deactivate
+    assert "when it held 3 changes not yet sent" in deactivate
+    assert (
+        "3 changes not yet sent at its last sync"
+        in client.get(f"/admin/user?id={org.practitioner.id}").text
+    )
+
+    cursor = pulled.json["cursor"]
+    assert tablet_client.get(f"/api/sync/pull?cursor={cursor}&unsent=0").status_code == 200
+    assert "Nothing at its last sync" in row()
+    assert (
+        "A tablet may hold work"
+        not in client.get(f"/admin/user/deactivate?id={org.practitioner.id}").text
+    )
+    # Not a whole number from 0: refused, naming the field; what was kept stays.
+    for bad in ("-1", "two", "1.5", "²", "1000001"):
+        refused = tablet_client.get(f"/api/sync/pull?cursor={cursor}&unsent={bad}")
+        assert refused.status_code == 400 and refused.json["field"] == "unsent", bad
+    assert db().get(Device, uuid.UUID(device_id)).unsent_changes == 0

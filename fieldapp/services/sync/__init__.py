@@ -9,7 +9,14 @@ request, answering only after the commit. The package is split along its seams: 
 record types themselves are listed once, in services/synced_types.py.
 """
 
-from .devices import DEVICE_TOUCH_INTERVAL, device_for, device_revoked, register_device
+from .devices import (
+    DEVICE_TOUCH_INTERVAL,
+    MAX_UNSENT,
+    device_for,
+    device_revoked,
+    note_unsent,
+    register_device,
+)
 from .errors import DeviceOfAnotherUser, DeviceRevoked, ResetRequired, SyncRefusal, UnknownDevice
 from .handlers import OPS, RECORD_TYPES, MutationResult
 from .issues import (
@@ -38,6 +45,7 @@ __all__ = [
     "MAX_BATCH",
     "MAX_PULL_LIMIT",
     "MAX_SEQ",
+    "MAX_UNSENT",
     "MUTATION_FIELDS",
     "OPS",
     "RECORD_TYPES",
@@ -55,6 +63,7 @@ __all__ = [
     "conflicts_for",
     "device_for",
     "device_revoked",
+    "note_unsent",
     "payload_hash",
     "pull",
     "purge_expired_tombstones",

@@ -69,6 +69,17 @@ def device_for(session: Session, user: User, device_id: uuid.UUID) -> Device:
     return device
 
 
+MAX_UNSENT = 1_000_000
+
+
+def note_unsent(device: Device, unsent: int | None) -> None:
+    """Keeps what the tablet says it holds unsent (for the Devices page and the deactivation
+    warning); written only when it changed, so a tablet polling with nothing to do writes
+    nothing."""
+    if unsent is not None and device.unsent_changes != unsent:
+        device.unsent_changes = unsent
+
+
 def device_revoked(session: Session, device_id: uuid.UUID) -> bool:
     """Whether this device id was revoked. Asked for a request without a session: revoking a
     tablet ends its user's sessions, and the tablet must still learn that it is revoked to

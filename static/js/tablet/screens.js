@@ -133,10 +133,9 @@ function keptTexts(mutation, disputed = []) {
   return texts;
 }
 
-// Work for a child who has left this caseload since it was typed (the child's record went
-// with the last sync). It is never dropped: a contact is sent to the server, which accepts it
-// if the practitioner held the child on the contact date and otherwise passes it to the team
-// leader's review queue; an unfinished addendum or return visit can only be deleted, by choice.
+// Work for a child who left this caseload since it was typed. Never dropped: a contact goes to
+// the server (kept if the practitioner held the child on its date, else to the team leader's
+// review); an unfinished addendum or return visit is deleted only by choice.
 function orphanItem(record) {
   const texts = FREE_TEXT.filter((name) => typeof record.data[name] === "string" && record.data[name].trim())
     .map((name) => h("p", { className: "text" }, `${fieldLabel(name)}: ${record.data[name]}`));

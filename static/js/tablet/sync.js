@@ -126,11 +126,13 @@ export class SyncClient {
   // the number of pages applied, reported before each page is asked for.
   async pull(deviceId) {
     let pages = 0;
+    // For the admin's Devices page.
+    const unsent = await TabletStore.waitingCount(this.store.userId);
     for (;;) {
       this.onProgress({ phase: "pull", pages });
       const cursor = await this.store.getMeta("cursor");
       const query = cursor ? `cursor=${encodeURIComponent(cursor)}` : `device_id=${deviceId}`;
-      const response = await this.request("GET", `/api/sync/pull?${query}&limit=200`);
+      const response = await this.request("GET", `/api/sync/pull?${query}&limit=200&unsent=${unsent}`);
       if (response.status === 409) {
         await this.store.resetServerState();
         continue;
