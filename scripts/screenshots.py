@@ -6,9 +6,10 @@
 
 Signs in as the demo practitioner with headless Chromium (Playwright) at 768x1024 and writes
 docs/screenshots/caseload-tablet.png, contact-form-tablet.png (viewport only, so the files stay
-small), as the demo team leader, compliance-tablet.png, and as the demo permanency coordinator,
-permanency-tablet.png; then the tablet app offline:
-offline-caseload-tablet.png and offline-contact-form-tablet.png. Pages are found by the
+small), as the demo team leader, compliance-tablet.png and acknowledgements-tablet.png (the
+acknowledgement queue), as the demo permanency coordinator, permanency-tablet.png; then the tablet
+app offline: offline-caseload-tablet.png and offline-contact-form-tablet.png; and last, as the demo
+admin, audit-log-tablet.png (last, so the sign-ins above are in it). Pages are found by the
 accessible names of SPEC §5, like the browser tests. The server must send the session cookie
 over plain HTTP (FIELDAPP_INSECURE_COOKIES=1 or FLASK_DEBUG=1) unless it is behind HTTPS.
 """
@@ -30,6 +31,7 @@ DEMO_EMAIL = "jo.nguyen@demo.fieldapp.example"
 DEMO_PASSWORD = "fieldapp-demo-2026"
 DEMO_LEADER = "lee.martin@demo.fieldapp.example"
 DEMO_COORDINATOR = "casey.brown@demo.fieldapp.example"
+DEMO_ADMIN = "alex.admin@demo.fieldapp.example"
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -59,6 +61,8 @@ def take(args: argparse.Namespace) -> list[Path]:
     permanency_png = args.out / "permanency-tablet.png"
     offline_png = args.out / "offline-caseload-tablet.png"
     offline_form_png = args.out / "offline-contact-form-tablet.png"
+    acknowledgements_png = args.out / "acknowledgements-tablet.png"
+    audit_png = args.out / "audit-log-tablet.png"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=args.chromium or None, args=CHROMIUM_ARGS, headless=True
@@ -112,6 +116,13 @@ def take(args: argparse.Namespace) -> list[Path]:
             expect(leader.get_by_role("heading", name="Contact compliance")).to_be_visible()
             leader.wait_for_load_state("networkidle")
             leader.screenshot(path=dashboard_png)
+
+            # The leader's acknowledgement queue, from the main navigation.
+            leader.get_by_role("navigation", name="Main").get_by_role(
+                "link", name="To acknowledge", exact=True
+            ).click()
+            expect(leader.get_by_role("heading", name="Contacts to acknowledge")).to_be_visible()
+            leader.screenshot(path=acknowledgements_png)
 
             # The permanency coordinator lands on "Permanency reviews".
             coordinator = browser.new_context(
@@ -167,9 +178,37 @@ def take(args: argparse.Namespace) -> list[Path]:
                 "e => e.scrollIntoView({block: 'start'})"
             )
             tablet.screenshot(path=offline_form_png)
+
+            # The admin's audit log, newest first: it now holds the sign-ins above.
+            admin = browser.new_context(
+                base_url=args.url.rstrip("/"),
+                viewport=TABLET,
+                device_scale_factor=1,
+                locale="en-AU",
+                timezone_id="Australia/Darwin",
+            ).new_page()
+            admin.goto("/login")
+            admin.get_by_label("Email", exact=True).fill(DEMO_ADMIN)
+            admin.get_by_label("Password", exact=True).fill(args.password)
+            admin.get_by_role("button", name="Sign in", exact=True).click()
+            expect(admin.get_by_role("heading", name="Users", exact=True)).to_be_visible()
+            admin.get_by_role("navigation", name="Main").get_by_role(
+                "link", name="Audit log", exact=True
+            ).click()
+            expect(admin.get_by_role("heading", name="Audit log", exact=True)).to_be_visible()
+            admin.screenshot(path=audit_png)
         finally:
             browser.close()
-    return [caseload_png, form_png, dashboard_png, permanency_png, offline_png, offline_form_png]
+    return [
+        caseload_png,
+        form_png,
+        dashboard_png,
+        acknowledgements_png,
+        permanency_png,
+        offline_png,
+        offline_form_png,
+        audit_png,
+    ]
 
 
 def tablet_sign_in(page, args) -> None:

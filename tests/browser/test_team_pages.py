@@ -52,17 +52,21 @@ def team_with_a_missed_visit(caseload, engine):
         return seen
 
 
+def sign_in_as_the_leader(page) -> None:
+    page.goto("/login")
+    page.get_by_label("Email", exact=True).fill("lee@example.org")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.get_by_role("heading", name="My team's children")).to_be_visible()
+
+
 @pytest.mark.parametrize("viewport", [TABLET, PHONE], ids=["768px", "390px"])
 def test_team_pages_fit_and_pass_axe(browser, live_server, team_with_a_missed_visit, viewport):
     context = browser.new_context(base_url=live_server, viewport=viewport, locale="en-AU")
     context.set_default_timeout(10_000)
     try:
         page = context.new_page()
-        page.goto("/login")
-        page.get_by_label("Email", exact=True).fill("lee@example.org")
-        page.get_by_label("Password", exact=True).fill(PASSWORD)
-        page.get_by_role("button", name="Sign in", exact=True).click()
-        expect(page.get_by_role("heading", name="My team's children")).to_be_visible()
+        sign_in_as_the_leader(page)
         for path in [*PAGES, f"/contacts/{team_with_a_missed_visit.id}"]:
             page.goto(path)
             assert page_scrolls_sideways(page) == [], f"{path} at {viewport['width']} px"
@@ -71,5 +75,31 @@ def test_team_pages_fit_and_pass_axe(browser, live_server, team_with_a_missed_vi
         row = page.get_by_role("row").filter(has_text="Ari Interstate-Boarding-Student")
         expect(row.get_by_text("Return visit missed", exact=True)).to_be_visible()
         expect(row.get_by_text("On track", exact=True)).to_be_visible()
+    finally:
+        context.close()
+
+
+def test_compliance_as_at_a_future_date_shows_today_says_so_and_passes_axe(
+    browser, live_server, team_with_a_missed_visit
+):
+    """The "As at" field's `max` stops the browser submitting a future date, so the form's GET
+    is sent as a stale bookmark or a typed address would send it."""
+    today = today_in(TIMEZONE)
+    future = today + timedelta(days=30)
+    context = browser.new_context(base_url=live_server, viewport=TABLET, locale="en-AU")
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        sign_in_as_the_leader(page)
+        page.goto(f"/team/compliance?as_of={future.isoformat()}")
+        expect(page.get_by_role("heading", name="Contact compliance", exact=True)).to_be_visible()
+        expect(page.get_by_role("status")).to_have_text(
+            f"As at {future:%d/%m/%Y} is in the future, so the figures are as at "
+            f"today, {today:%d/%m/%Y}."
+        )
+        expect(page.get_by_role("status")).to_be_visible()
+        expect(page.get_by_label("As at", exact=True)).to_have_value(today.isoformat())
+        expect(page.get_by_text("Children in care in your team today.")).to_be_visible()
+        assert violations(page) == []
     finally:
         context.close()
