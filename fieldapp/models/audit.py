@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, utcnow
@@ -50,5 +50,10 @@ class Device(Base):
     # Changes the tablet held and had not sent (queued, or being typed) when it last pulled, as
     # it reported them; None until it first does. The server cannot see what it was not sent.
     unsent_changes: Mapped[int | None]
+    # The last batch of mutations answered in full, by the SHA-256 of its body, with its answer
+    # if sent again (every result `duplicate`): a tablet resending after a dropped response is
+    # answered without reading the batch again (services/sync/pushing.py).
+    last_batch_digest: Mapped[str | None] = mapped_column(String(64))
+    last_batch_results: Mapped[str | None] = mapped_column(Text, deferred=True)
 
     user: Mapped[User] = relationship()

@@ -16,6 +16,7 @@ from fieldapp.models import (
     Addendum,
     AuditEvent,
     Contact,
+    Device,
     ReturnVisit,
     SyncConflict,
     SyncMutation,
@@ -772,3 +773,77 @@ def test_the_authors_later_choice_resolves_their_conflict(client, org, db):
     assert (draft.child_views, draft.worries) == ("Bravo.", "Alpha worry.")
     resolved = db().scalars(select(SyncConflict)).all()
     assert {c.resolved_by_id for c in resolved} == {org.practitioner.id}
+
+
+# ---------------------------------------------------------------- a batch sent again
+
+
+def _raw_push(tablet: Tablet, body: dict, *, separators=(",", ":")):
+    """The push body as bytes of our choosing: the same mutations may be sent in other bytes."""
+    return tablet.post(
+        "/api/sync/push",
+        data=json.dumps(body, separators=separators),
+        content_type="application/json",
+    )
+
+
+def test_a_batch_sent_again_is_answered_as_when_read_in_full(client, org, db):
+    """The same bytes again (the answer was lost) are answered from the row kept for them; the
+    same mutations in other bytes are read in full. Both answers are the same, and neither
+    writes anything."""
+    tablet = Tablet.signed_in(client, "pat@example.org")
+    batch = [tablet.create_contact(org.child.id), tablet.create_contact(org.interstate_child.id)]
+    body = {"device_id": str(tablet.device_id), "mutations": batch}
+    first = _raw_push(tablet, body)
+    assert statuses_of(first.get_json()) == ["applied", "applied"]
+    before = stored_state(db(), tablet.device_id)
+    kept = db().get(Device, tablet.device_id)
+    assert kept.last_batch_digest is not None
+
+    same_bytes = _raw_push(tablet, body).get_json()
+    other_bytes = _raw_push(tablet, body, separators=(", ", ": ")).get_json()
+    assert statuses_of(same_bytes) == ["duplicate", "duplicate"]
+    assert same_bytes == other_bytes
+    assert [r["first_status"] for r in same_bytes["results"]] == ["applied", "applied"]
+    assert stored_state(db(), tablet.device_id) == before
+
+    # Later batches do not change the answer to this one, except the last seq it reports.
+    tablet.push([tablet.create_contact(org.child.id)])
+    later = _raw_push(tablet, body).get_json()
+    assert later["results"] == same_bytes["results"] and later["last_seq"] == 3
+    assert _raw_push(tablet, body, separators=(", ", ": ")).get_json() == later
+
+
+def test_a_batch_not_processed_in_full_is_read_in_full_each_time(client, org, db):
+    """A batch with a mutation that was not processed (its seq was used by another mutation)
+    is never answered from a kept row: sent again, that mutation is refused again, not called
+    a duplicate."""
+    tablet = Tablet.signed_in(client, "pat@example.org")
+    tablet.push([tablet.create_contact(org.child.id)])
+    reused = tablet.create_contact(org.child.id) | {"seq": 1}
+    body = {"device_id": str(tablet.device_id), "mutations": [reused]}
+    assert statuses_of(_raw_push(tablet, body).get_json()) == ["rejected"]
+    assert statuses_of(_raw_push(tablet, body).get_json()) == ["rejected"]
+
+    fresh = tablet.create_contact(org.child.id) | {"seq": 2}
+    body = {"device_id": str(tablet.device_id), "mutations": [fresh, reused]}
+    assert statuses_of(_raw_push(tablet, body).get_json()) == ["applied", "rejected"]
+    assert statuses_of(_raw_push(tablet, body).get_json()) == ["duplicate", "rejected"]
+
+
+def test_a_batch_sent_again_by_a_revoked_tablet_or_another_user_is_refused(
+    app, client, org, engine, db
+):
+    tablet = Tablet.signed_in(client, "pat@example.org")
+    body = {"device_id": str(tablet.device_id), "mutations": [tablet.create_contact(org.child.id)]}
+    assert statuses_of(_raw_push(tablet, body).get_json()) == ["applied"]
+
+    # Another user sending those very bytes is told the tablet is not theirs.
+    colleague = Tablet.signed_in(app.test_client(), "col@example.org")
+    assert _raw_push(colleague, body).status_code == 404
+
+    with Session(engine) as session:  # revoked, its user's session kept for the test
+        session.get(Device, tablet.device_id).revoked_at = datetime.now(UTC)
+        session.commit()
+    refused = _raw_push(tablet, body)
+    assert refused.status_code == 410

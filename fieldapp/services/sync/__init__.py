@@ -36,7 +36,15 @@ from .pulling import (
     pull,
     purge_expired_tombstones,
 )
-from .pushing import MAX_BATCH, MAX_SEQ, MUTATION_FIELDS, check_envelope, payload_hash, push
+from .pushing import (
+    MAX_BATCH,
+    MAX_SEQ,
+    MUTATION_FIELDS,
+    answer_resent,
+    check_envelope,
+    payload_hash,
+    push,
+)
 
 __all__ = [
     "CHOICE_TEXT",
@@ -58,6 +66,7 @@ __all__ = [
     "Resolution",
     "SyncRefusal",
     "UnknownDevice",
+    "answer_resent",
     "check_cursor",
     "check_envelope",
     "conflicts_for",

@@ -59,14 +59,19 @@ def device_for(session: Session, user: User, device_id: uuid.UUID) -> Device:
         raise UnknownDevice()
     if device.revoked_at is not None:
         raise DeviceRevoked()
+    touch(device)
+    return device
+
+
+def touch(device: Device) -> None:
+    """Notes that the device synced, for the admin's Devices page: at most once a minute, so a
+    tablet polling with nothing to do writes nothing (issue 14)."""
     now = utcnow()
     last = device.last_seen_at
     if last is None or now - (last if last.tzinfo else last.replace(tzinfo=now.tzinfo)) >= (
         DEVICE_TOUCH_INTERVAL
     ):
-        # At most once a minute: a tablet polling with nothing to do writes nothing (issue 14).
         device.last_seen_at = now
-    return device
 
 
 MAX_UNSENT = 1_000_000

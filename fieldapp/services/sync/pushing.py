@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import ARRAY, ColumnElement, Uuid, any_, insert, literal, select
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 
 from ...models import (
     AuditEvent,
@@ -34,6 +34,7 @@ from ..sync_records import (
     FieldErrors,
     parse_uuid,
 )
+from .devices import touch
 from .handlers import MODELS, MutationResult, Rejected, apply_mutation
 
 logger = logging.getLogger(__name__)
@@ -78,6 +79,15 @@ class _Seen(NamedTuple):
     status: str
     result: dict
 
+    def as_duplicate(self, mutation_id: uuid.UUID, seq: int) -> dict:
+        """The answer to this mutation sent again: its first result, marked `duplicate`."""
+        return self.result | {
+            "mutation_id": str(mutation_id),
+            "seq": seq,
+            "status": "duplicate",
+            "first_status": self.status,
+        }
+
     @property
     def first_sighting(self) -> bool:
         """Whether this row is where its mutation_id was first processed: not a copy of one seen
@@ -120,6 +130,7 @@ def push(
     today: date,
     *,
     text_storable: bool = False,
+    body_digest: str | None = None,
 ) -> dict:
     """Applies mutations in seq order, each atomically. Returns {results, last_seq}.
 
@@ -129,14 +140,17 @@ def push(
     mutation, so one bad mutation never takes its neighbours down. An unavailable database
     propagates (the endpoint answers 503). `text_storable`: the caller has seen that every
     string in the batch can be stored, so no mutation's text is searched again.
+    `body_digest`: the SHA-256 of the request body, under which a batch answered in full is
+    kept for `answer_resent`.
     """
     batch_savepoint = session.begin_nested()
     try:
-        result = _push(
+        result, resend = _push(
             session, user, device, mutations, today, isolate=False, text_storable=text_storable
         )
         session.flush()
         batch_savepoint.commit()
+        _keep_for_resend(device, body_digest, resend)
         return result
     except _NeedsIsolation:
         batch_savepoint.rollback()
@@ -147,7 +161,41 @@ def push(
     except SQLAlchemyError:  # e.g. a value the driver could not take: one mutation at a time
         batch_savepoint.rollback()
     session.refresh(device)
-    return _push(session, user, device, mutations, today, isolate=True, text_storable=text_storable)
+    result, resend = _push(
+        session, user, device, mutations, today, isolate=True, text_storable=text_storable
+    )
+    _keep_for_resend(device, body_digest, resend)
+    return result
+
+
+def answer_resent(session: Session, user: User, body_digest: str) -> tuple[str, int] | None:
+    """The answer to a push body this user's tablet sent before and was answered in full (its
+    response lost on the way, say): every result `duplicate`, as `push` would answer it, kept
+    as JSON text, and the device's last seq; one query instead of reading the batch again.
+    None when the body is not that batch, or the tablet is revoked (then `push` answers as it
+    must). The row is locked on PostgreSQL as a push of this device would lock it."""
+    query = (
+        select(Device)
+        .options(undefer(Device.last_batch_results))
+        .where(
+            Device.user_id == user.id,
+            Device.last_batch_digest == body_digest,
+            Device.revoked_at.is_(None),
+        )
+    )
+    if session.bind.dialect.name == "postgresql":
+        query = query.with_for_update()
+    device = session.scalar(query)
+    if device is None:
+        return None
+    touch(device)
+    return device.last_batch_results, device.last_seq
+
+
+def _keep_for_resend(device: Device, body_digest: str | None, resend: list[dict] | None) -> None:
+    if body_digest is not None and resend:
+        device.last_batch_digest = body_digest
+        device.last_batch_results = json.dumps(resend)
 
 
 def _push(
@@ -159,8 +207,12 @@ def _push(
     *,
     isolate: bool,
     text_storable: bool,
-) -> dict:
-    """One pass over the batch (see `push`).
+) -> tuple[dict, list[dict] | None]:
+    """One pass over the batch (see `push`): its answer, and its answer if sent again when
+    every mutation in it was processed here for the first time (then, sent again, each is the
+    `duplicate` of its own result whatever happened since, as processed mutations never change;
+    a batch with anything else, a gap, a seq already used or a mutation seen before, is read in
+    full each time it comes).
 
     What the batch needs to look up (mutations already seen, the children it names) is read in
     a few queries up front; the record of each processed mutation is written in one statement
@@ -208,6 +260,7 @@ def _push(
 
     results: list[dict] = []
     processed: list[dict] = []
+    first_here: list[_Seen] = []  # processed here, and the first sighting of their mutation
     received_at = utcnow()
     failures: list[Exception] = []
     attempted = 0
@@ -231,12 +284,7 @@ def _push(
         seen = first_seen.get(mutation_id)
         if seen is not None:
             if seen.payload_hash == digest:
-                duplicate = seen.result | {
-                    "mutation_id": str(mutation_id),
-                    "seq": seq,
-                    "status": "duplicate",
-                    "first_status": seen.status,
-                }
+                duplicate = seen.as_duplicate(mutation_id, seq)
                 if seen.device_id != device.id and seq == last_seq + 1:
                     # First seen from another of the user's tablets (an outbox copied across):
                     # this device's queue still moves on.
@@ -318,6 +366,8 @@ def _push(
             }
             processed.append(row)
             seen = _Seen(device.id, seq, mutation_id, digest, outcome.status, row["result"])
+            if seen.first_sighting and first_seen.get(mutation_id) is None:
+                first_here.append(seen)
             first_seen.setdefault(mutation_id, seen)
             by_seq[seq] = first_seen[mutation_id]
             last_seq = seq
@@ -341,7 +391,12 @@ def _push(
             outcome="denied",
             detail={"mutation_id": denied["mutation_id"]},
         )
-    return {"results": results, "last_seq": last_seq}
+    resend = (
+        [seen.as_duplicate(seen.mutation_id, seen.seq) for seen in first_here]
+        if len(first_here) == len(mutations)
+        else None
+    )
+    return {"results": results, "last_seq": last_seq}, resend
 
 
 class BatchContext:
