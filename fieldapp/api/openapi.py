@@ -30,6 +30,15 @@ from ..team import compliance
 from . import bodies
 from .bodies import UUID
 
+# What a tablet holds and has not sent, reported with each push and pull (optional).
+UNSENT = {
+    "type": "integer",
+    "minimum": 0,
+    "maximum": MAX_UNSENT,
+    "description": "Changes the tablet holds and has not sent (queued, or being typed) as it "
+    "starts this request, for the admin's Devices page and the deactivation warning.",
+}
+
 _DATE = {"type": "string", "format": "date"}
 _DATE_TIME = {"type": "string", "format": "date-time"}
 _NAME = {"type": "string"}
@@ -410,6 +419,9 @@ def openapi_document() -> dict:
                 "post": {
                     "operationId": "push",
                     "security": csrf,
+                    "parameters": [
+                        {"name": "unsent", "in": "query", "required": False, "schema": UNSENT}
+                    ],
                     "requestBody": post_body | _json(bodies.PUSH),
                     "responses": {
                         "200": {
@@ -454,14 +466,7 @@ def openapi_document() -> dict:
                                         "minimum": 1,
                                         "maximum": MAX_PULL_LIMIT,
                                     },
-                                    "unsent": {
-                                        "type": "integer",
-                                        "minimum": 0,
-                                        "maximum": MAX_UNSENT,
-                                        "description": "Changes the tablet holds and has not "
-                                        "sent (queued, or being typed), for the admin's "
-                                        "Devices page.",
-                                    },
+                                    "unsent": UNSENT,
                                 },
                                 "oneOf": [{"required": ["cursor"]}, {"required": ["device_id"]}],
                             },

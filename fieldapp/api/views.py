@@ -104,8 +104,12 @@ def _whole_number(name: str, low: int, high: int, default: int | None) -> int | 
     raw = request.args.get(name)
     if raw is None:
         return default
-    # isdigit() alone admits "²", which int() refuses.
-    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+    # isdigit() alone admits "²", which int() refuses; int() refuses over 4,300 digits.
+    if (
+        not (raw.isascii() and raw.isdigit())
+        or len(raw) > len(str(high))
+        or not low <= int(raw) <= high
+    ):
         raise InvalidRequest(f"{name} must be a whole number from {low} to {high}.", field=name)
     return int(raw)
 
@@ -144,15 +148,20 @@ def register_device():
 def push():
     # A tablet sends a batch again when the answer was lost: the same bytes, answered from one
     # row without reading them (SPEC §4's answer to a resend: every result `duplicate`).
+    unsent = _whole_number("unsent", 0, sync.MAX_UNSENT, None)
     body_digest = hashlib.sha256(request.get_data(cache=True)).hexdigest()
     if (answered := sync.answer_resent(session(), _user(), body_digest)) is not None:
-        results_json, last_seq = answered  # kept as JSON: sent as it is, not decoded again
+        device, results_json = answered
+        sync.note_unsent(device, unsent)
+        # Kept as JSON as jsonify writes it (keys sorted, compact): sent as it is.
         return current_app.response_class(
-            f'{{"last_seq": {int(last_seq)}, "results": {results_json}}}',
+            f'{{"last_seq":{int(device.last_seq)},"results":{results_json}}}\n',
             mimetype="application/json",
         )
     body = bodies.read(bodies.PUSH)
     device = sync.device_for(session(), current_user, _device_id(body.get("device_id")))
+    # Reported with the push too: a push that stops at a gap is not followed by a pull.
+    sync.note_unsent(device, unsent)
     mutations = body.get("mutations")
     if not isinstance(mutations, list):
         raise InvalidRequest("mutations must be a list.", field="mutations")

@@ -211,3 +211,33 @@ def test_a_tablet_says_at_each_sync_how_many_changes_it_holds_unsent(app, client
         refused = tablet_client.get(f"/api/sync/pull?cursor={cursor}&unsent={bad}")
         assert refused.status_code == 400 and refused.json["field"] == "unsent", bad
     assert db().get(Device, uuid.UUID(device_id)).unsent_changes == 0
+
+
+def test_a_push_that_stops_at_a_gap_still_reports_what_the_tablet_holds_unsent(
+    app, client, admin, org, db
+):
+    """A push that stops at a gap is not followed by a pull, so the push reports the count as
+    well: the Devices page never says "Nothing" of a tablet whose queue is stuck."""
+    from .sync_helpers import Tablet
+
+    tablet = Tablet.signed_in(app.test_client(), "pat@example.org")
+    first = tablet.create_contact(org.child.id)
+    tablet.create_contact(org.child.id)  # seq 2 never sent
+    stuck = tablet.create_contact(org.child.id)
+    answer = tablet.post(
+        "/api/sync/push?unsent=3",
+        {"device_id": str(tablet.device_id), "mutations": [first, stuck]},
+    )
+    assert answer.status_code == 200 and answer.json["last_seq"] == 1
+    assert db().get(Device, tablet.device_id).unsent_changes == 3
+    page = client.get("/admin/devices").text
+    assert "<strong>3 changes</strong> at its last sync" in page
+    refused = tablet.post(
+        "/api/sync/push?unsent=" + "9" * 5000,
+        {"device_id": str(tablet.device_id), "mutations": [first]},
+    )
+    assert refused.status_code == 400 and refused.json["field"] == "unsent"
+    long_limit = tablet.client.get(
+        f"/api/sync/pull?device_id={tablet.device_id}&limit=" + "1" * 5000
+    )
+    assert long_limit.status_code == 400 and long_limit.json["field"] == "limit"

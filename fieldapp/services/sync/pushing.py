@@ -168,10 +168,11 @@ def push(
     return result
 
 
-def answer_resent(session: Session, user: User, body_digest: str) -> tuple[str, int] | None:
+def answer_resent(session: Session, user: User, body_digest: str) -> tuple[Device, str] | None:
     """The answer to a push body this user's tablet sent before and was answered in full (its
-    response lost on the way, say): every result `duplicate`, as `push` would answer it, kept
-    as JSON text, and the device's last seq; one query instead of reading the batch again.
+    response lost on the way, say): the device (its `last_seq` completes the answer) and the
+    results, every one `duplicate` as `push` would answer it, kept as JSON text (keys sorted,
+    compact, as the API writes JSON); one query instead of reading the batch again.
     None when the body is not that batch, or the tablet is revoked (then `push` answers as it
     must). The row is locked on PostgreSQL as a push of this device would lock it."""
     query = (
@@ -180,6 +181,7 @@ def answer_resent(session: Session, user: User, body_digest: str) -> tuple[str, 
         .where(
             Device.user_id == user.id,
             Device.last_batch_digest == body_digest,
+            Device.last_batch_results.is_not(None),
             Device.revoked_at.is_(None),
         )
     )
@@ -189,13 +191,13 @@ def answer_resent(session: Session, user: User, body_digest: str) -> tuple[str, 
     if device is None:
         return None
     touch(device)
-    return device.last_batch_results, device.last_seq
+    return device, device.last_batch_results
 
 
 def _keep_for_resend(device: Device, body_digest: str | None, resend: list[dict] | None) -> None:
     if body_digest is not None and resend:
         device.last_batch_digest = body_digest
-        device.last_batch_results = json.dumps(resend)
+        device.last_batch_results = json.dumps(resend, sort_keys=True, separators=(",", ":"))
 
 
 def _push(

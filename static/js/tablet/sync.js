@@ -105,11 +105,12 @@ export class SyncClient {
 
   async push(deviceId) {
     const total = await this.store.outboxCount();
+    const unsent = await TabletStore.waitingCount(this.store.userId);
     let sent = 0;
     for (;;) {
       const batch = await this.store.outboxBatch(BATCH);
       if (!batch.length) return;
-      const response = await this.request("POST", "/api/sync/push", { device_id: deviceId, mutations: batch.map(({ seq, ...m }) => ({ ...m, seq })) });
+      const response = await this.request("POST", `/api/sync/push?unsent=${unsent}`, { device_id: deviceId, mutations: batch.map(({ seq, ...m }) => ({ ...m, seq })) });
       if (!response.ok) throw new RetryLater(`push answered ${response.status}`, { status: response.status });
       const body = await response.json();
       await this.store.settle(body.results);
@@ -126,7 +127,6 @@ export class SyncClient {
   // the number of pages applied, reported before each page is asked for.
   async pull(deviceId) {
     let pages = 0;
-    // For the admin's Devices page.
     const unsent = await TabletStore.waitingCount(this.store.userId);
     for (;;) {
       this.onProgress({ phase: "pull", pages });
