@@ -53,6 +53,24 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def new_tablet_context(browser, args: argparse.Namespace):
+    """A fresh browser context the size of a tablet, in the organisation's locale and zone."""
+    return browser.new_context(
+        base_url=args.url.rstrip("/"),
+        viewport=TABLET,
+        device_scale_factor=1,
+        locale="en-AU",
+        timezone_id="Australia/Darwin",
+    )
+
+
+def sign_in(page, email: str, password: str) -> None:
+    page.goto("/login")
+    page.get_by_label("Email", exact=True).fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+
+
 def take(args: argparse.Namespace) -> list[Path]:
     args.out.mkdir(parents=True, exist_ok=True)
     caseload_png = args.out / "caseload-tablet.png"
@@ -68,18 +86,9 @@ def take(args: argparse.Namespace) -> list[Path]:
             executable_path=args.chromium or None, args=CHROMIUM_ARGS, headless=True
         )
         try:
-            context = browser.new_context(
-                base_url=args.url.rstrip("/"),
-                viewport=TABLET,
-                device_scale_factor=1,
-                locale="en-AU",
-                timezone_id="Australia/Darwin",
-            )
+            context = new_tablet_context(browser, args)
             page = context.new_page()
-            page.goto("/login")
-            page.get_by_label("Email", exact=True).fill(args.email)
-            page.get_by_label("Password", exact=True).fill(args.password)
-            page.get_by_role("button", name="Sign in", exact=True).click()
+            sign_in(page, args.email, args.password)
             heading = page.get_by_role("heading", name="My caseload")
             try:
                 expect(heading).to_be_visible()
@@ -100,17 +109,8 @@ def take(args: argparse.Namespace) -> list[Path]:
             page.screenshot(path=form_png)
 
             # The team leader's dashboard, in a fresh context.
-            leader = browser.new_context(
-                base_url=args.url.rstrip("/"),
-                viewport=TABLET,
-                device_scale_factor=1,
-                locale="en-AU",
-                timezone_id="Australia/Darwin",
-            ).new_page()
-            leader.goto("/login")
-            leader.get_by_label("Email", exact=True).fill(DEMO_LEADER)
-            leader.get_by_label("Password", exact=True).fill(args.password)
-            leader.get_by_role("button", name="Sign in", exact=True).click()
+            leader = new_tablet_context(browser, args).new_page()
+            sign_in(leader, DEMO_LEADER, args.password)
             expect(leader.get_by_role("heading", name="My team's children")).to_be_visible()
             leader.goto("/team/compliance")
             expect(leader.get_by_role("heading", name="Contact compliance")).to_be_visible()
@@ -125,29 +125,14 @@ def take(args: argparse.Namespace) -> list[Path]:
             leader.screenshot(path=acknowledgements_png)
 
             # The permanency coordinator lands on "Permanency reviews".
-            coordinator = browser.new_context(
-                base_url=args.url.rstrip("/"),
-                viewport=TABLET,
-                device_scale_factor=1,
-                locale="en-AU",
-                timezone_id="Australia/Darwin",
-            ).new_page()
-            coordinator.goto("/login")
-            coordinator.get_by_label("Email", exact=True).fill(DEMO_COORDINATOR)
-            coordinator.get_by_label("Password", exact=True).fill(args.password)
-            coordinator.get_by_role("button", name="Sign in", exact=True).click()
+            coordinator = new_tablet_context(browser, args).new_page()
+            sign_in(coordinator, DEMO_COORDINATOR, args.password)
             expect(coordinator.get_by_role("heading", name="Permanency reviews")).to_be_visible()
             coordinator.wait_for_load_state("networkidle")
             coordinator.screenshot(path=permanency_png)
 
             # The tablet app, offline: signed in once online, then the network goes away.
-            tablet_context = browser.new_context(
-                base_url=args.url.rstrip("/"),
-                viewport=TABLET,
-                device_scale_factor=1,
-                locale="en-AU",
-                timezone_id="Australia/Darwin",
-            )
+            tablet_context = new_tablet_context(browser, args)
             tablet = tablet_context.new_page()
             tablet.goto("/tablet")
             tablet_sign_in(tablet, args)
@@ -180,17 +165,8 @@ def take(args: argparse.Namespace) -> list[Path]:
             tablet.screenshot(path=offline_form_png)
 
             # The admin's audit log, newest first: it now holds the sign-ins above.
-            admin = browser.new_context(
-                base_url=args.url.rstrip("/"),
-                viewport=TABLET,
-                device_scale_factor=1,
-                locale="en-AU",
-                timezone_id="Australia/Darwin",
-            ).new_page()
-            admin.goto("/login")
-            admin.get_by_label("Email", exact=True).fill(DEMO_ADMIN)
-            admin.get_by_label("Password", exact=True).fill(args.password)
-            admin.get_by_role("button", name="Sign in", exact=True).click()
+            admin = new_tablet_context(browser, args).new_page()
+            sign_in(admin, DEMO_ADMIN, args.password)
             expect(admin.get_by_role("heading", name="Users", exact=True)).to_be_visible()
             admin.get_by_role("navigation", name="Main").get_by_role(
                 "link", name="Audit log", exact=True
