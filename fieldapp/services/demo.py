@@ -11,7 +11,7 @@ collaboration.
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -188,7 +188,10 @@ def seed_demo(
         session.flush()
         allocate(session, child, practitioner, child.care_start_date)
         child.version = 1
-        _history(session, rng, child, practitioner, today, index)
+        # Darwin North's leader has read and acknowledged the contacts of all but the last two
+        # weeks; Alice Springs has no team leader in the demo.
+        acknowledger = users["lee.martin"] if team is darwin else None
+        _history(session, rng, child, practitioner, today, index, acknowledger)
         if child.in_care:
             _permanency(session, child, index, practitioner, users, today)
     session.flush()
@@ -242,9 +245,19 @@ def _child(rng: random.Random, index: int, team, agency, today: date) -> Child:
 
 
 def _history(
-    session: Session, rng: random.Random, child: Child, practitioner: User, today: date, index: int
+    session: Session,
+    rng: random.Random,
+    child: Child,
+    practitioner: User,
+    today: date,
+    index: int,
+    acknowledger: User | None = None,
 ) -> None:
-    """Contacts every five to seven weeks since care start; a few children fall behind."""
+    """Contacts every five to seven weeks since care start; a few children fall behind. Each is
+    submitted the evening of its day; `acknowledger` (the team leader) has acknowledged those
+    more than two weeks old, so the leader's queue holds the recent ones, as in practice."""
+    now = utcnow()
+    acknowledged_before = today - timedelta(days=14)
     day = child.care_start_date + timedelta(days=rng.randint(5, 20))
     # Every fifth child's last contact is long ago, so the demo shows overdue children.
     stop = today - timedelta(days=60 if index % 5 == 2 else rng.randint(0, 30))
@@ -274,8 +287,11 @@ def _history(
             working_well=rng.choice(WORKING),
             needs_to_happen=rng.choice(NEEDS),
             safety_scale=rng.randint(4, 9),
-            submitted_at=utcnow(),
+            submitted_at=min(now, datetime.combine(day, time(8), tzinfo=UTC)),
         )
+        if acknowledger is not None and day < acknowledged_before:
+            contact.acknowledged_by_id = acknowledger.id
+            contact.acknowledged_at = contact.submitted_at + timedelta(days=2)
         contact.participants = [
             ContactParticipant(
                 position=0,
