@@ -188,7 +188,7 @@ def seed_demo(
         session.flush()
         allocate(session, child, practitioner, child.care_start_date)
         child.version = 1
-        # Darwin North's leader has read and acknowledged the contacts of all but the last two
+        # Darwin North's leader has read and acknowledged the contacts of all but the last three
         # weeks; Alice Springs has no team leader in the demo.
         acknowledger = users["lee.martin"] if team is darwin else None
         _history(session, rng, child, practitioner, today, index, acknowledger)
@@ -255,9 +255,9 @@ def _history(
 ) -> None:
     """Contacts every five to seven weeks since care start; a few children fall behind. Each is
     submitted the evening of its day; `acknowledger` (the team leader) has acknowledged those
-    more than two weeks old, so the leader's queue holds the recent ones, as in practice."""
+    more than three weeks old, so the leader's queue holds the recent ones, as in practice."""
     now = utcnow()
-    acknowledged_before = today - timedelta(days=14)
+    acknowledged_before = today - timedelta(days=21)
     day = child.care_start_date + timedelta(days=rng.randint(5, 20))
     # Every fifth child's last contact is long ago, so the demo shows overdue children.
     stop = today - timedelta(days=60 if index % 5 == 2 else rng.randint(0, 30))
