@@ -43,6 +43,7 @@ bench: install
 	$(BIN)/python -m bench.compliance --write
 	$(BIN)/python -m bench.permanency --write
 	$(BIN)/python -m bench.sync --write
+	$(BIN)/python -m bench.profile_sync --runs 5 --write after
 	$(BIN)/python -m bench.tablet --children 25 150 500 --contacts 7 7 10 --write
 	$(BIN)/python -m bench.fleet --write
 	$(BIN)/python -m bench.peer --write
