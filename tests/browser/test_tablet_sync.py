@@ -32,7 +32,7 @@ def test_two_tabs_never_sync_at_once(context, caseload, db_session):
     first, second = two_tabs(context)
 
     held = []
-    context.route("**/api/sync/push", lambda route: held.append(route))  # answered below
+    context.route("**/api/sync/push*", lambda route: held.append(route))  # answered below
     record_contact(first, "Pushed by one tab only.")
     wait_until(first, lambda: len(held) == 1)
     # The second tab asks to sync while the first tab's push is in flight: it waits for the
@@ -378,7 +378,7 @@ def test_a_server_answering_503_is_retried_by_itself(context, caseload, db_sessi
         else:
             route.continue_()
 
-    page.route("**/api/sync/push", busy_once)
+    page.route("**/api/sync/push*", busy_once)
     record_contact(page, "Sent after the server was busy.")
     expect(page.get_by_role("status")).to_have_text("Sync failed — will retry", timeout=15_000)
     page.clock.fast_forward("00:10")  # the backoff (a few seconds), with no tap

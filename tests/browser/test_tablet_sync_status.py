@@ -50,7 +50,7 @@ def test_a_server_error_is_named_retried_later_and_the_work_kept(context, caselo
             pushes.append(500)
             route.fulfill(status=500, json={"error": "Internal server error."})
 
-    page.route("**/api/sync/push", failing_until_fixed)
+    page.route("**/api/sync/push*", failing_until_fixed)
     record_contact(page, "Kept through a server error.")
     status = page.get_by_role("status")
     expect(status).to_have_text(FAILED_500.format("30 s"), timeout=15_000)
