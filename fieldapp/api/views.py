@@ -146,9 +146,11 @@ def register_device():
 @bp.post("/sync/push")
 @transaction
 def push():
+    # What the tablet holds unsent, reported with the push too: a push that stops at a gap is
+    # not followed by a pull.
+    unsent = _whole_number("unsent", 0, sync.MAX_UNSENT, None)
     # A tablet sends a batch again when the answer was lost: the same bytes, answered from one
     # row without reading them (SPEC §4's answer to a resend: every result `duplicate`).
-    unsent = _whole_number("unsent", 0, sync.MAX_UNSENT, None)
     body_digest = hashlib.sha256(request.get_data(cache=True)).hexdigest()
     if (answered := sync.answer_resent(session(), _user(), body_digest)) is not None:
         device, results_json = answered
@@ -160,7 +162,6 @@ def push():
         )
     body = bodies.read(bodies.PUSH)
     device = sync.device_for(session(), current_user, _device_id(body.get("device_id")))
-    # Reported with the push too: a push that stops at a gap is not followed by a pull.
     sync.note_unsent(device, unsent)
     mutations = body.get("mutations")
     if not isinstance(mutations, list):

@@ -120,11 +120,15 @@ class DeviceRow:
     out_of_touch: bool
 
     @property
+    def unsent_at_risk(self) -> int:
+        """The changes the tablet said at its last sync that it held unsent, while it may still
+        send them (not revoked): what deactivating its user would strand."""
+        return 0 if self.device.revoked_at is not None else self.device.unsent_changes or 0
+
+    @property
     def may_hold_unsent_work(self) -> bool:
         """Out of touch, or it said at its last sync that it held changes not yet sent."""
-        return self.out_of_touch or (
-            self.device.revoked_at is None and bool(self.device.unsent_changes)
-        )
+        return self.out_of_touch or self.unsent_at_risk > 0
 
     @property
     def label(self) -> str:

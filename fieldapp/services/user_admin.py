@@ -120,9 +120,7 @@ def deactivate_user(session: Session, actor: Actor, user: User) -> bool:
         raise ValidationError({"account": [problem]})
     rows = device_rows(session, user_id=user.id)
     out_of_touch = sum(row.out_of_touch for row in rows)
-    reporting_unsent = sum(
-        bool(row.device.unsent_changes) and row.device.revoked_at is None for row in rows
-    )
+    reporting_unsent = sum(row.unsent_at_risk > 0 for row in rows)
     user.active = False
     end_user_sessions(session, user.id)
     detail = {
